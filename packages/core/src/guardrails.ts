@@ -1,0 +1,93 @@
+/**
+ * Guardrails: the seed outages as rules. A rule reads the rendered objects (and the model
+ * for what only the input knows), and reports findings. An `error` refuses to render, a
+ * `warning` prints. A finding can be waived for one object with a written reason, which is
+ * written into that object as an annotation so the exception is visible where it applies.
+ */
+import type { PlatformModel } from './model.ts';
+import type { Path } from './load.ts';
+import type { Problem } from './problems.ts';
+import { objectRef, type RenderedObject } from './objects.ts';
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  /** `Kind/namespace/name` of the object at fault. */
+  readonly object: string;
+  readonly message: string;
+  /** Where in platform.yaml the setting comes from, for the error position. */
+  readonly path?: Path;
+}
+
+export interface Rule {
+  /** Stable kebab-case id, used by waivers. */
+  readonly id: string;
+  readonly severity: Severity;
+  /** One line: what the rule refuses. */
+  readonly title: string;
+  /** The seed incident behind the rule, quoted in every finding. */
+  readonly reason: string;
+  check(ctx: RuleContext): Finding[];
+}
+
+export interface RuleContext {
+  readonly model: PlatformModel;
+  readonly objects: readonly RenderedObject[];
+}
+
+export const WAIVER_ANNOTATION_PREFIX = 'guardrails.db-platform.io/waived.';
+
+export interface GuardrailReport {
+  readonly errors: Problem[];
+  readonly warnings: Problem[];
+  readonly waived: { rule: string; object: string; reason: string }[];
+  /** Problems with the waivers themselves (unknown rule, matching nothing). */
+  readonly waiverProblems: Problem[];
+}
+
+/**
+ * Runs every rule, applies waivers (annotating waived objects in place) and sorts findings
+ * into errors and warnings.
+ */
+export function runGuardrails(rules: readonly Rule[], ctx: RuleContext): GuardrailReport {
+  const { model } = ctx;
+  const waivers = model.input.waivers ?? [];
+  const used = new Set<number>();
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const waived: GuardrailReport['waived'] = [];
+  const byRef = new Map(ctx.objects.map((r) => [objectRef(r.object), r.object]));
+
+  for (const rule of rules) {
+    for (const f of rule.check(ctx)) {
+      const w = waivers.findIndex((w) => w.rule === rule.id && w.object === f.object);
+      if (w >= 0) {
+        used.add(w);
+        const waiver = waivers[w]!;
+        waived.push({ rule: rule.id, object: f.object, reason: waiver.reason });
+        const target = byRef.get(f.object);
+        if (target) target.metadata.annotations = { ...target.metadata.annotations, [`${WAIVER_ANNOTATION_PREFIX}${rule.id}`]: waiver.reason };
+        continue;
+      }
+      const problem = model.source.problem(
+        f.path ?? [],
+        `[${rule.id}] ${f.object}: ${f.message}`,
+        `${rule.reason} To accept it for this object, add to waivers: { rule: ${rule.id}, object: ${f.object}, reason: "..." }`,
+      );
+      (rule.severity === 'error' ? errors : warnings).push(problem);
+    }
+  }
+
+  const known = new Set(rules.map((r) => r.id));
+  const waiverProblems: Problem[] = [];
+  waivers.forEach((w, i) => {
+    if (!known.has(w.rule)) {
+      waiverProblems.push(model.source.problem(['waivers', i, 'rule'], `unknown guardrail "${w.rule}"`, `known guardrails: ${[...known].sort().join(', ')}`));
+    } else if (!used.has(i)) {
+      waiverProblems.push(
+        model.source.problem(['waivers', i], `waiver for ${w.rule} on ${w.object} matches no finding`, byRef.has(w.object) ? 'the object complies now: remove the waiver' : `no rendered object is named ${w.object}`),
+      );
+    }
+  });
+  return { errors, warnings, waived, waiverProblems };
+}

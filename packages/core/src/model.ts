@@ -1,0 +1,67 @@
+/**
+ * Validated input → the platform model every engine reads: the shared settings with their
+ * defaults filled in once, here. Engines resolve their own section the same way.
+ */
+import type { PlatformInput, TenantInput } from './schema.ts';
+import type { SourceMap } from './load.ts';
+
+export interface TenantModel extends TenantInput {
+  readonly namespace: string;
+  /** Index in `tenants`, for error positions. */
+  readonly index: number;
+}
+
+export interface PlatformModel {
+  readonly cluster: string;
+  /** Mirror every image is pulled from, or undefined for upstream registries. */
+  readonly imageRegistry: string | undefined;
+  readonly storage: { readonly block: string; readonly encrypted: string; readonly nfs: readonly string[] };
+  readonly backups: { readonly nfs: { readonly server: string; readonly path: string } };
+  readonly avoidNodes: readonly string[];
+  readonly monitoring: {
+    readonly namespace: string;
+    readonly prometheusSelector: Readonly<Record<string, string>>;
+    readonly prometheusPodLabels: Readonly<Record<string, string>>;
+    readonly pushgateway: string;
+    readonly runbookBaseUrl: string;
+  };
+  readonly network: {
+    readonly apiServerPorts: readonly number[];
+    readonly dnsNamespace: string;
+    readonly dnsPodLabels: Readonly<Record<string, string>>;
+    readonly operatorNamespaces: { readonly cnpg: string };
+  };
+  readonly tenants: readonly TenantModel[];
+  readonly input: PlatformInput;
+  readonly source: SourceMap;
+}
+
+export function resolvePlatform(input: PlatformInput, source: SourceMap): PlatformModel {
+  return {
+    cluster: input.cluster,
+    imageRegistry: input.imageRegistry,
+    storage: {
+      block: input.storage.block,
+      encrypted: input.storage.encrypted ?? input.storage.block,
+      nfs: input.storage.nfs ?? [],
+    },
+    backups: input.backups,
+    avoidNodes: input.scheduling?.avoidNodes ?? [],
+    monitoring: {
+      namespace: input.monitoring.namespace ?? 'monitoring',
+      prometheusSelector: input.monitoring.prometheusSelector ?? { release: 'kube-prometheus-stack' },
+      prometheusPodLabels: input.monitoring.prometheusPodLabels ?? { 'app.kubernetes.io/name': 'prometheus' },
+      pushgateway: input.monitoring.pushgateway,
+      runbookBaseUrl: input.monitoring.runbookBaseUrl,
+    },
+    network: {
+      apiServerPorts: input.network?.apiServerPorts ?? [443, 6443],
+      dnsNamespace: input.network?.dnsNamespace ?? 'kube-system',
+      dnsPodLabels: input.network?.dnsPodLabels ?? { 'k8s-app': 'kube-dns' },
+      operatorNamespaces: { cnpg: input.network?.operatorNamespaces?.cnpg ?? 'cnpg-system' },
+    },
+    tenants: input.tenants.map((t, index) => ({ ...t, namespace: t.namespace ?? t.name, index })),
+    input,
+    source,
+  };
+}

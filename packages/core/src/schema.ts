@@ -1,0 +1,216 @@
+/**
+ * The desired state of one cluster's database services: the only input of db-platform.
+ *
+ * The schema is written with TypeBox so that one declaration gives both the TypeScript
+ * type every construct receives and the JSON Schema that ajv enforces, that editors use
+ * through the `yaml-language-server` modeline and that Helm charts reuse as
+ * `values.schema.json`. `schemas/platform.schema.json` is generated from it.
+ *
+ * Every object is closed (`additionalProperties: false`): an unknown key is an error, so
+ * a typo never silently falls back to a default.
+ */
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+
+/** A closed object: unknown keys are refused. */
+function Closed<T extends TProperties>(properties: T, options: { description?: string; title?: string } = {}): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+
+/** RFC 1123 label: namespaces, services, most object names. */
+export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** An identifier that is valid, unquoted, in PostgreSQL and MySQL alike. */
+export const SQL_IDENTIFIER = '^[a-z_][a-z0-9_]*$';
+/** Kubernetes quantity, restricted to the binary and decimal suffixes people write. */
+export const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$';
+/** A duration such as 15m, 6h, 7d. */
+export const DURATION = '^[0-9]+(s|m|h|d)$';
+/** A five-field cron expression (the CronJob `schedule`). */
+export const CRON = '^(\\S+\\s+){4}\\S+$';
+
+const DnsLabel = (description: string) => Type.String({ pattern: DNS_LABEL, maxLength: 63, description });
+const SqlIdentifier = (description: string) => Type.String({ pattern: SQL_IDENTIFIER, maxLength: 63, description });
+const Quantity = (description: string) => Type.String({ pattern: QUANTITY, description });
+
+export const ImageOverride = Closed(
+  {
+    repository: Type.String({ minLength: 1, pattern: '^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$', description: 'Repository path without registry, e.g. `cloudnative-pg/postgis`.' }),
+    tag: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'Full, immutable tag. Floating tags (`latest`, a bare major) are refused by the `unpinned-image` guardrail.' }),
+  },
+  { description: 'Overrides the pinned image. The registry still comes from `imageRegistry`.' },
+);
+
+export const Resources = Closed(
+  {
+    cpu: Quantity('CPU request. No CPU limit is set (throttling a database hurts more than it protects).'),
+    memory: Quantity('Memory request and limit (databases get requests = limits, so they are never the first to be OOM-killed).'),
+  },
+  { description: 'Compute resources.' },
+);
+
+export const PostgresSpec = Closed(
+  {
+    namespace: Type.Optional(DnsLabel('Namespace of the cluster. @default dbaas')),
+    name: Type.Optional(DnsLabel('Name of the CNPG Cluster; its services are `<name>-rw`, `-ro` and `-r`. @default pg-cluster')),
+    instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'PostgreSQL instances (1 primary + replicas). @default 2' })),
+    version: Type.Optional(Type.Union([Type.Literal(16), Type.Literal(17), Type.Literal(18)], { description: 'PostgreSQL major version. @default 16' })),
+    postgis: Type.Optional(Type.Boolean({ description: 'Use the PostGIS operand image. @default true' })),
+    image: Type.Optional(ImageOverride),
+    storage: Type.Optional(
+      Closed({
+        size: Type.Optional(Quantity('Data volume size per instance. @default 20Gi')),
+        walSize: Type.Optional(Quantity('Separate WAL volume size; omit to keep WAL on the data volume.')),
+        storageClass: Type.Optional(DnsLabel('Storage class. @default storage.block')),
+      }),
+    ),
+    resources: Type.Optional(Resources),
+    parameters: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z_][a-z0-9_.]*$' }), Type.String(), {
+        description: 'Extra postgresql.conf parameters (CNPG refuses the ones it manages itself).',
+      }),
+    ),
+    pooler: Type.Optional(
+      Closed({
+        name: Type.Optional(DnsLabel('Pooler and service name that apps connect to. @default pgbouncer')),
+        instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'PgBouncer replicas. @default 3' })),
+        poolMode: Type.Optional(Type.Union([Type.Literal('session'), Type.Literal('transaction')], { description: '@default transaction' })),
+        maxClientConnections: Type.Optional(Type.Integer({ minimum: 10, maximum: 100000, description: '@default 1000' })),
+        defaultPoolSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: '@default 20' })),
+      }),
+    ),
+    backup: Type.Optional(
+      Closed({
+        schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC. @default "0 2 * * *"' })),
+        keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Number of dumps kept on NFS. @default 7' })),
+        path: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Folder below the NFS export. @default <backups.nfs.path>/postgres-backup' })),
+      }),
+    ),
+  },
+  { description: 'PostgreSQL on CloudNativePG with PgBouncer.' },
+);
+
+export const TenantPostgres = Closed({
+  database: SqlIdentifier('Database name.'),
+  role: Type.Optional(SqlIdentifier('Login role that owns the database. @default the database name')),
+  rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the role password weekly. @default true' })),
+  rotateReason: Type.Optional(Type.String({ minLength: 10, description: 'Why the password is not rotated (required with `rotate: false`, shown in the docs).' })),
+  passwordSecret: Type.Optional(DnsLabel('For a role Vault does not rotate: the Secret (in the database namespace) from which CNPG sets the password. Created out of band.')),
+  connection: Type.Optional(
+    Type.Union([Type.Literal('pooler'), Type.Literal('direct')], {
+      description: '`pooler` (PgBouncer) or `direct` (the `postgresql` compatibility service, for apps that need session features such as LISTEN/NOTIFY). @default pooler',
+    }),
+  ),
+  extensions: Type.Optional(Type.Array(Type.Union([Type.Literal('postgis'), Type.Literal('postgis_topology'), Type.Literal('pg_trgm'), Type.Literal('btree_gin'), Type.Literal('unaccent'), Type.Literal('uuid-ossp'), Type.Literal('vector'), Type.Literal('hstore'), Type.Literal('citext')]), { uniqueItems: true, description: 'Extensions created in the database.' })),
+});
+
+export const TenantMysql = Closed({
+  database: SqlIdentifier('Database name.'),
+  user: Type.Optional(SqlIdentifier('User that can reach only this database. @default the database name')),
+  rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the password weekly. @default true' })),
+  rotateReason: Type.Optional(Type.String({ minLength: 10, description: 'Why the password is not rotated (required with `rotate: false`).' })),
+  pushPassword: Type.Optional(
+    Closed(
+      {
+        every: Type.String({ pattern: DURATION, description: 'How often the rotated password is pushed into the app, e.g. 6h.' }),
+      },
+      { description: 'The app keeps the password in its own config (Technitium): a CronJob pushes the rotated password to its API.' },
+    ),
+  ),
+});
+
+export const TenantRedis = Closed({
+  use: Type.Union([Type.Literal('cache'), Type.Literal('queue')], {
+    description: '`cache`: keys carry a TTL and may be evicted. `queue`: job keys without TTL (BullMQ, Celery) that must never be evicted.',
+  }),
+  prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', maxLength: 64 }), { uniqueItems: true, description: 'Extra key prefixes the app uses besides `<tenant>:` (e.g. `bull:` for BullMQ).' })),
+});
+
+export const Tenant = Closed({
+  name: DnsLabel('App name; also its namespace unless `namespace` is given.'),
+  namespace: Type.Optional(DnsLabel('Namespace of the app. @default the tenant name')),
+  description: Type.Optional(Type.String({ maxLength: 200, description: 'What the app is, for the generated docs.' })),
+  postgres: Type.Optional(TenantPostgres),
+  mysql: Type.Optional(TenantMysql),
+  redis: Type.Optional(TenantRedis),
+});
+
+export const SqliteVolume = Closed({
+  app: DnsLabel('App that owns the SQLite volume.'),
+  namespace: Type.Optional(DnsLabel('@default the app name')),
+  size: Quantity('Volume size.'),
+  storageClass: Type.Optional(DnsLabel('@default storage.block (never NFS: SQLite needs a reliable fsync)')),
+});
+
+export const Waiver = Closed({
+  rule: Type.String({ pattern: '^[a-z0-9-]+$', description: 'Guardrail id.' }),
+  object: Type.String({ pattern: '^[A-Za-z]+/([a-z0-9-]+/)?[a-z0-9.-]+$', description: '`Kind/namespace/name` (or `Kind/name` for cluster-scoped objects).' }),
+  reason: Type.String({ minLength: 20, description: 'Why the rule does not apply; written into the rendered object.' }),
+});
+
+export const PlatformSchema = Closed(
+  {
+    $schema: Type.Optional(Type.String({ description: 'Ignored; lets editors find this schema.' })),
+    cluster: DnsLabel('Cluster name; output goes to clusters/<cluster>/.'),
+    imageRegistry: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$',
+        description: 'Registry (mirror) every image is pulled from; air-gapped clusters point this at their mirror. @default each image\'s upstream registry',
+      }),
+    ),
+    storage: Closed({
+      block: DnsLabel('Block storage class for database volumes.'),
+      encrypted: Type.Optional(DnsLabel('Encrypted block storage class. @default storage.block')),
+      nfs: Type.Optional(Type.Array(DnsLabel('An NFS-backed storage class.'), { uniqueItems: true, description: 'Storage classes backed by NFS: no database volume may use them.' })),
+    }),
+    backups: Closed({
+      nfs: Closed({
+        server: Type.String({ pattern: '^[A-Za-z0-9.-]+$', description: 'NFS server for backups.' }),
+        path: Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Export path.' }),
+      }),
+    }),
+    scheduling: Type.Optional(
+      Closed({
+        avoidNodes: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }), { uniqueItems: true, description: 'Nodes no database pod may run on (the GPU node).' })),
+      }),
+    ),
+    monitoring: Closed({
+      namespace: Type.Optional(DnsLabel('Namespace of Prometheus. @default monitoring')),
+      prometheusSelector: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels the Prometheus CR selects PodMonitors and rules by. @default {release: kube-prometheus-stack}' })),
+      prometheusPodLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels of the Prometheus pods, for network policy. @default {app.kubernetes.io/name: prometheus}' })),
+      pushgateway: Type.String({ pattern: '^http://[a-z0-9.-]+(:[0-9]+)?$', description: 'Pushgateway URL that backup jobs report to.' }),
+      runbookBaseUrl: Type.String({ pattern: '^https?://\\S+[^/]$', description: 'URL of docs/runbooks in this repository, without trailing slash.' }),
+    }),
+    network: Type.Optional(
+      Closed({
+        apiServerPorts: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { uniqueItems: true, description: 'Ports of the Kubernetes API server (ClusterIP 443 and endpoint 6443). @default [443, 6443]' })),
+        dnsNamespace: Type.Optional(DnsLabel('@default kube-system')),
+        dnsPodLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '@default {k8s-app: kube-dns}' })),
+        operatorNamespaces: Type.Optional(
+          Closed({
+            cnpg: Type.Optional(DnsLabel('@default cnpg-system')),
+          }),
+        ),
+      }),
+    ),
+    postgres: Type.Optional(PostgresSpec),
+    tenants: Type.Array(Tenant, { description: 'Apps and the databases they use.' }),
+    sqlite: Type.Optional(Type.Array(SqliteVolume, { description: 'Per-app SQLite volumes on block storage.' })),
+    waivers: Type.Optional(Type.Array(Waiver, { description: 'Guardrail findings accepted for one object, with the reason.' })),
+  },
+  {
+    title: 'db-platform desired state',
+    description: 'One cluster\'s shared database services. See README.md.',
+  },
+);
+
+export type PlatformInput = Static<typeof PlatformSchema>;
+export type TenantInput = Static<typeof Tenant>;
+
+/** The JSON Schema published at schemas/platform.schema.json. */
+export function platformJsonSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://db-platform.dev/schemas/platform.schema.json',
+    ...JSON.parse(JSON.stringify(PlatformSchema)),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Checks rendered objects against the schema of their kind: Kubernetes core kinds against
+ * the maintained JSON Schemas of the kubernetes-validate project (vendored under
+ * schemas/kubernetes/<version>), custom kinds against the pinned upstream CRDs (vendored
+ * under schemas/crds). Unknown kinds fail, and so do fields a schema does not declare:
+ * CRD schemas are closed here (`additionalProperties: false`) except where they say
+ * `x-kubernetes-preserve-unknown-fields`, because the API server would silently prune a
+ * typo instead of refusing it.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { parseAllDocuments } from 'yaml';
+import type { K8sObject } from './objects.ts';
+import { objectRef } from './objects.ts';
+
+export const KUBERNETES_VERSIONS = ['v1.28', 'v1.32'] as const;
+export type KubernetesVersion = (typeof KUBERNETES_VERSIONS)[number];
+
+const SCHEMA_BASE = 'https://db-platform.dev/k8s';
+
+/**
+ * CRD patterns are Go RE2 expressions; JavaScript lacks RE2's inline flags such as `(?i)`.
+ * An inline flag group becomes a flag of the whole RegExp (the CRDs use it only that way); the rest of RE2 syntax the CRDs use
+ * is valid JavaScript.
+ */
+function re2Compatible(pattern: string, flags?: string): RegExp {
+  let extra = '';
+  const body = pattern.replace(/\(\?([ims]+)\)/g, (_, f: string) => {
+    extra += f;
+    return '';
+  });
+  const all = [...new Set(`${flags ?? ''}u${extra}`)].join('');
+  try {
+    return new RegExp(body, all);
+  } catch {
+    return new RegExp(body, all.replace('u', ''));
+  }
+}
+re2Compatible.code = 're2Compatible';
+
+export interface ValidationError {
+  readonly object: string;
+  readonly kubernetesVersion: string;
+  readonly message: string;
+}
+
+type Json = Record<string, any>;
+
+/** Makes a CRD's structural schema strict and valid JSON Schema for ajv. */
+export function closeCrdSchema(schema: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'properties' && v && typeof v === 'object') {
+      out.properties = Object.fromEntries(Object.entries(v as Json).map(([name, s]) => [name, closeCrdSchema(s as Json)]));
+    } else if ((k === 'items' || k === 'additionalProperties' || k === 'not') && v && typeof v === 'object') {
+      out[k] = closeCrdSchema(v as Json);
+    } else if ((k === 'allOf' || k === 'anyOf' || k === 'oneOf') && Array.isArray(v)) {
+      // Structural schemas use these only for value constraints; each branch sees the whole object.
+      out[k] = v.map((s: Json) => closeCrdSchema({ ...s, 'x-db-platform-branch': true }));
+    } else if (!k.startsWith('x-kubernetes-') && k !== 'nullable' && k !== 'x-db-platform-branch') {
+      out[k] = v;
+    }
+  }
+  if (schema['x-kubernetes-int-or-string']) {
+    delete out.type;
+    out.anyOf = [...(out.anyOf ?? []), { type: 'integer' }, { type: 'string' }];
+  }
+  if (schema.nullable && typeof out.type === 'string') out.type = [out.type, 'null'];
+  const isObject = out.type === 'object' || (Array.isArray(out.type) && out.type.includes('object'));
+  if (isObject && !schema['x-kubernetes-preserve-unknown-fields'] && schema.additionalProperties === undefined && !schema['x-db-platform-branch']) {
+    out.additionalProperties = false;
+    out.properties ??= {};
+  }
+  return out;
+}
+
+interface CrdVersion {
+  readonly group: string;
+  readonly kind: string;
+  readonly version: string;
+  readonly schema: Json;
+}
+
+function loadCrds(dir: string): CrdVersion[] {
+  const versions: CrdVersion[] = [];
+  for (const sub of readdirSync(dir, { withFileTypes: true })) {
+    if (!sub.isDirectory()) continue;
+    for (const file of readdirSync(join(dir, sub.name)).filter((f) => f.endsWith('.yaml')).sort()) {
+      for (const d of parseAllDocuments(readFileSync(join(dir, sub.name, file), 'utf8'))) {
+        const crd = d.toJS() as Json | null;
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        for (const v of crd.spec.versions ?? []) {
+          if (!v.served || !v.schema?.openAPIV3Schema) continue;
+          versions.push({ group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema });
+        }
+      }
+    }
+  }
+  return versions;
+}
+
+/** Validates objects against one Kubernetes version's core schemas and the pinned CRDs. */
+export class SchemaValidator {
+  private readonly ajv: Ajv2020;
+  private readonly coreKinds = new Map<string, string>();
+  private readonly crdKinds = new Map<string, Json>();
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  constructor(
+    readonly kubernetesVersion: KubernetesVersion,
+    schemaRoot: string,
+  ) {
+    this.ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, code: { regExp: re2Compatible } });
+    addFormats.default(this.ajv);
+    for (const f of ['int32', 'int64', 'double', 'float']) this.ajv.addFormat(f, true);
+    const definitions = JSON.parse(readFileSync(join(schemaRoot, 'kubernetes', kubernetesVersion, '_definitions.json'), 'utf8')) as Json;
+    this.ajv.addSchema({ ...definitions, $id: `${SCHEMA_BASE}/api/_definitions.json` });
+    for (const [name, def] of Object.entries(definitions.$defs as Json)) {
+      for (const gvk of (def as Json)['x-kubernetes-group-version-kind'] ?? []) {
+        const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+        this.coreKinds.set(`${apiVersion}/${gvk.kind}`, name);
+      }
+    }
+    for (const crd of loadCrds(join(schemaRoot, 'crds'))) this.crdKinds.set(`${crd.group}/${crd.version}/${crd.kind}`, crd.schema);
+  }
+
+  /** Every schema error of one object; empty when it is valid. */
+  validate(o: K8sObject): ValidationError[] {
+    const key = `${o.apiVersion}/${o.kind}`;
+    const fn = this.validator(key);
+    const ref = objectRef(o);
+    if (!fn) return [{ object: ref, kubernetesVersion: this.kubernetesVersion, message: `unknown kind ${o.kind} (${o.apiVersion}): neither a Kubernetes ${this.kubernetesVersion} kind nor a pinned CRD` }];
+    if (fn(o)) return [];
+    return dedupe(fn.errors ?? []).map((e) => ({ object: ref, kubernetesVersion: this.kubernetesVersion, message: describeError(e) }));
+  }
+
+  private validator(key: string): ValidateFunction | undefined {
+    const cached = this.compiled.get(key);
+    if (cached) return cached;
+    const core = this.coreKinds.get(key);
+    let fn: ValidateFunction | undefined;
+    if (core) {
+      fn = this.ajv.compile({ $ref: `${SCHEMA_BASE}/api/_definitions.json#/$defs/${core}` });
+    } else {
+      const crd = this.crdKinds.get(key);
+      if (!crd) return undefined;
+      const closed = closeCrdSchema(crd);
+      const [apiVersion, kind] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+      closed.properties = {
+        ...closed.properties,
+        apiVersion: { const: apiVersion },
+        kind: { const: kind },
+        metadata: { $ref: `${SCHEMA_BASE}/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` },
+      };
+      closed.required = [...new Set([...(closed.required ?? []), 'apiVersion', 'kind', 'metadata'])];
+      fn = this.ajv.compile(closed);
+    }
+    this.compiled.set(key, fn);
+    return fn;
+  }
+}
+
+/** oneOf/anyOf failures repeat the same fact per branch; keep the most specific ones. */
+function dedupe(errors: ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    if (e.keyword === 'oneOf' || e.keyword === 'anyOf') return false;
+    const k = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function describeError(e: ErrorObject): string {
+  const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(root)';
+  if (e.keyword === 'additionalProperties') return `${at}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  return `${at}: ${e.message ?? e.keyword}`;
+}

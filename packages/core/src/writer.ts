@@ -1,0 +1,78 @@
+/**
+ * Rendered objects → files. One object per file, named `<kind>-<name>.yaml` (Tanka style),
+ * one folder per component with its `kustomization.yaml`, and a top-level
+ * `kustomization.yaml` so `kubectl kustomize clusters/<cluster>` builds the whole cluster.
+ *
+ * Writing is atomic: the new tree is written beside the old one and swapped in with
+ * renames, so a failure (or Ctrl-C) leaves the previous output as it was, and files of
+ * objects that no longer exist disappear.
+ */
+import { mkdirSync, rmSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { stringify } from 'yaml';
+import type { RenderedObject } from './objects.ts';
+
+/** Serialises one object the same way everywhere (files, golden tests, charts, benchmarks). */
+export function toYaml(value: unknown): string {
+  return stringify(value, { lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+}
+
+function fileNameOf(r: RenderedObject, qualify: boolean): string {
+  const { kind, metadata } = r.object;
+  const ns = qualify && metadata.namespace ? `${metadata.namespace}-` : '';
+  return `${kind.toLowerCase()}-${ns}${metadata.name}.yaml`;
+}
+
+/**
+ * The complete file tree of one cluster, as relative path → content. Deterministic: the
+ * same objects always give the same bytes, whatever order they were built in.
+ */
+export function renderTree(objects: readonly RenderedObject[], header: string, extraFiles: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+  const files = new Map<string, string>();
+  const byComponent = new Map<string, RenderedObject[]>();
+  for (const r of objects) byComponent.set(r.component, [...(byComponent.get(r.component) ?? []), r]);
+
+  for (const [component, list] of byComponent) {
+    const plain = new Map<string, number>();
+    for (const r of list) plain.set(fileNameOf(r, false), (plain.get(fileNameOf(r, false)) ?? 0) + 1);
+    const names: string[] = [];
+    for (const r of list) {
+      const name = fileNameOf(r, (plain.get(fileNameOf(r, false)) ?? 0) > 1);
+      const path = `${component}/${name}`;
+      if (files.has(path)) throw new Error(`two objects render to ${path}: ${r.object.kind} ${r.object.metadata.namespace ?? ''}/${r.object.metadata.name} is defined twice`);
+      files.set(path, `${header}${toYaml(r.object)}`);
+      names.push(name);
+    }
+    files.set(`${component}/kustomization.yaml`, `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names.sort() })}`);
+  }
+  for (const [path, content] of extraFiles) files.set(path, content);
+  files.set('kustomization.yaml', `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...byComponent.keys()].sort() })}`);
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Replaces `dir` with exactly `files`, atomically (two renames on the same filesystem). */
+export function writeTreeAtomically(dir: string, files: ReadonlyMap<string, string>): void {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const staging = join(parent, `.${basename(dir)}.staging-${process.pid}`);
+  const previous = join(parent, `.${basename(dir)}.previous-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    for (const [path, content] of files) {
+      const target = join(staging, path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, content);
+    }
+    const hadOld = existsSync(dir);
+    if (hadOld) renameSync(dir, previous);
+    try {
+      renameSync(staging, dir);
+    } catch (err) {
+      if (hadOld) renameSync(previous, dir);
+      throw err;
+    }
+    rmSync(previous, { recursive: true, force: true });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * db-platform CLI.
+ *
+ *   db-platform synth [cluster...]     render clusters (default: the app folder you are in, or all)
+ *   db-platform validate [cluster...]  check rendered files against Kubernetes and CRD schemas
+ *   db-platform schema                 write schemas/platform.schema.json
+ *   db-platform bench                  print render speed and memory figures
+ *
+ * User mistakes print as `file:line:column: field: message` with a hint, all at once, and
+ * exit 1 with nothing written. Only a bug of db-platform itself prints a stack trace (exit 2).
+ */
+import { basename, dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { formatProblems, platformJsonSchema, SchemaValidator, writeTreeAtomically, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
+import { renderFile } from './render.ts';
+import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, outputDirOf, platformFileOf } from './paths.ts';
+
+function allClusters(): string[] {
+  return readdirSync(APPS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(APPS_DIR, d.name, 'platform.yaml')))
+    .map((d) => d.name)
+    .sort();
+}
+
+function clustersFromArgs(args: string[]): string[] {
+  if (args.length > 0) return args;
+  const cwd = process.cwd();
+  if (dirname(cwd) === APPS_DIR) return [basename(cwd)];
+  return allClusters();
+}
+
+function readTree(dir: string, prefix = ''): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!existsSync(dir)) return files;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) for (const [k, v] of readTree(join(dir, e.name), rel)) files.set(k, v);
+    else files.set(rel, readFileSync(join(dir, e.name), 'utf8'));
+  }
+  return files;
+}
+
+function synth(clusters: string[]): number {
+  let failed = 0;
+  for (const cluster of clusters) {
+    const result = renderFile(platformFileOf(cluster), cluster);
+    const warnings = result.ok ? result.guardrails.warnings : result.warnings;
+    if (warnings.length > 0) console.warn(`${cluster}: ${warnings.length} guardrail warning(s):\n${formatProblems(warnings)}`);
+    if (!result.ok) {
+      console.error(`${cluster}: refused, nothing written (clusters/${cluster}/ is unchanged). ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`);
+      failed++;
+      continue;
+    }
+    const out = outputDirOf(cluster);
+    const before = readTree(out);
+    writeTreeAtomically(out, result.files);
+    const added = [...result.files.keys()].filter((f) => !before.has(f)).length;
+    const removed = [...before.keys()].filter((f) => !result.files.has(f)).length;
+    const changed = [...result.files].filter(([f, c]) => before.has(f) && before.get(f) !== c).length;
+    const perComponent = new Map<string, number>();
+    for (const r of result.objects) perComponent.set(r.component, (perComponent.get(r.component) ?? 0) + 1);
+    const components = [...perComponent].map(([c, n]) => `${c} ${n}`).join(', ');
+    console.log(`${cluster}: ${result.objects.length} objects (${components}) → ${relative(process.cwd(), out) || '.'}: ${added} added, ${changed} changed, ${removed} removed`);
+    for (const w of result.guardrails.waived) console.log(`  waived ${w.rule} on ${w.object}: ${w.reason}`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+function validate(clusters: string[]): number {
+  const validators = KUBERNETES_VERSIONS.map((v) => new SchemaValidator(v, SCHEMA_ROOT));
+  let errors = 0;
+  for (const cluster of clusters) {
+    const dir = outputDirOf(cluster);
+    if (!existsSync(dir)) {
+      console.error(`${cluster}: clusters/${cluster}/ does not exist; run npm run synth first`);
+      errors++;
+      continue;
+    }
+    let objects = 0;
+    for (const [file, text] of readTree(dir)) {
+      if (!file.endsWith('.yaml') || basename(file) === 'kustomization.yaml') continue;
+      const docs = parseAllDocuments(text);
+      const parsed = Array.isArray(docs) ? docs : [docs];
+      if (parsed.length !== 1 || parsed[0]!.errors.length > 0) {
+        console.error(`clusters/${cluster}/${file}: expected exactly one valid YAML document`);
+        errors++;
+        continue;
+      }
+      const object = parsed[0]!.toJS() as K8sObject;
+      objects++;
+      for (const v of validators) {
+        for (const e of v.validate(object)) {
+          console.error(`clusters/${cluster}/${file}: ${e.object} (Kubernetes ${e.kubernetesVersion}): ${e.message}`);
+          errors++;
+        }
+      }
+    }
+    console.log(`${cluster}: ${objects} objects checked against Kubernetes ${KUBERNETES_VERSIONS.join(' and ')} schemas and the pinned CRDs`);
+  }
+  if (errors > 0) console.error(`${errors} schema error(s)`);
+  return errors > 0 ? 1 : 0;
+}
+
+function writeSchema(): number {
+  const target = join(SCHEMA_ROOT, 'platform.schema.json');
+  const text = `${JSON.stringify(platformJsonSchema(), null, 2)}\n`;
+  const old = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  if (old !== text) writeFileSync(target, text);
+  console.log(`${relative(REPO_ROOT, target)}: ${old === text ? 'unchanged' : 'written'}`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'synth':
+      return synth(clustersFromArgs(args));
+    case 'validate':
+      return validate(clustersFromArgs(args));
+    case 'schema':
+      return writeSchema();
+    case 'bench': {
+      const { runBenchmarks } = await import('../bench/bench.ts');
+      return runBenchmarks();
+    }
+    default:
+      console.error('usage: db-platform synth|validate [cluster...] | schema | bench');
+      return 64;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  console.error('db-platform: internal error (a bug in db-platform, not in your input):');
+  console.error(err);
+  process.exitCode = 2;
+}

@@ -1,0 +1,8 @@
+/**
+ * Every engine the platform can render, in output order. A new engine is a new package
+ * exporting an `Engine`, added here.
+ */
+import type { Engine } from '@db/core';
+import { postgresEngine } from '@db/postgres';
+
+export const ENGINES: readonly Engine[] = [postgresEngine];

@@ -1,0 +1,3 @@
+export * from './engines.ts';
+export * from './render.ts';
+export * from './paths.ts';

@@ -1,0 +1,113 @@
+/**
+ * The data path, in one direction: desired state → validated model → constructs →
+ * rendered objects → checks (guardrails, schemas) → file tree. Nothing here writes to disk;
+ * the CLI writes the tree only when every check passed.
+ */
+import { relative } from 'node:path';
+import { App, Chart } from 'cdk8s';
+import {
+  CORE_RULES,
+  DatabaseNamespace,
+  NamespaceBaseline,
+  checkPlatform,
+  loadPlatformFile,
+  loadPlatformText,
+  recommendedLabels,
+  renderTree,
+  resolvePlatform,
+  runGuardrails,
+  SchemaValidator,
+  type GuardrailReport,
+  type LoadResult,
+  type NamespaceNeed,
+  type PlatformModel,
+  type Problem,
+  type RenderedObject,
+  type K8sObject,
+} from '@db/core';
+import { ENGINES } from './engines.ts';
+import { REPO_ROOT, SCHEMA_ROOT } from './paths.ts';
+
+export interface Rendered {
+  readonly ok: true;
+  readonly model: PlatformModel;
+  readonly objects: readonly RenderedObject[];
+  readonly files: Map<string, string>;
+  readonly guardrails: GuardrailReport;
+}
+export interface Refused {
+  readonly ok: false;
+  readonly problems: readonly Problem[];
+  readonly warnings: readonly Problem[];
+}
+
+let validator: SchemaValidator | undefined;
+/** The schema validator of the primary Kubernetes version, built once per process. */
+export function primaryValidator(): SchemaValidator {
+  validator ??= new SchemaValidator('v1.28', SCHEMA_ROOT);
+  return validator;
+}
+
+export const PLATFORM_COMPONENT = 'platform';
+
+/** Renders one cluster from its platform.yaml. */
+export function renderFile(file: string, expectedCluster?: string): Rendered | Refused {
+  const display = relative(process.cwd(), file) || file;
+  return renderLoaded(loadPlatformFile(file, display), expectedCluster);
+}
+
+/** Renders from text (tests, fuzzing, benchmarks). */
+export function renderText(text: string, displayName = 'platform.yaml', expectedCluster?: string): Rendered | Refused {
+  return renderLoaded(loadPlatformText(text, displayName), expectedCluster);
+}
+
+function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): Rendered | Refused {
+  if (!loaded.ok) return { ok: false, problems: loaded.problems, warnings: [] };
+  const model = resolvePlatform(loaded.value.input, loaded.value.source);
+
+  // Semantic checks: all of them, so every mistake is reported at once.
+  const problems: Problem[] = [...checkPlatform(model), ...ENGINES.flatMap((e) => e.check(model))];
+  if (expectedCluster !== undefined && model.cluster !== expectedCluster) {
+    problems.push(model.source.problem(['cluster'], `cluster "${model.cluster}" does not match its folder apps/${expectedCluster}`, `rename one of them: output goes to clusters/${model.cluster}/`));
+  }
+  if (problems.length > 0) return { ok: false, problems, warnings: [] };
+
+  const objects = buildObjects(model);
+
+  const rules = [...CORE_RULES, ...ENGINES.flatMap((e) => e.rules)];
+  const guardrails = runGuardrails(rules, { model, objects });
+  const schemaProblems = objects.flatMap(({ object }) =>
+    primaryValidator()
+      .validate(object)
+      .map((e) => model.source.problem([], `rendered ${e.object} is not valid against the Kubernetes ${e.kubernetesVersion} / CRD schema: ${e.message}`, 'an override in the desired state produced a field the API server would refuse')),
+  );
+  const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems];
+  if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
+
+  const source = relative(REPO_ROOT, model.source.file.startsWith('/') ? model.source.file : `${process.cwd()}/${model.source.file}`);
+  const header = `# Rendered by db-platform from ${source.startsWith('..') ? `apps/${model.cluster}/platform.yaml` : source}. Do not edit: change the desired state and run \`npm run synth\`.\n`;
+  return { ok: true, model, objects, files: renderTree(objects, header), guardrails };
+}
+
+/** Constructs → plain objects, tagged with their output folder. */
+export function buildObjects(model: PlatformModel): RenderedObject[] {
+  const app = new App({ outdir: '/nonexistent' });
+  const engines = ENGINES.filter((e) => e.enabled(model));
+
+  const platform = new Chart(app, PLATFORM_COMPONENT, { disableResourceNameHashes: true });
+  const namespaces = new Map<string, NamespaceNeed>();
+  for (const e of engines) for (const ns of e.namespaces(model)) if (!namespaces.has(ns.name)) namespaces.set(ns.name, ns);
+  for (const ns of [...namespaces.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const labels = recommendedLabels({ name: 'db-platform', instance: ns.name, component: 'namespace' });
+    new DatabaseNamespace(platform, `ns-${ns.name}`, { name: ns.name, labels, podSecurity: ns.podSecurity });
+    new NamespaceBaseline(platform, `baseline-${ns.name}`, { namespace: ns.name, labels, model });
+  }
+
+  const charts: [string, Chart][] = [[PLATFORM_COMPONENT, platform]];
+  for (const e of engines) {
+    const chart = new Chart(app, e.id, { disableResourceNameHashes: true });
+    e.build(chart, model);
+    charts.push([e.id, chart]);
+  }
+  return charts.flatMap(([component, chart]) => (chart.toJson() as K8sObject[]).map((object) => ({ component, object })));
+}

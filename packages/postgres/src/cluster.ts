@@ -1,0 +1,91 @@
+/**
+ * The CNPG Cluster and the `postgresql` compatibility service.
+ *
+ * Tenants' roles are declared under `managed.roles` without a `passwordSecret`: CNPG
+ * creates the role and its attributes but never touches its password, which Vault owns
+ * (CNPG re-applies a managed role's password from its Secret, so a role whose password
+ * Vault rotates must not have one). Roles excluded from rotation may name a Secret.
+ */
+import { Construct } from 'constructs';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import { PIN_ANNOTATIONS, type PlatformModel } from '@db/core';
+import { Cluster, ClusterSpecPrimaryUpdateMethod, ClusterSpecPrimaryUpdateStrategy, ClusterSpecManagedRolesEnsure, ClusterSpecResourcesLimits, ClusterSpecResourcesRequests } from './imports/postgresql.cnpg.io.ts';
+import type { PostgresModel } from './model.ts';
+import { clusterLabels, pinnedPodMetadata, primaryPods } from './labels.ts';
+import { avoidNodesAffinity } from './affinity.ts';
+
+export interface PostgresClusterProps {
+  readonly pg: PostgresModel;
+  readonly model: PlatformModel;
+}
+
+export class PostgresCluster extends Construct {
+  constructor(scope: Construct, id: string, props: PostgresClusterProps) {
+    super(scope, id);
+    const { pg, model } = props;
+    const labels = clusterLabels(pg, 'database');
+    const nodeAffinity = avoidNodesAffinity(model);
+
+    new Cluster(this, 'Resource', {
+      metadata: { name: pg.name, namespace: pg.namespace, labels, annotations: { ...PIN_ANNOTATIONS } },
+      spec: {
+        description: `Shared PostgreSQL ${pg.version} of cluster ${model.cluster}, rendered by db-platform`,
+        instances: pg.instances,
+        imageName: pg.image,
+        imagePullPolicy: 'IfNotPresent',
+        enableSuperuserAccess: false,
+        enablePdb: true,
+        primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
+        primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
+        inheritedMetadata: pinnedPodMetadata(labels),
+        postgresql: { parameters: { ...pg.parameters } },
+        storage: { size: pg.storage.size, storageClass: pg.storage.storageClass, resizeInUseVolumes: true },
+        ...(pg.storage.walSize ? { walStorage: { size: pg.storage.walSize, storageClass: pg.storage.storageClass, resizeInUseVolumes: true } } : {}),
+        resources: {
+          requests: { cpu: ClusterSpecResourcesRequests.fromString(pg.resources.cpu), memory: ClusterSpecResourcesRequests.fromString(pg.resources.memory) },
+          limits: { memory: ClusterSpecResourcesLimits.fromString(pg.resources.memory) },
+        },
+        affinity: {
+          enablePodAntiAffinity: true,
+          // One instance per node: a node failure may cost one instance, never the primary and its replica together.
+          podAntiAffinityType: pg.instances > 1 ? 'required' : 'preferred',
+          topologyKey: 'kubernetes.io/hostname',
+          ...(nodeAffinity ? { nodeAffinity } : {}),
+        },
+        managed: {
+          roles: [
+            {
+              name: pg.backupRole,
+              ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+              comment: 'db-platform logical backups (pg_dumpall); read-only',
+              login: true,
+              inRoles: ['pg_read_all_data'],
+              passwordSecret: { name: pg.backupSecret },
+            },
+            ...pg.tenants.map((t) => ({
+              name: t.role,
+              ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+              comment: t.rotate ? `tenant ${t.tenant.name}; password owned by Vault (rotated weekly)` : `tenant ${t.tenant.name}; not rotated: ${t.rotateReason}`,
+              login: true,
+              inherit: true,
+              connectionLimit: -1,
+              ...(t.passwordSecret ? { passwordSecret: { name: t.passwordSecret } } : {}),
+            })),
+          ],
+        },
+      },
+    });
+
+    // Apps that cannot use PgBouncer (session features) connect here. It selects only the
+    // primary: a selector that can match a replica sends writes to a read-only server
+    // (the 2026-04-04 READONLY incident).
+    new k8s.KubeService(this, 'Compat', {
+      metadata: { name: pg.services.compat, namespace: pg.namespace, labels: clusterLabels(pg, 'database') },
+      spec: {
+        type: 'ClusterIP',
+        selector: primaryPods(pg),
+        ports: [{ name: 'postgres', port: 5432, targetPort: k8s.IntOrString.fromNumber(5432), protocol: 'TCP' }],
+      },
+    });
+  }
+}

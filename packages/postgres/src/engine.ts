@@ -1,0 +1,28 @@
+import type { Engine } from '@db/core';
+import { checkPostgres } from './checks.ts';
+import { resolvePostgres } from './model.ts';
+import { PostgresCluster } from './cluster.ts';
+import { PostgresPooler } from './pooler.ts';
+import { PostgresTenantDatabases } from './tenants.ts';
+import { PostgresMonitoring, postgresAlerts } from './monitoring.ts';
+import { PostgresBackup } from './backup.ts';
+import { PostgresNetwork } from './network.ts';
+import { POSTGRES_RULES } from './rules.ts';
+
+export const postgresEngine: Engine = {
+  id: 'postgres',
+  enabled: (model) => model.input.postgres !== undefined,
+  check: checkPostgres,
+  namespaces: (model) => [{ name: resolvePostgres(model).namespace, podSecurity: 'restricted' }],
+  build(scope, model) {
+    const pg = resolvePostgres(model);
+    new PostgresCluster(scope, 'Cluster', { pg, model });
+    new PostgresPooler(scope, 'Pooler', { pg, model });
+    new PostgresTenantDatabases(scope, 'Tenants', { pg });
+    new PostgresMonitoring(scope, 'Monitoring', { pg, model });
+    new PostgresBackup(scope, 'Backup', { pg, model });
+    new PostgresNetwork(scope, 'Network', { pg, model });
+  },
+  rules: POSTGRES_RULES,
+  alerts: (model) => postgresAlerts(resolvePostgres(model)),
+};

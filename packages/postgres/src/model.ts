@@ -1,0 +1,118 @@
+/** The PostgreSQL section of the desired state, with every default filled in once. */
+import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
+
+export interface PostgresTenant {
+  readonly tenant: TenantModel;
+  readonly database: string;
+  readonly role: string;
+  readonly rotate: boolean;
+  readonly rotateReason: string | undefined;
+  readonly passwordSecret: string | undefined;
+  readonly connection: 'pooler' | 'direct';
+  readonly extensions: readonly string[];
+}
+
+export interface PostgresModel {
+  readonly namespace: string;
+  readonly name: string;
+  readonly instances: number;
+  readonly version: 16 | 17 | 18;
+  readonly postgis: boolean;
+  readonly image: string;
+  readonly imageTag: string;
+  readonly storage: { readonly size: string; readonly walSize: string | undefined; readonly storageClass: string };
+  readonly resources: { readonly cpu: string; readonly memory: string };
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly pooler: {
+    readonly name: string;
+    readonly instances: number;
+    readonly poolMode: 'session' | 'transaction';
+    readonly maxClientConnections: number;
+    readonly defaultPoolSize: number;
+    readonly image: string;
+  };
+  readonly backup: { readonly name: string; readonly schedule: string; readonly keep: number; readonly path: string };
+  /** Role the backup job logs in as; its password comes from `backupSecret` (created out of band). */
+  readonly backupRole: string;
+  readonly backupSecret: string;
+  readonly tenants: readonly PostgresTenant[];
+  /** Services: `<name>-rw` (primary), the `postgresql` compatibility service, the pooler. */
+  readonly services: { readonly rw: string; readonly compat: string; readonly pooler: string };
+}
+
+/** Memory in MiB of a Kubernetes quantity such as 2Gi or 512Mi. */
+export function mebibytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+  if (!m) throw new Error(`not a memory quantity: ${q}`);
+  const n = Number(m[1]);
+  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, '': 1 / 1048576 };
+  return n * factor[m[2] ?? '']!;
+}
+
+export function resolvePostgres(model: PlatformModel): PostgresModel {
+  const spec = model.input.postgres ?? {};
+  const version = spec.version ?? 16;
+  const postgis = spec.postgis ?? version < 18;
+  const base = postgis && version !== 18 ? POSTGIS_IMAGES[version] : POSTGRES_IMAGES[version];
+  const pinned = withOverride(base, spec.image);
+  const name = spec.name ?? 'pg-cluster';
+  const resources = { cpu: spec.resources?.cpu ?? '500m', memory: spec.resources?.memory ?? '2Gi' };
+  const memory = mebibytes(resources.memory);
+  const poolerName = spec.pooler?.name ?? 'pgbouncer';
+  const tenants = model.tenants
+    .filter((t) => t.postgres)
+    .map((t) => {
+      const pg = t.postgres!;
+      return {
+        tenant: t,
+        database: pg.database,
+        role: pg.role ?? pg.database,
+        rotate: pg.rotate ?? true,
+        rotateReason: pg.rotateReason,
+        passwordSecret: pg.passwordSecret,
+        connection: pg.connection ?? 'pooler',
+        extensions: pg.extensions ?? [],
+      };
+    });
+  return {
+    namespace: spec.namespace ?? 'dbaas',
+    name,
+    instances: spec.instances ?? 2,
+    version,
+    postgis,
+    image: imageRef(pinned, model.imageRegistry),
+    imageTag: pinned.tag,
+    storage: { size: spec.storage?.size ?? '20Gi', walSize: spec.storage?.walSize, storageClass: spec.storage?.storageClass ?? model.storage.block },
+    resources,
+    // Sized from the memory limit, as a DBA would: shared_buffers a quarter, the planner told
+    // about the rest; connections bounded because PgBouncer multiplexes clients.
+    parameters: {
+      max_connections: '200',
+      shared_buffers: `${Math.floor(memory / 4)}MB`,
+      effective_cache_size: `${Math.floor((memory * 3) / 4)}MB`,
+      maintenance_work_mem: `${Math.max(64, Math.floor(memory / 16))}MB`,
+      work_mem: '8MB',
+      log_min_duration_statement: '1000',
+      ...(spec.parameters ?? {}),
+    },
+    pooler: {
+      name: poolerName,
+      instances: spec.pooler?.instances ?? 3,
+      poolMode: spec.pooler?.poolMode ?? 'transaction',
+      maxClientConnections: spec.pooler?.maxClientConnections ?? 1000,
+      defaultPoolSize: spec.pooler?.defaultPoolSize ?? 20,
+      image: imageRef(PGBOUNCER_IMAGE, model.imageRegistry),
+    },
+    backup: {
+      name: `${name}-backup`,
+      schedule: spec.backup?.schedule ?? '0 2 * * *',
+      keep: spec.backup?.keep ?? 7,
+      path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/postgres-backup`,
+    },
+    backupRole: 'db_backup',
+    backupSecret: `${name}-db-backup`,
+    tenants,
+    services: { rw: `${name}-rw`, compat: 'postgresql', pooler: poolerName },
+  };
+}
