@@ -3,8 +3,14 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file is packages/platform/src/paths.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** Vendored Kubernetes schemas and CRDs. */
 export const SCHEMA_ROOT = join(REPO_ROOT, 'schemas');
-export const APPS_DIR = join(REPO_ROOT, 'apps');
-export const CLUSTERS_DIR = join(REPO_ROOT, 'clusters');
+/**
+ * Where apps/ and clusters/ are: the repository, or DB_PLATFORM_WORKSPACE (tests render a
+ * scratch copy there to prove a refused render leaves the output untouched).
+ */
+export const WORKSPACE = process.env.DB_PLATFORM_WORKSPACE ? resolve(process.env.DB_PLATFORM_WORKSPACE) : REPO_ROOT;
+export const APPS_DIR = join(WORKSPACE, 'apps');
+export const CLUSTERS_DIR = join(WORKSPACE, 'clusters');
 export const platformFileOf = (cluster: string) => join(APPS_DIR, cluster, 'platform.yaml');
 export const outputDirOf = (cluster: string) => join(CLUSTERS_DIR, cluster);

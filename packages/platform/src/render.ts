@@ -26,7 +26,7 @@ import {
   type K8sObject,
 } from '@db/core';
 import { ENGINES } from './engines.ts';
-import { REPO_ROOT, SCHEMA_ROOT } from './paths.ts';
+import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 
 export interface Rendered {
   readonly ok: true;
@@ -84,7 +84,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems];
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
-  const source = relative(REPO_ROOT, model.source.file.startsWith('/') ? model.source.file : `${process.cwd()}/${model.source.file}`);
+  const source = relative(WORKSPACE, model.source.file.startsWith('/') ? model.source.file : `${process.cwd()}/${model.source.file}`);
   const header = `# Rendered by db-platform from ${source.startsWith('..') ? `apps/${model.cluster}/platform.yaml` : source}. Do not edit: change the desired state and run \`npm run synth\`.\n`;
   return { ok: true, model, objects, files: renderTree(objects, header), guardrails };
 }

@@ -1,0 +1,91 @@
+/**
+ * Bad input: every case must be refused with a message that names the field and its line,
+ * never a crash. (The CLI test proves nothing is written on disk.)
+ */
+import { describe, expect, it } from 'vitest';
+import { renderText, type Refused } from '../src/index.ts';
+
+const VALID = `cluster: test
+storage:
+  block: proxmox-lvm
+  nfs: [nfs-client]
+backups:
+  nfs: { server: nfs.lan, path: /srv/nfs }
+scheduling:
+  avoidNodes: [k8s-node1]
+monitoring:
+  pushgateway: http://pushgateway.monitoring.svc:9091
+  runbookBaseUrl: https://example.org/runbooks
+postgres:
+  instances: 2
+tenants:
+  - name: linkwarden
+    postgres: { database: linkwarden }
+  - name: affine
+    postgres: { database: affine }
+`;
+
+function refused(text: string): Refused {
+  const r = renderText(text, 'platform.yaml');
+  if (r.ok) throw new Error('expected the input to be refused');
+  return r;
+}
+
+/** [case, mutated document, expected field, expected line, message fragment] */
+const CASES: [string, string, string, number, string][] = [
+  ['unknown top-level key (typo)', VALID.replace('tenants:', 'tenant:'), 'tenant', 14, 'unknown field'],
+  ['unknown nested key', VALID.replace('  instances: 2', '  instancez: 2'), 'postgres.instancez', 13, 'did you mean "instances"'],
+  ['missing required field', VALID.replace(/monitoring:\n  pushgateway: .*\n/, 'monitoring:\n'), 'monitoring.pushgateway', 9, 'missing required field'],
+  ['wrong type', VALID.replace('  instances: 2', '  instances: two'), 'postgres.instances', 13, 'must be integer'],
+  ['out of range', VALID.replace('  instances: 2', '  instances: 0'), 'postgres.instances', 13, 'must be >= 1'],
+  ['invalid Kubernetes name', VALID.replace('name: affine', 'name: Affine_App'), 'tenants[1].name', 17, 'not valid'],
+  ['invalid SQL identifier', VALID.replace('database: affine', 'database: "affine-db"'), 'tenants[1].postgres.database', 18, 'not valid'],
+  ['SQL injection attempt', VALID.replace('database: affine', `database: "x; DROP DATABASE postgres; --"`), 'tenants[1].postgres.database', 18, 'not valid'],
+  ['duplicate tenant', VALID.replace('name: affine', 'name: linkwarden'), 'tenants[1].name', 17, 'declared twice'],
+  ['duplicate database', VALID.replace('database: affine', 'database: linkwarden'), 'tenants[1].postgres.database', 18, 'already used by tenant linkwarden'],
+  ['reserved database name', VALID.replace('database: affine', 'database: postgres'), 'tenants[1].postgres.database', 18, 'reserved'],
+  ['tenant uses an engine that is not configured', VALID.replace(/postgres:\n  instances: 2\n/, ''), 'tenants[0].postgres', 14, 'no postgres section'],
+  ['rotated role that also takes its password from a Secret', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, passwordSecret: affine-db }'), 'tenants[1].postgres.passwordSecret', 18, 'one owner per password'],
+  ['rotation exclusion without a reason', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, rotate: false }'), 'tenants[1].postgres.rotate', 18, 'needs a reason'],
+  ['value not in the allowed set', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, connection: proxy }'), 'tenants[1].postgres.connection', 18, 'must be one of "pooler", "direct"'],
+  ['database on an NFS storage class (guardrail)', VALID.replace('  instances: 2', '  instances: 2\n  storage: { storageClass: nfs-client }'), '', 1, '[nfs-database-volume] Cluster/dbaas/pg-cluster'],
+  ['floating image tag (guardrail)', VALID.replace('  instances: 2', '  instances: 2\n  image: { repository: cloudnative-pg/postgis, tag: latest }'), '', 1, '[unpinned-image]'],
+  ['waiver for an unknown rule', `${VALID}waivers:\n  - { rule: no-such-rule, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0].rule', 20, 'unknown guardrail'],
+  ['waiver that matches nothing', `${VALID}waivers:\n  - { rule: unpinned-image, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0]', 20, 'matches no finding'],
+  ['duplicate YAML key', VALID.replace('  instances: 2', '  instances: 2\n  instances: 3'), '', 14, 'duplicate key'],
+  ['broken YAML', VALID.replace('  block: proxmox-lvm', '  block: [proxmox-lvm'), '', 4, 'YAML'],
+  ['NFS class also listed as block storage', VALID.replace('nfs: [nfs-client]', 'nfs: [proxmox-lvm]'), 'storage.nfs', 4, 'also as a block storage class'],
+];
+
+describe('bad input is refused with file, line and field', () => {
+  it.each(CASES)('%s', (_name, text, field, line, fragment) => {
+    const r = refused(text);
+    const match = r.problems.find((p) => p.message.includes(fragment) || p.hint?.includes(fragment));
+    expect(match, `no problem mentions "${fragment}" in:\n${JSON.stringify(r.problems, null, 2)}`).toBeDefined();
+    expect(match!.file).toBe('platform.yaml');
+    expect(match!.field).toBe(field);
+    expect(match!.line).toBe(line);
+  });
+
+  it('the valid base document renders', () => {
+    expect(renderText(VALID).ok).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    const text = VALID.replace('  instances: 2', '  instances: 0').replace('name: affine', 'name: Affine').replace('tenants:', 'tenants:\n  - name: x\n    postgres: { database: "1x" }');
+    const r = refused(text);
+    expect(r.problems.map((p) => p.field).sort()).toEqual(['postgres.instances', 'tenants[0].postgres.database', 'tenants[2].name']);
+  });
+
+  it('refuses an alias bomb quickly with a position', () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const r = refused(`${lines.join('\n')}\n${VALID}`);
+    expect(r.problems[0]!.message).toMatch(/alias/i);
+    expect(r.problems[0]!.line).toBeGreaterThan(0);
+  });
+
+  it('refuses an empty document', () => {
+    expect(refused('# nothing here\n').problems[0]!.message).toContain('empty');
+  });
+});
