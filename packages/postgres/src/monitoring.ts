@@ -10,7 +10,8 @@ import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 
 export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
   const sel = `namespace="${pg.namespace}", pod=~"${pg.name}-[0-9]+"`;
-  const backup = `job="db-backup", backup="${pg.backup.name}"`;
+  // The backup job pushes under the grouping key backup=<cluster name> (BackupCronJob backupName).
+  const backup = `job="db-backup", backup="${pg.name}"`;
   return [
     {
       alert: 'PostgresClusterNotHealthy',

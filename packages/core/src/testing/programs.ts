@@ -44,7 +44,7 @@ export function requirePrograms(purpose: string, programs: readonly string[], in
 }
 
 /** Runs a program, returning its combined output; throws with that output on failure. */
-export function run(program: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+export function run(program: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): string {
   try {
     return execFileSync(program, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...options });
   } catch (err) {

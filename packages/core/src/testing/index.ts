@@ -1,0 +1,4 @@
+export * from './programs.ts';
+export * from './model.ts';
+export * from './promtool.ts';
+export * from './servers.ts';
