@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { CORE_RULES, runGuardrails, WAIVER_ANNOTATION_PREFIX, isPinnedReference, type RenderedObject } from '../src/index.ts';
+import { modelFromYaml } from '../src/testing/index.ts';
+
+const BASE = `cluster: t
+storage: { block: proxmox-lvm, nfs: [nfs-client] }
+backups: { nfs: { server: n, path: /x } }
+scheduling: { avoidNodes: [k8s-node1] }
+monitoring: { pushgateway: "http://p:9091", runbookBaseUrl: "https://e.org/r" }
+tenants: []
+`;
+
+const sts = (over: Record<string, any> = {}): RenderedObject => ({
+  component: 'x',
+  object: {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: 'dbaas', labels: { 'app.kubernetes.io/component': 'database' } },
+    spec: {
+      template: {
+        metadata: { labels: { 'keel.sh/policy': 'never' }, annotations: { 'keel.sh/policy': 'never', 'diun.enable': 'false' } },
+        spec: {
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] }] }] } } },
+          containers: [{ name: 'db', image: 'docker.io/library/mysql:8.4.4' }],
+        },
+      },
+      volumeClaimTemplates: [{ spec: { storageClassName: 'proxmox-lvm' } }],
+      ...over,
+    },
+  },
+});
+
+const ids = (objects: RenderedObject[], yaml = BASE) => {
+  const r = runGuardrails(CORE_RULES, { model: modelFromYaml(yaml), objects });
+  return { errors: r.errors.map((e) => e.message.slice(1, e.message.indexOf(']'))), report: r };
+};
+
+describe('core guardrails', () => {
+  it('pass a compliant database workload', () => expect(ids([sts()]).errors).toEqual([]));
+  it('refuse a database volume on NFS', () => expect(ids([sts({ volumeClaimTemplates: [{ spec: { storageClassName: 'nfs-client' } }] })]).errors).toEqual(['nfs-database-volume']));
+  it('refuse a database that can land on the GPU node', () => {
+    const o = sts();
+    o.object.spec.template.spec.affinity = {};
+    expect(ids([o]).errors).toEqual(['database-on-gpu-node']);
+  });
+  it('refuse an unpinned image and a missing update-bot opt-out', () => {
+    const o = sts();
+    o.object.spec.template.spec.containers[0].image = 'redis:8-alpine';
+    o.object.spec.template.metadata = {};
+    expect(ids([o]).errors.sort()).toEqual(['image-update-opt-out', 'unpinned-image']);
+  });
+  it('accept a waiver with its reason, written onto the object', () => {
+    const o = sts({ volumeClaimTemplates: [{ spec: { storageClassName: 'nfs-client' } }] });
+    const yaml = `${BASE}waivers:\n  - { rule: nfs-database-volume, object: StatefulSet/dbaas/db, reason: "a throwaway test database on NFS" }\n`;
+    const { errors, report } = ids([o], yaml);
+    expect(errors).toEqual([]);
+    expect(report.waived).toEqual([{ rule: 'nfs-database-volume', object: 'StatefulSet/dbaas/db', reason: 'a throwaway test database on NFS' }]);
+    expect(o.object.metadata.annotations?.[`${WAIVER_ANNOTATION_PREFIX}nfs-database-volume`]).toBe('a throwaway test database on NFS');
+  });
+  it('tell pinned image references from floating ones', () => {
+    for (const ref of ['ghcr.io/cloudnative-pg/postgis:16-3.4-49', 'redis:8.6.2-alpine', 'r:5000/x/y:1.2', `x@sha256:${'a'.repeat(64)}`]) expect(isPinnedReference(ref), ref).toBe(true);
+    for (const ref of ['redis', 'redis:latest', 'redis:8-alpine', 'postgres:16', 'r:5000/x/y', 'x:1.2-latest']) expect(isPinnedReference(ref), ref).toBe(false);
+  });
+});
