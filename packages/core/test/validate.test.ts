@@ -19,7 +19,7 @@ describe('schema validation of rendered objects', () => {
   });
   it('refuses unknown fields in custom kinds, which the API server would silently prune', () => {
     expect(v.validate({ ...database, spec: { ...database.spec, ownr: 'x' } })[0]!.message).toContain('unknown field "ownr"');
-    expect(v.validate({ ...database, metadata: { ...database.metadata, lables: {} } })[0]!.message).toContain('unknown field "lables"');
+    expect(v.validate({ ...database, metadata: { ...database.metadata, lables: {} } as typeof database.metadata })[0]!.message).toContain('unknown field "lables"');
   });
   it('refuses wrong types and values', () => {
     expect(v.validate({ ...database, spec: { ...database.spec, ensure: 'maybe' } })).not.toEqual([]);
