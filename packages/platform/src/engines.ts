@@ -4,5 +4,6 @@
  */
 import type { Engine } from '@db/core';
 import { postgresEngine } from '@db/postgres';
+import { mysqlEngine } from '@db/mysql';
 
-export const ENGINES: readonly Engine[] = [postgresEngine];
+export const ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine];
