@@ -89,6 +89,52 @@ export const PostgresSpec = Closed(
   { description: 'PostgreSQL on CloudNativePG with PgBouncer.' },
 );
 
+export const MysqlSpec = Closed(
+  {
+    topology: Type.Optional(
+      Type.Union([Type.Literal('standalone'), Type.Literal('innodb-cluster')], {
+        description: '`standalone`: one StatefulSet (prod since the 2026-04-16 reversion). `innodb-cluster`: an InnoDBCluster of the MySQL Operator with MySQL Router. @default standalone',
+      }),
+    ),
+    namespace: Type.Optional(DnsLabel('Namespace of the server. @default dbaas')),
+    name: Type.Optional(DnsLabel('Name of the StatefulSet or InnoDBCluster and of the service apps connect to (its DNS name never changes). @default mysql')),
+    version: Type.Optional(Type.Union([Type.Literal('8.4.4')], { description: 'MySQL version; only versions with pinned images are accepted. @default 8.4.4' })),
+    image: Type.Optional(ImageOverride),
+    instances: Type.Optional(Type.Integer({ minimum: 3, maximum: 9, description: 'Group Replication members (innodb-cluster only); odd, so a partition always leaves one side with a majority. @default 3' })),
+    router: Type.Optional(
+      Closed({
+        instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'MySQL Router replicas (innodb-cluster only). @default 2' })),
+      }),
+    ),
+    resources: Type.Optional(
+      Closed(
+        {
+          cpu: Type.Optional(Quantity('CPU request. No CPU limit is set. @default 500m')),
+          memory: Type.Optional(Quantity('Memory request. @default 2Gi')),
+          memoryLimit: Type.Optional(Quantity('Memory limit; my.cnf (InnoDB buffer pool and friends) is sized from it. @default 3Gi')),
+        },
+        { description: 'Compute resources of each MySQL server (seeds: 2Gi request / 3Gi limit, from VPA recommendations).' },
+      ),
+    ),
+    maxConnections: Type.Optional(Type.Integer({ minimum: 10, maximum: 10000, description: 'max_connections. @default 200' })),
+    storage: Type.Optional(
+      Closed({
+        size: Type.Optional(Quantity('Data volume size per server. @default 20Gi')),
+        storageClass: Type.Optional(DnsLabel('Storage class (block storage; never NFS). @default storage.block')),
+      }),
+    ),
+    backup: Type.Optional(
+      Closed({
+        schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule of the daily mysqldump, in UTC. @default "30 2 * * *"' })),
+        keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Number of dumps kept on NFS. @default 7' })),
+        path: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Folder below the NFS export. @default <backups.nfs.path>/mysql-backup' })),
+      }),
+    ),
+    operatorNamespace: Type.Optional(DnsLabel('Namespace of the MySQL Operator (innodb-cluster only), for network policy. @default mysql-operator')),
+  },
+  { description: 'MySQL: a standalone StatefulSet or an InnoDB Cluster through the MySQL Operator.' },
+);
+
 export const TenantPostgres = Closed({
   database: SqlIdentifier('Database name.'),
   role: Type.Optional(SqlIdentifier('Login role that owns the database. @default the database name')),
@@ -193,6 +239,7 @@ export const PlatformSchema = Closed(
       }),
     ),
     postgres: Type.Optional(PostgresSpec),
+    mysql: Type.Optional(MysqlSpec),
     tenants: Type.Array(Tenant, { description: 'Apps and the databases they use.' }),
     sqlite: Type.Optional(Type.Array(SqliteVolume, { description: 'Per-app SQLite volumes on block storage.' })),
     waivers: Type.Optional(Type.Array(Waiver, { description: 'Guardrail findings accepted for one object, with the reason.' })),

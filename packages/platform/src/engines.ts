@@ -4,6 +4,7 @@
  */
 import type { Engine } from '@db/core';
 import { postgresEngine } from '@db/postgres';
+import { mysqlEngine } from '@db/mysql';
 import { sqliteEngine } from '@db/sqlite';
 
-export const ENGINES: readonly Engine[] = [postgresEngine, sqliteEngine];
+export const ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine, sqliteEngine];

@@ -1,0 +1,32 @@
+import type { Engine } from '@db/core';
+import { checkMysql } from './checks.ts';
+import { resolveMysql } from './model.ts';
+import { MysqlStandalone } from './standalone.ts';
+import { MysqlInnoDbCluster } from './innodb-cluster.ts';
+import { MysqlProvisioning } from './provision-job.ts';
+import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
+import { MysqlBackup } from './backup.ts';
+import { MysqlNetwork } from './network.ts';
+import { MYSQL_RULES } from './rules.ts';
+
+export const mysqlEngine: Engine = {
+  id: 'mysql',
+  enabled: (model) => model.input.mysql !== undefined,
+  check: checkMysql,
+  // The MySQL Operator's pods are not ours to harden; its namespace enforces `baseline`.
+  namespaces: (model) => {
+    const my = resolveMysql(model);
+    return [{ name: my.namespace, podSecurity: my.topology === 'standalone' ? 'restricted' : 'baseline' }];
+  },
+  build(scope, model) {
+    const my = resolveMysql(model);
+    if (my.topology === 'standalone') new MysqlStandalone(scope, 'Standalone', { my, model });
+    else new MysqlInnoDbCluster(scope, 'InnoDbCluster', { my, model });
+    new MysqlProvisioning(scope, 'Provisioning', { my, model });
+    new MysqlMonitoring(scope, 'Monitoring', { my, model });
+    new MysqlBackup(scope, 'Backup', { my, model });
+    new MysqlNetwork(scope, 'Network', { my, model });
+  },
+  rules: MYSQL_RULES,
+  alerts: (model) => mysqlAlerts(resolveMysql(model)),
+};

@@ -1,0 +1,102 @@
+/** The MySQL section of the desired state, with every default filled in once. */
+import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
+
+export type MysqlTopology = 'standalone' | 'innodb-cluster';
+
+export interface MysqlTenant {
+  readonly tenant: TenantModel;
+  readonly database: string;
+  readonly user: string;
+  readonly rotate: boolean;
+  readonly rotateReason: string | undefined;
+  /** How often the rotated password is pushed into the app (Technitium), if it must be. */
+  readonly pushPasswordEvery: string | undefined;
+}
+
+export interface MysqlModel {
+  readonly topology: MysqlTopology;
+  readonly namespace: string;
+  /** StatefulSet / InnoDBCluster name, and the service apps connect to. */
+  readonly name: string;
+  readonly version: string;
+  /** Standalone server image (also runs the backup and provisioning jobs). */
+  readonly image: string;
+  readonly imageTag: string;
+  readonly exporterImage: string;
+  /** InnoDB Cluster: where the operator pulls community-server / community-router from. */
+  readonly operatorImageRepository: string;
+  readonly operatorRouterVersion: string;
+  readonly instances: number;
+  readonly routerInstances: number;
+  readonly resources: { readonly cpu: string; readonly memory: string; readonly memoryLimit: string };
+  readonly maxConnections: number;
+  readonly storage: { readonly size: string; readonly storageClass: string };
+  readonly backup: { readonly name: string; readonly schedule: string; readonly keep: number; readonly path: string };
+  readonly operatorNamespace: string;
+  /**
+   * Secrets created out of band (Vault / External Secrets), referenced by name only: the
+   * root (admin) password, and the passwords of the platform's own exporter and backup users.
+   */
+  readonly secrets: { readonly root: string; readonly exporter: string; readonly backup: string };
+  readonly users: { readonly exporter: string; readonly backup: string };
+  readonly tenants: readonly MysqlTenant[];
+  /** Host apps connect to: the service `name` in `namespace`. */
+  readonly host: string;
+}
+
+/** Memory in MiB of a Kubernetes quantity such as 3Gi or 512Mi. */
+export function mebibytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+  if (!m) throw new Error(`not a memory quantity: ${q}`);
+  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, '': 1 / 1048576 };
+  return Number(m[1]) * factor[m[2] ?? '']!;
+}
+
+export function resolveMysql(model: PlatformModel): MysqlModel {
+  const spec = model.input.mysql ?? {};
+  const version = spec.version ?? '8.4.4';
+  const pinned = withOverride(MYSQL_IMAGES[version], spec.image);
+  const name = spec.name ?? 'mysql';
+  const namespace = spec.namespace ?? 'dbaas';
+  const tenants = model.tenants
+    .filter((t) => t.mysql)
+    .map((t) => {
+      const my = t.mysql!;
+      return {
+        tenant: t,
+        database: my.database,
+        user: my.user ?? my.database,
+        rotate: my.rotate ?? true,
+        rotateReason: my.rotateReason,
+        pushPasswordEvery: my.pushPassword?.every,
+      };
+    });
+  return {
+    topology: spec.topology ?? 'standalone',
+    namespace,
+    name,
+    version,
+    image: imageRef(pinned, model.imageRegistry),
+    imageTag: pinned.tag,
+    exporterImage: imageRef(MYSQLD_EXPORTER_IMAGE, model.imageRegistry),
+    operatorImageRepository: `${model.imageRegistry ?? OPERATOR_SERVER_IMAGE.registry}/${OPERATOR_SERVER_IMAGE.repository.replace(/\/[^/]+$/, '')}`,
+    operatorRouterVersion: OPERATOR_ROUTER_IMAGE.tag,
+    instances: spec.instances ?? 3,
+    routerInstances: spec.router?.instances ?? 2,
+    resources: { cpu: spec.resources?.cpu ?? '500m', memory: spec.resources?.memory ?? '2Gi', memoryLimit: spec.resources?.memoryLimit ?? '3Gi' },
+    maxConnections: spec.maxConnections ?? 200,
+    storage: { size: spec.storage?.size ?? '20Gi', storageClass: spec.storage?.storageClass ?? model.storage.block },
+    backup: {
+      name: `${name}-backup`,
+      schedule: spec.backup?.schedule ?? '30 2 * * *',
+      keep: spec.backup?.keep ?? 7,
+      path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/mysql-backup`,
+    },
+    operatorNamespace: spec.operatorNamespace ?? 'mysql-operator',
+    secrets: { root: `${name}-root`, exporter: `${name}-exporter`, backup: `${name}-db-backup` },
+    users: { exporter: 'db_exporter', backup: 'db_backup' },
+    tenants,
+    host: `${name}.${namespace}.svc.cluster.local`,
+  };
+}

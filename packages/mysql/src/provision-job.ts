@@ -1,0 +1,89 @@
+/**
+ * The in-cluster reconcile Job that applies the provisioning SQL (provisioning.ts). It is an
+ * Argo CD sync hook (re-run on every sync, after the server in wave 0) and its name carries
+ * the hash of what it applies, so Flux, which cannot patch a Job's template, creates a new
+ * Job whenever the SQL changes. Re-running it changes nothing.
+ */
+import { Construct } from 'constructs';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import { createHash } from 'node:crypto';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import type { MysqlModel } from './model.ts';
+import { mysqlLabels } from './labels.ts';
+import { provisioningScript, provisioningSql } from './provisioning.ts';
+import { MYSQL_PORT, MYSQL_UID } from './standalone.ts';
+
+export class MysqlProvisioning extends Construct {
+  constructor(scope: Construct, id: string, props: { my: MysqlModel; model: PlatformModel }) {
+    super(scope, id);
+    const { my, model } = props;
+    const labels = mysqlLabels(my, 'provisioning');
+    const sql = provisioningSql(my, model.cluster);
+    const script = provisioningScript();
+    const hash = createHash('sha256').update(script).update(sql).digest('hex').slice(0, 8);
+    const configName = `${my.name}-provisioning`;
+    const q = (s: string) => k8s.Quantity.fromString(s);
+
+    new k8s.KubeConfigMap(this, 'Sql', {
+      metadata: { name: configName, namespace: my.namespace, labels },
+      data: { 'provision.sh': script, 'provision.sql': sql },
+    });
+
+    new k8s.KubeJob(this, 'Job', {
+      metadata: {
+        name: `${my.name}-provision-${hash}`,
+        namespace: my.namespace,
+        labels,
+        annotations: {
+          'argocd.argoproj.io/hook': 'Sync',
+          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+          'argocd.argoproj.io/sync-wave': '1',
+        },
+      },
+      spec: {
+        backoffLimit: 6,
+        activeDeadlineSeconds: 1800,
+        ttlSecondsAfterFinished: 7 * 86400,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurityContext(MYSQL_UID),
+            containers: [
+              {
+                name: 'provision',
+                // The server image: its mysql client always speaks the server's protocol.
+                image: my.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['/bin/bash', '/provisioning/provision.sh'],
+                env: [
+                  { name: 'MYSQL_HOST', value: my.name },
+                  { name: 'MYSQL_PORT', value: String(MYSQL_PORT) },
+                  { name: 'MYSQL_ADMIN_USER', value: 'root' },
+                  { name: 'MYSQL_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.root, key: 'password' } } },
+                  { name: 'EXPORTER_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.exporter, key: 'password' } } },
+                  { name: 'BACKUP_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.backup, key: 'password' } } },
+                  { name: 'PROVISION_SQL', value: '/provisioning/provision.sql' },
+                  { name: 'WAIT_SECONDS', value: '900' },
+                  { name: 'HOME', value: '/tmp' },
+                ],
+                securityContext: restrictedContainerSecurityContext(),
+                resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
+                volumeMounts: [
+                  { name: 'provisioning', mountPath: '/provisioning', readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'provisioning', configMap: { name: configName, defaultMode: 0o555 } },
+              { name: 'tmp', emptyDir: { sizeLimit: q('16Mi') } },
+            ],
+          },
+        },
+      },
+    });
+  }
+}

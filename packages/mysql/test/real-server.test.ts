@@ -1,0 +1,179 @@
+/**
+ * The provisioning SQL and the backup script against a real server: Debian's MariaDB 10.11
+ * (the closest server available; the SQL is kept to what MySQL 8.4 accepts too).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requirePrograms } from '@db/core/testing';
+import { mysqlBackupScript, provisioningScript, provisioningSql, resolveMysql } from '../src/index.ts';
+import { BASE, modelOf, PrivateMariaDb } from './helpers.ts';
+
+const programs = requirePrograms('MySQL provisioning and backup tests against MariaDB', ['mariadbd', 'mariadb-install-db', 'mysql', 'mysqldump', 'bash', 'gzip'], 'apt-get install mariadb-server mariadb-client');
+
+const model = modelOf(`${BASE}
+mysql: { backup: { keep: 2 } }
+tenants:
+  - { name: wrongmove, namespace: realestate-crawler, mysql: { database: wrongmove } }
+  - { name: speedtest, mysql: { database: speedtest } }
+  - { name: trading-bot, mysql: { database: trading_bot, user: trading } }
+`);
+const my = resolveMysql(model);
+const ADMIN = { user: 'admin', password: 'AdminPassw0rd.1234' };
+const EXPORTER_PASSWORD = 'ExporterPassw0rd-1234';
+const BACKUP_PASSWORD = 'BackupPassw0rd-1234';
+
+describe.skipIf(!programs.available)('MySQL SQL and scripts on a real MariaDB', () => {
+  const db = new PrivateMariaDb();
+  const work = join(db.dir, 'work');
+
+  beforeAll(async () => {
+    await db.start();
+    mkdirSync(work, { recursive: true });
+    db.root(`CREATE USER '${ADMIN.user}'@'%' IDENTIFIED BY '${ADMIN.password}'; GRANT ALL PRIVILEGES ON *.* TO '${ADMIN.user}'@'%' WITH GRANT OPTION;`);
+    writeFileSync(join(work, 'provision.sql'), provisioningSql(my, model.cluster));
+    writeFileSync(join(work, 'provision.sh'), provisioningScript());
+    writeFileSync(join(work, 'backup.sh'), mysqlBackupScript(my));
+  }, 60_000);
+  afterAll(async () => {
+    await db.stop();
+  }, 30_000);
+
+  const provision = () =>
+    execFileSync('bash', [join(work, 'provision.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: work,
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(db.port),
+        MYSQL_ADMIN_USER: ADMIN.user,
+        MYSQL_ADMIN_PASSWORD: ADMIN.password,
+        EXPORTER_PASSWORD,
+        BACKUP_PASSWORD,
+        PROVISION_SQL: join(work, 'provision.sql'),
+        WAIT_SECONDS: '20',
+      },
+    });
+
+  /** Everything provisioning can change: databases, accounts with their credentials, grants. */
+  const state = () => {
+    const users = db.root("SELECT user, host, authentication_string, max_user_connections FROM mysql.user WHERE user <> '' ORDER BY user, host");
+    const accounts = db.root("SELECT user, host FROM mysql.user WHERE user <> '' ORDER BY user, host").trim().split('\n');
+    const grants = accounts.map((a) => {
+      const [user, host] = a.split('\t');
+      return db.root(`SHOW GRANTS FOR '${user}'@'${host}'`);
+    });
+    return { databases: db.root('SHOW DATABASES'), users, grants };
+  };
+
+  it('provisions every tenant, and a second run changes nothing', () => {
+    expect(provision()).toContain('provision: done');
+    const first = state();
+    expect(first.databases.split('\n')).toEqual(expect.arrayContaining(['wrongmove', 'speedtest', 'trading_bot']));
+    expect(first.users).toMatch(/^trading\t%\t/m);
+    expect(first.users).toMatch(/^db_exporter\t%\t\S+\t3$/m);
+    expect(provision()).toContain('provision: done');
+    expect(state()).toEqual(first);
+  });
+
+  it('keeps an existing tenant password (Vault owns it) across runs', () => {
+    db.root("ALTER USER 'wrongmove'@'%' IDENTIFIED BY 'VaultRotated.0001'");
+    provision();
+    expect(db.as('wrongmove', 'VaultRotated.0001', 'SELECT CURRENT_USER()').trim()).toBe('wrongmove@%');
+  });
+
+  it('lets a tenant user reach only its own database', () => {
+    db.root("ALTER USER 'speedtest'@'%' IDENTIFIED BY 'VaultRotated.0002'; ALTER USER 'trading'@'%' IDENTIFIED BY 'VaultRotated.0003'");
+    db.root('CREATE DATABASE IF NOT EXISTS tradingxbot; CREATE TABLE IF NOT EXISTS wrongmove.secret (id INT PRIMARY KEY)');
+    expect(db.as('speedtest', 'VaultRotated.0002', 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'speedtest']);
+    db.as('speedtest', 'VaultRotated.0002', 'CREATE TABLE speedtest.results (id INT PRIMARY KEY, mbps DOUBLE); INSERT INTO speedtest.results VALUES (1, 93.5)');
+    expect(() => db.as('speedtest', 'VaultRotated.0002', 'SELECT * FROM wrongmove.secret')).toThrow(/denied/i);
+    expect(() => db.as('speedtest', 'VaultRotated.0002', 'CREATE DATABASE other')).toThrow(/denied/i);
+    // `_` in a GRANT is a wildcard: trading_bot's grant must not reach tradingxbot.
+    expect(db.as('trading', 'VaultRotated.0003', 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'trading_bot']);
+    expect(() => db.as('trading', 'VaultRotated.0003', 'CREATE TABLE tradingxbot.t (id INT)')).toThrow(/denied/i);
+  });
+
+  it('grants the exporter no access to tenant data', () => {
+    expect(db.as('db_exporter', EXPORTER_PASSWORD, 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'performance_schema']);
+    expect(() => db.as('db_exporter', EXPORTER_PASSWORD, 'SELECT * FROM wrongmove.secret')).toThrow(/denied/i);
+    expect(db.as('db_exporter', EXPORTER_PASSWORD, "SHOW GLOBAL STATUS LIKE 'Threads_connected'")).toMatch(/Threads_connected\t\d+/);
+  });
+
+  const backupDir = () => join(work, 'backups');
+  const backup = () =>
+    execFileSync('bash', [join(work, 'backup.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: work,
+        BACKUP_DIR: backupDir(),
+        BACKUP_NAME: my.name,
+        PUSHGATEWAY_URL: '',
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(db.port),
+        MYSQL_USER: my.users.backup,
+        MYSQL_PASSWORD: BACKUP_PASSWORD,
+      },
+    });
+
+  const snapshot = () =>
+    ['wrongmove', 'speedtest'].map((d) => ({
+      tables: db.root(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${d}' ORDER BY table_name`),
+      checksums: db.root(`CHECKSUM TABLE ${d}.listings, ${d}.results_view_source`),
+      rows: db.root(`SELECT * FROM ${d}.listings ORDER BY id`),
+      view: db.root(`SELECT * FROM ${d}.cheap ORDER BY id`),
+    }));
+
+  it('backs up with mysqldump and restores to identical data', () => {
+    for (const d of ['wrongmove', 'speedtest']) {
+      db.root(`CREATE TABLE ${d}.listings (id INT PRIMARY KEY, title VARCHAR(200) CHARACTER SET utf8mb4, price DECIMAL(12,2), photo MEDIUMBLOB, seen DATETIME(6));
+        INSERT INTO ${d}.listings VALUES (1, 'Flat in Zürich ✓', 1250.50, UNHEX('00FF10'), '2026-04-16 02:30:00.123456'), (2, 'O''Brien\\'s cottage', 99.99, NULL, NULL), (3, '🏠 house', 320000.00, REPEAT('x', 70000), '2026-05-30 17:49:43');
+        CREATE TABLE ${d}.results_view_source (k INT PRIMARY KEY, v TEXT); INSERT INTO ${d}.results_view_source VALUES (1, 'a'), (2, NULL);
+        CREATE VIEW ${d}.cheap AS SELECT id, title FROM ${d}.listings WHERE price < 2000;`);
+    }
+    const before = snapshot();
+    const out = backup();
+    expect(out).toMatch(/backup: done, \d+ bytes/);
+    const archives = readdirSync(backupDir()).filter((f) => f.endsWith('.sql.gz'));
+    expect(archives).toHaveLength(1);
+    const dump = execFileSync('gzip', ['-dc', join(backupDir(), archives[0]!)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(dump).not.toMatch(/CREATE DATABASE[^;]*`mysql`/);
+
+    db.root('DROP DATABASE wrongmove; DROP DATABASE speedtest');
+    execFileSync('mysql', ['--no-defaults', `--socket=${db.socket}`, '-uroot', '--default-character-set=utf8mb4'], { input: dump, timeout: 60_000 });
+    expect(snapshot()).toEqual(before);
+  });
+
+  it('keeps the configured number of dumps', async () => {
+    // Archive names carry the second they were taken: make this one differ from the last.
+    await new Promise((r) => setTimeout(r, 1100));
+    const old = ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z'].map((s) => `${my.name}-${s}.sql.gz`);
+    for (const f of old) writeFileSync(join(backupDir(), f), '');
+    writeFileSync(join(backupDir(), 'unrelated.txt'), 'kept');
+    const out = backup();
+    expect(out).toMatch(/retention: removed/);
+    const left = readdirSync(backupDir()).sort();
+    // keep: 2 → the two newest archives (both real dumps), plus the file that is no archive.
+    expect(left.filter((f) => f.endsWith('.sql.gz'))).toHaveLength(my.backup.keep);
+    expect(left.some((f) => old.includes(f))).toBe(false);
+    expect(left).toContain('unrelated.txt');
+  });
+
+  it('fails the backup, leaving no partial file, when the server refuses the login', () => {
+    const before = readdirSync(backupDir()).sort();
+    expect(() =>
+      execFileSync('bash', [join(work, 'backup.sh')], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        stdio: 'pipe',
+        env: { PATH: process.env.PATH, TMPDIR: work, BACKUP_DIR: backupDir(), BACKUP_NAME: my.name, PUSHGATEWAY_URL: '', MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(db.port), MYSQL_USER: my.users.backup, MYSQL_PASSWORD: 'wrong-password-123' },
+      }),
+    ).toThrow();
+    expect(readdirSync(backupDir()).sort()).toEqual(before);
+  });
+});
