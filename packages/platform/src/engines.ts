@@ -4,5 +4,6 @@
  */
 import type { Engine } from '@db/core';
 import { postgresEngine } from '@db/postgres';
+import { redisEngine } from '@db/redis';
 
-export const ENGINES: readonly Engine[] = [postgresEngine];
+export const ENGINES: readonly Engine[] = [postgresEngine, redisEngine];
