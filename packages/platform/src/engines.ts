@@ -5,6 +5,7 @@
 import type { Engine } from '@db/core';
 import { postgresEngine } from '@db/postgres';
 import { mysqlEngine } from '@db/mysql';
+import { redisEngine } from '@db/redis';
 import { sqliteEngine } from '@db/sqlite';
 
-export const ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine, sqliteEngine];
+export const ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine, redisEngine, sqliteEngine];

@@ -52,7 +52,9 @@ export const PLATFORM_COMPONENT = 'platform';
 
 /** Renders one cluster from its platform.yaml. */
 export function renderFile(file: string, expectedCluster?: string): Rendered | Refused {
-  const display = relative(process.cwd(), file) || file;
+  // Positions name the file from the repository (or workspace) root, wherever synth runs.
+  const fromRoot = relative(WORKSPACE, file);
+  const display = fromRoot && !fromRoot.startsWith('..') ? fromRoot : file;
   return renderLoaded(loadPlatformFile(file, display), expectedCluster);
 }
 

@@ -1,0 +1,26 @@
+import type { Engine } from '@db/core';
+import { checkRedis } from './checks.ts';
+import { resolveRedis } from './model.ts';
+import { RedisStatefulSet } from './redis-statefulset.ts';
+import { RedisHaproxy } from './haproxy.ts';
+import { RedisMonitoring, redisAlerts } from './monitoring.ts';
+import { RedisBackup } from './backup.ts';
+import { RedisNetwork } from './network.ts';
+import { REDIS_RULES } from './rules.ts';
+
+export const redisEngine: Engine = {
+  id: 'redis',
+  enabled: (model) => model.input.redis !== undefined,
+  check: checkRedis,
+  namespaces: (model) => [{ name: resolveRedis(model).namespace, podSecurity: 'restricted' }],
+  build(scope, model) {
+    const redis = resolveRedis(model);
+    new RedisStatefulSet(scope, 'Redis', { redis, model });
+    if (redis.topology === 'sentinel') new RedisHaproxy(scope, 'Haproxy', { redis, model });
+    new RedisMonitoring(scope, 'Monitoring', { redis, model });
+    new RedisBackup(scope, 'Backup', { redis, model });
+    new RedisNetwork(scope, 'Network', { redis, model });
+  },
+  rules: REDIS_RULES,
+  alerts: (model) => redisAlerts(resolveRedis(model)),
+};

@@ -1,0 +1,164 @@
+/** The Redis section of the desired state, with every default filled in once. */
+import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
+
+export type RedisTopology = 'standalone' | 'sentinel';
+export type EvictionPolicy = 'volatile-lru' | 'volatile-lfu' | 'volatile-ttl' | 'volatile-random' | 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'noeviction';
+
+/** An ACL user. Its password lives only in the Secret `secret` (key `password`), never in the repository. */
+export interface RedisUser {
+  readonly name: string;
+  /** Secret in the Redis namespace holding `password`; the Vault issue fills it, until then created out of band. */
+  readonly secret: string;
+  /** ACL rules after `on` and the password, e.g. `resetkeys ~immich:* -@all +@all -@dangerous`. */
+  readonly rules: string;
+  /** The tenant it belongs to, or why it exists. */
+  readonly purpose: string;
+  readonly tenant?: TenantModel;
+}
+
+export interface RedisTenant {
+  readonly tenant: TenantModel;
+  readonly use: 'cache' | 'queue';
+  /** Key prefixes, literal (an ACL pattern `~<prefix>*`): `<tenant>:` first, then the declared ones. */
+  readonly prefixes: readonly string[];
+}
+
+export interface RedisModel {
+  readonly namespace: string;
+  readonly name: string;
+  readonly topology: RedisTopology;
+  /** Pods of the StatefulSet: 1 standalone, `sentinel.replicas` HA. */
+  readonly replicas: number;
+  readonly image: string;
+  readonly imageTag: string;
+  readonly exporterImage: string;
+  readonly haproxyImage: string;
+  readonly resources: { readonly cpu: string; readonly memory: string };
+  readonly maxmemoryMb: number;
+  readonly maxmemoryPolicy: EvictionPolicy;
+  readonly storage: { readonly size: string; readonly maxSize: string; readonly storageClass: string };
+  readonly antiAffinity: 'required' | 'preferred';
+  readonly liveness: { readonly timeoutSeconds: number; readonly failureThreshold: number };
+  readonly sentinel: {
+    readonly quorum: number;
+    readonly masterName: string;
+    readonly downAfterMilliseconds: number;
+    readonly failoverTimeout: number;
+    readonly minReplicasToWrite: number;
+    readonly minReplicasMaxLag: number;
+    readonly publishNotReadyAddresses: boolean;
+  };
+  readonly haproxy: { readonly name: string; readonly replicas: number; readonly checkInterval: number; readonly fall: number; readonly rise: number; readonly timeoutCheck: number };
+  readonly backup: { readonly name: string; readonly schedule: string; readonly days: number; readonly path: string };
+  readonly tenants: readonly RedisTenant[];
+  readonly users: readonly RedisUser[];
+  /** `master`: what clients use, never renamed. `headless`: data pods, ready only. `peers`: sentinel/peer names, published before ready. */
+  readonly services: { readonly master: string; readonly headless: string; readonly peers: string };
+}
+
+/** Memory in MiB of a Kubernetes quantity such as 768Mi or 1Gi. */
+export function mebibytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+  if (!m) throw new Error(`not a memory quantity: ${q}`);
+  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, '': 1 / 1048576 };
+  return Number(m[1]) * factor[m[2] ?? '']!;
+}
+
+/** Secret of an ACL user. */
+export const userSecret = (name: string, user: string) => `${name}-user-${user}`;
+
+/** Names of the non-tenant users; a tenant may not take them. */
+export const SYSTEM_USERS: ReadonlySet<string> = new Set(['default', 'admin', 'exporter', 'probe', 'replication', 'sentinel', 'backup']);
+
+export function tenantAclRules(t: RedisTenant): string {
+  const keys = t.prefixes.map((p) => `~${p}*`).join(' ');
+  const channels = t.prefixes.map((p) => `&${p}*`).join(' ');
+  // -@dangerous removes KEYS, FLUSHALL, CONFIG, DEBUG...; INFO is given back because BullMQ
+  // and Sidekiq read the server version with it.
+  return `resetkeys ${keys} resetchannels ${channels} -@all +@all -@dangerous +info`;
+}
+
+export function resolveUsers(name: string, topology: RedisTopology, tenants: readonly RedisTenant[]): RedisUser[] {
+  const system: RedisUser[] = [
+    { name: 'admin', secret: userSecret(name, 'admin'), rules: 'resetkeys ~* resetchannels &* +@all', purpose: 'operators (runbooks), used by hand only' },
+    { name: 'exporter', secret: userSecret(name, 'exporter'), rules: 'resetkeys resetchannels -@all +ping +info +client|list +client|setname +config|get +slowlog|get +slowlog|len +latency|latest +memory|stats +select +cluster|info +command|count', purpose: 'redis_exporter metrics' },
+    { name: 'probe', secret: userSecret(name, 'probe'), rules: 'resetkeys resetchannels -@all +ping +info +role', purpose: 'probes and HAProxy health checks' },
+    { name: 'backup', secret: userSecret(name, 'backup'), rules: 'resetkeys resetchannels -@all +ping +sync +psync +replconf +info', purpose: 'weekly RDB backup (redis-cli --rdb)' },
+  ];
+  if (topology === 'sentinel') {
+    system.push(
+      { name: 'replication', secret: userSecret(name, 'replication'), rules: 'resetkeys resetchannels -@all +psync +replconf +ping', purpose: 'replicas (masteruser)' },
+      {
+        name: 'sentinel',
+        secret: userSecret(name, 'sentinel'),
+        // The set Redis documents for sentinels: monitor, reconfigure, and publish hellos.
+        rules: 'resetkeys resetchannels allchannels -@all +multi +slaveof +replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill',
+        purpose: 'sentinels (auth-user)',
+      },
+    );
+  }
+  const tenantUsers = tenants.map((t) => ({ name: t.tenant.name, secret: userSecret(name, t.tenant.name), rules: tenantAclRules(t), purpose: `tenant ${t.tenant.name} (${t.use})`, tenant: t.tenant }));
+  return [...system, ...tenantUsers];
+}
+
+export function resolveRedis(model: PlatformModel): RedisModel {
+  const spec = model.input.redis ?? {};
+  const topology = spec.topology ?? 'standalone';
+  const name = spec.name ?? 'redis-v2';
+  const pinned = withOverride(REDIS_IMAGE, spec.image);
+  const resources = { cpu: spec.resources?.cpu ?? '100m', memory: spec.resources?.memory ?? '768Mi' };
+  const replicas = topology === 'sentinel' ? (spec.sentinel?.replicas ?? 3) : 1;
+  const tenants: RedisTenant[] = model.tenants
+    .filter((t) => t.redis)
+    .map((t) => ({ tenant: t, use: t.redis!.use, prefixes: [`${t.name}:`, ...(t.redis!.prefixes ?? [])] }));
+  return {
+    namespace: spec.namespace ?? 'redis',
+    name,
+    topology,
+    replicas,
+    image: imageRef(pinned, model.imageRegistry),
+    imageTag: pinned.tag,
+    exporterImage: imageRef(REDIS_EXPORTER_IMAGE, model.imageRegistry),
+    haproxyImage: imageRef(HAPROXY_IMAGE, model.imageRegistry),
+    resources,
+    // 5/6 of the limit (640mb of 768Mi, as the seeds sized it after the 2026-04-19 OOM):
+    // the rest is fork copy-on-write headroom for BGSAVE and AOF rewrites.
+    maxmemoryMb: spec.maxmemory ?? Math.floor((mebibytes(resources.memory) * 5) / 6),
+    maxmemoryPolicy: (spec.maxmemoryPolicy ?? 'volatile-lru') as EvictionPolicy,
+    storage: { size: spec.storage?.size ?? '5Gi', maxSize: spec.storage?.maxSize ?? '20Gi', storageClass: spec.storage?.storageClass ?? model.storage.encrypted },
+    antiAffinity: spec.antiAffinity ?? 'required',
+    liveness: { timeoutSeconds: spec.livenessProbe?.timeoutSeconds ?? 10, failureThreshold: spec.livenessProbe?.failureThreshold ?? 5 },
+    sentinel: {
+      quorum: spec.sentinel?.quorum ?? Math.floor(replicas / 2) + 1,
+      masterName: spec.sentinel?.masterName ?? 'mymaster',
+      downAfterMilliseconds: spec.sentinel?.downAfterMilliseconds ?? 15000,
+      failoverTimeout: spec.sentinel?.failoverTimeout ?? 60000,
+      minReplicasToWrite: topology === 'sentinel' ? (spec.sentinel?.minReplicasToWrite ?? 1) : 0,
+      minReplicasMaxLag: spec.sentinel?.minReplicasMaxLag ?? 10,
+      publishNotReadyAddresses: spec.sentinel?.publishNotReadyAddresses ?? false,
+    },
+    haproxy: {
+      name: `${name}-haproxy`,
+      replicas: spec.haproxy?.replicas ?? 3,
+      checkInterval: spec.haproxy?.checkInterval ?? 2000,
+      fall: spec.haproxy?.fall ?? 3,
+      rise: spec.haproxy?.rise ?? 2,
+      timeoutCheck: spec.haproxy?.timeoutCheck ?? 5000,
+    },
+    backup: {
+      name: `${name}-backup`,
+      schedule: spec.backup?.schedule ?? '0 3 * * 0',
+      days: spec.backup?.days ?? 28,
+      path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/redis-backup`,
+    },
+    tenants,
+    users: resolveUsers(name, topology, tenants),
+    services: { master: 'redis-master', headless: `${name}-headless`, peers: `${name}-peers` },
+  };
+}
+
+/** Fully qualified name of pod `i`, under a service. */
+export function podHost(redis: RedisModel, i: number, service: string): string {
+  return `${redis.name}-${i}.${service}.${redis.namespace}.svc.cluster.local`;
+}

@@ -1,0 +1,68 @@
+/**
+ * Exactly the flows Redis needs, on top of the namespace's default deny and DNS: tenants →
+ * 6379 from their own namespaces only, Prometheus → 9121, the backup job → the master
+ * service and the Pushgateway; with sentinels, redis pods ↔ each other (6379, 26379) and
+ * HAProxy → 6379/26379.
+ */
+import { Construct } from 'constructs';
+import { FlowPolicy, prometheusPeer, type Peer, type PlatformModel } from '@db/core';
+import type { RedisModel } from './model.ts';
+import { backupPods, dataPods, proxyPods, redisLabels } from './labels.ts';
+
+export function tenantPeers(redis: RedisModel): Peer[] {
+  return [...new Set(redis.tenants.map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
+}
+
+export class RedisNetwork extends Construct {
+  constructor(scope: Construct, id: string, props: { redis: RedisModel; model: PlatformModel }) {
+    super(scope, id);
+    const { redis, model } = props;
+    const labels = redisLabels(redis, 'network-policy');
+    const data: Peer = { pods: dataPods(redis) };
+    const backup: Peer = { pods: backupPods(redis) };
+    if (redis.topology === 'standalone') {
+      new FlowPolicy(this, 'Data', {
+        namespace: redis.namespace,
+        name: redis.name,
+        labels,
+        pods: dataPods(redis),
+        ingress: [
+          { peers: [...tenantPeers(redis), backup], ports: [{ port: 6379 }] },
+          { peers: [prometheusPeer(model)], ports: [{ port: 9121 }] },
+        ],
+        egress: [],
+      });
+    } else {
+      const proxy: Peer = { pods: proxyPods(redis) };
+      new FlowPolicy(this, 'Data', {
+        namespace: redis.namespace,
+        name: redis.name,
+        labels,
+        pods: dataPods(redis),
+        ingress: [
+          { peers: [data, proxy], ports: [{ port: 6379 }, { port: 26379 }] },
+          { peers: [prometheusPeer(model)], ports: [{ port: 9121 }] },
+        ],
+        egress: [{ peers: [data], ports: [{ port: 6379 }, { port: 26379 }] }],
+      });
+      new FlowPolicy(this, 'Proxy', {
+        namespace: redis.namespace,
+        name: redis.haproxy.name,
+        labels,
+        pods: proxyPods(redis),
+        ingress: [{ peers: [...tenantPeers(redis), backup], ports: [{ port: 6379 }] }],
+        egress: [{ peers: [data], ports: [{ port: 6379 }, { port: 26379 }] }],
+      });
+    }
+    new FlowPolicy(this, 'Backup', {
+      namespace: redis.namespace,
+      name: redis.backup.name,
+      labels,
+      pods: backupPods(redis),
+      egress: [
+        { peers: [redis.topology === 'standalone' ? data : { pods: proxyPods(redis) }], ports: [{ port: 6379 }] },
+        { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
+      ],
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The ACL file. The repository holds only a template: each user's password is the token
+ * `@PASSWORD@`, replaced at start-up (prepare.sh) by the SHA-256 of the password read from
+ * the user's Secret, so no secret is ever rendered, and not even the plain password reaches
+ * the file Redis loads.
+ */
+import { createHash } from 'node:crypto';
+import type { RedisModel } from './model.ts';
+
+export const PASSWORD_TOKEN = '@PASSWORD@';
+
+export function usersAclTemplate(redis: RedisModel): string {
+  const lines = [
+    // No comments: an ACL file accepts only `user` lines. The default user is off, so every
+    // client authenticates as its own user.
+    'user default off resetkeys resetchannels -@all',
+    ...redis.users.map((u) => `user ${u.name} on ${PASSWORD_TOKEN} ${u.rules}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** What prepare.sh does, in TypeScript: for tests that start Redis without the script. */
+export function fillAclPasswords(template: string, passwords: Readonly<Record<string, string>>): string {
+  return template
+    .split('\n')
+    .map((line) => {
+      if (!line.includes(PASSWORD_TOKEN)) return line;
+      const user = line.split(' ')[1]!;
+      const pw = passwords[user];
+      if (pw === undefined) throw new Error(`no password for ACL user ${user}`);
+      return line.replace(PASSWORD_TOKEN, `#${createHash('sha256').update(pw).digest('hex')}`);
+    })
+    .join('\n');
+}

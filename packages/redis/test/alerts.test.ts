@@ -1,0 +1,55 @@
+/** The alerts: promtool checks and unit-tests them (firing and quiet case each); every alert has its runbook. */
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runbookFile, toYaml } from '@db/core';
+import { requirePrograms, run } from '@db/core/testing';
+import { redisAlerts } from '../src/monitoring.ts';
+import { removeDir, tempDir, testRedis, writeFile } from './helpers.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = join(here, '..', '..', '..');
+const programs = requirePrograms('promtool tests of the Redis alerts', ['promtool'], 'apt-get install prometheus');
+
+/** The rules as Prometheus loads them (the PrometheusRule's spec, with the same annotations). */
+function rulesFile(alerts: ReturnType<typeof redisAlerts>): string {
+  return toYaml({
+    groups: [
+      {
+        name: 'redis-redis-v2',
+        rules: alerts.map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity } })),
+      },
+    ],
+  });
+}
+
+describe('Redis alerts', () => {
+  const standalone = redisAlerts(testRedis().redis);
+  const ha = redisAlerts(testRedis('{ topology: sentinel }').redis);
+
+  it('renders the seven standalone alerts of the seeds, plus the two replica alerts with sentinels', () => {
+    expect(standalone.map((a) => a.alert)).toEqual(['RedisDown', 'RedisMemoryPressure', 'RedisEvictions', 'RedisForkLatencyHigh', 'RedisAOFRewriteLong', 'RedisBackupStale', 'RedisBackupNeverSucceeded']);
+    expect(ha.map((a) => a.alert)).toContain('RedisReplicasMissing');
+  });
+
+  it('every alert has a runbook at docs/runbooks/<runbookFile(alert)>', () => {
+    for (const a of ha) expect(existsSync(join(repoRoot, 'docs', 'runbooks', runbookFile(a.alert))), runbookFile(a.alert)).toBe(true);
+  });
+
+  it.skipIf(!programs.available)('pass promtool check rules and promtool test rules', () => {
+    const dir = tempDir('promtool');
+    try {
+      // Annotations are left out of the unit-test copy: promtool compares them literally, and
+      // they are prose; the expressions, durations and labels are the rendered ones.
+      writeFile(dir, 'redis-alerts.rules.yaml', rulesFile(standalone));
+      writeFile(dir, 'redis-ha-alerts.rules.yaml', rulesFile(ha));
+      copyFileSync(join(here, 'promtool', 'redis-alerts.test.yaml'), join(dir, 'redis-alerts.test.yaml'));
+      run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml')]);
+      const out = run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')]);
+      expect(out).toMatch(/SUCCESS/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Real-program test helpers: loopback ports, temporary folders under os.tmpdir(), and a
+ * process registry so every test stops everything it started (afterAll + try/finally).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPlatformText, resolvePlatform, type PlatformModel } from '@db/core';
+import { resolveRedis, type RedisModel } from '../src/model.ts';
+
+export const HOST = '127.0.0.1';
+
+export function platformText(redis: string, tenants: string): string {
+  return `cluster: test
+storage: { block: lvm, encrypted: lvm-encrypted }
+backups: { nfs: { server: nfs.test, path: /srv/nfs } }
+scheduling: { avoidNodes: [gpu-node] }
+monitoring: { pushgateway: "http://pushgateway.monitoring:9091", runbookBaseUrl: "https://example.test/docs/runbooks" }
+redis: ${redis}
+tenants:
+${tenants}
+`;
+}
+
+export const DEFAULT_TENANTS = `  - { name: immich, redis: { use: queue, prefixes: ["bull"] } }
+  - { name: nextcloud, redis: { use: cache } }`;
+
+export function loadModel(text: string): PlatformModel {
+  const loaded = loadPlatformText(text, 'platform.yaml');
+  if (!loaded.ok) throw new Error(`test input refused: ${JSON.stringify(loaded.problems)}`);
+  return resolvePlatform(loaded.value.input, loaded.value.source);
+}
+
+export function testRedis(redis = '{ topology: standalone }', tenants = DEFAULT_TENANTS): { model: PlatformModel; redis: RedisModel } {
+  const model = loadModel(platformText(redis, tenants));
+  return { model, redis: resolveRedis(model) };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `db-redis-${prefix}-`));
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, HOST, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every process a test file started; `stopAll` in afterAll (and finally blocks) kills them. */
+export class Processes {
+  private readonly procs = new Set<ChildProcess>();
+  readonly logs = new Map<ChildProcess, string[]>();
+
+  start(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, label = cmd): ChildProcess {
+    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log: string[] = [];
+    p.stdout?.on('data', (d) => log.push(`[${label}] ${d}`));
+    p.stderr?.on('data', (d) => log.push(`[${label}] ${d}`));
+    this.procs.add(p);
+    this.logs.set(p, log);
+    p.on('exit', () => this.procs.delete(p));
+    return p;
+  }
+
+  log(p: ChildProcess): string {
+    return (this.logs.get(p) ?? []).join('');
+  }
+
+  async kill(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill(signal);
+    // Scripts exec the server, so the pid is the server's; a shell still waiting is killed too.
+    await Promise.race([exited, sleep(5000).then(() => p.kill('SIGKILL'))]);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.procs].map((p) => this.kill(p, 'SIGKILL')));
+  }
+}
+
+/** redis-cli against loopback; returns stdout (errors come back as text, not exceptions). */
+export function cli(port: number, args: readonly string[], auth?: { user: string; password: string }): string {
+  const a = ['-h', HOST, '-p', String(port), '--no-auth-warning', ...(auth ? ['--user', auth.user, '--pass', auth.password] : []), ...args];
+  const r = spawnSync('redis-cli', a, { encoding: 'utf8', timeout: 10_000 });
+  return `${r.stdout ?? ''}${(r.stderr ?? '').replace(/^Warning: Using a password.*\n?/m, '')}`.trim();
+}
+
+/** Waits until `check` returns true, polling; throws with `what` after `ms`. */
+export async function waitFor(what: string, ms: number, check: () => boolean | Promise<boolean>, every = 100): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < ms) {
+    if (await check()) return Date.now() - start;
+    await sleep(every);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+export function writeFile(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
