@@ -86,8 +86,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems];
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
-  const source = relative(WORKSPACE, model.source.file.startsWith('/') ? model.source.file : `${process.cwd()}/${model.source.file}`);
-  const header = `# Rendered by db-platform from ${source.startsWith('..') ? `apps/${model.cluster}/platform.yaml` : source}. Do not edit: change the desired state and run \`npm run synth\`.\n`;
+  const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;
   return { ok: true, model, objects, files: renderTree(objects, header), guardrails };
 }
 
