@@ -12,8 +12,8 @@
 import { basename, dirname, join, relative } from 'node:path';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { formatProblems, platformJsonSchema, SchemaValidator, writeTreeAtomically, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
-import { renderFile } from './render.ts';
+import { formatProblems, platformJsonSchema, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
+import { synthToDisk } from './synth.ts';
 import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, outputDirOf, platformFileOf } from './paths.ts';
 
 function allClusters(): string[] {
@@ -44,7 +44,9 @@ function readTree(dir: string, prefix = ''): Map<string, string> {
 function synth(clusters: string[]): number {
   let failed = 0;
   for (const cluster of clusters) {
-    const result = renderFile(platformFileOf(cluster), cluster);
+    const out = outputDirOf(cluster);
+    const before = readTree(out);
+    const result = synthToDisk(platformFileOf(cluster), out, cluster);
     const warnings = result.ok ? result.guardrails.warnings : result.warnings;
     if (warnings.length > 0) console.warn(`${cluster}: ${warnings.length} guardrail warning(s):\n${formatProblems(warnings)}`);
     if (!result.ok) {
@@ -52,9 +54,6 @@ function synth(clusters: string[]): number {
       failed++;
       continue;
     }
-    const out = outputDirOf(cluster);
-    const before = readTree(out);
-    writeTreeAtomically(out, result.files);
     const added = [...result.files.keys()].filter((f) => !before.has(f)).length;
     const removed = [...before.keys()].filter((f) => !result.files.has(f)).length;
     const changed = [...result.files].filter(([f, c]) => before.has(f) && before.get(f) !== c).length;

@@ -1,3 +1,4 @@
 export * from './engines.ts';
 export * from './render.ts';
 export * from './paths.ts';
+export * from './synth.ts';

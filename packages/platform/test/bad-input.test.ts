@@ -2,8 +2,28 @@
  * Bad input: every case must be refused with a message that names the field and its line,
  * never a crash. (The CLI test proves nothing is written on disk.)
  */
-import { describe, expect, it } from 'vitest';
-import { renderText, type Refused } from '../src/index.ts';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderText, synthToDisk, type Refused } from '../src/index.ts';
+
+// Every case goes through the same path as `npm run synth`, against an output folder that
+// already holds a previous render, which must be left byte for byte as it was.
+const scratch = mkdtempSync(join(tmpdir(), 'bad-input-'));
+const platformFile = join(scratch, 'platform.yaml');
+const outputDir = join(scratch, 'clusters/test');
+mkdirSync(join(outputDir, 'postgres'), { recursive: true });
+writeFileSync(join(outputDir, 'kustomization.yaml'), 'resources: [postgres]\n');
+writeFileSync(join(outputDir, 'postgres/cluster-pg-cluster.yaml'), '# previous render\n');
+const outputSnapshot = () =>
+  readdirSync(outputDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .sort()
+    .map((f) => [f, readFileSync(f, 'utf8')]);
+const untouched = JSON.stringify(outputSnapshot().map(([f]) => f));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const VALID = `cluster: test
 storage:
@@ -26,8 +46,11 @@ tenants:
 `;
 
 function refused(text: string): Refused {
-  const r = renderText(text, 'platform.yaml');
+  const before = outputSnapshot();
+  writeFileSync(platformFile, text);
+  const r = synthToDisk(platformFile, outputDir);
   if (r.ok) throw new Error('expected the input to be refused');
+  expect(outputSnapshot(), 'a refused render changed the output folder').toEqual(before);
   return r;
 }
 
@@ -62,13 +85,14 @@ describe('bad input is refused with file, line and field', () => {
     const r = refused(text);
     const match = r.problems.find((p) => p.message.includes(fragment) || p.hint?.includes(fragment));
     expect(match, `no problem mentions "${fragment}" in:\n${JSON.stringify(r.problems, null, 2)}`).toBeDefined();
-    expect(match!.file).toBe('platform.yaml');
+    expect(match!.file).toBe(platformFile);
     expect(match!.field).toBe(field);
     expect(match!.line).toBe(line);
   });
 
   it('the valid base document renders', () => {
     expect(renderText(VALID).ok).toBe(true);
+    expect(JSON.stringify(outputSnapshot().map(([f]) => f))).toBe(untouched);
   });
 
   it('reports every problem at once', () => {
