@@ -17,3 +17,4 @@ export * from './backup.ts';
 export * from './security.ts';
 export * from './engine.ts';
 export * from './checks.ts';
+export * from './scheduling.ts';

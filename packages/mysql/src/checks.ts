@@ -1,6 +1,6 @@
 /** Semantic checks of the MySQL section and of the tenants that use it. */
-import { isReservedSqlName, type PlatformModel, type Problem } from '@db/core';
-import { mebibytes, resolveMysql } from './model.ts';
+import { isReservedSqlName, mebibytes, type PlatformModel, type Problem } from '@db/core';
+import { resolveMysql } from './model.ts';
 
 /** Names the platform's own users take. */
 const PLATFORM_USERS = new Set(['db_exporter', 'db_backup']);

@@ -12,4 +12,3 @@ export * from './monitoring.ts';
 export * from './backup.ts';
 export * from './network.ts';
 export * from './rules.ts';
-export * from './affinity.ts';

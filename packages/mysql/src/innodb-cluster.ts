@@ -12,12 +12,11 @@
  * and is the same script, tested against a real server, for both topologies.
  */
 import { Construct } from 'constructs';
-import { PIN_ANNOTATIONS, PIN_LABELS, type PlatformModel } from '@db/core';
+import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, type PlatformModel } from '@db/core';
 import { InnoDbCluster, InnoDbClusterSpecServiceDefaultPort, InnoDbClusterSpecServiceType } from './imports/mysql.oracle.com.ts';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, routerPods, serverPods } from './labels.ts';
 import { mysqldTuning } from './my-cnf.ts';
-import { avoidNodesAffinity } from './affinity.ts';
 import { EXPORTER_PORT } from './standalone.ts';
 
 export interface MysqlInnoDbClusterProps {

@@ -45,13 +45,6 @@ export interface MysqlModel {
   readonly host: string;
 }
 
-/** Memory in MiB of a Kubernetes quantity such as 3Gi or 512Mi. */
-export function mebibytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
-  if (!m) throw new Error(`not a memory quantity: ${q}`);
-  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, '': 1 / 1048576 };
-  return Number(m[1]) * factor[m[2] ?? '']!;
-}
 
 export function resolveMysql(model: PlatformModel): MysqlModel {
   const spec = model.input.mysql ?? {};

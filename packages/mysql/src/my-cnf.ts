@@ -5,7 +5,7 @@
  * strict ones: the volume is block storage with a real fsync.
  */
 import type { MysqlModel } from './model.ts';
-import { mebibytes } from './model.ts';
+import { mebibytes } from '@db/core';
 
 /** The buffer pool is resized in chunks of 128 MiB; a size off the chunk grid is rounded up by mysqld anyway. */
 const CHUNK = 128;

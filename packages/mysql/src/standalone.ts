@@ -7,11 +7,10 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
-import { PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, serverPods } from './labels.ts';
 import { standaloneMycnf } from './my-cnf.ts';
-import { avoidNodesAffinity } from './affinity.ts';
 
 /** uid/gid of `mysql` in the Docker official image. */
 export const MYSQL_UID = 999;

@@ -1,5 +1,5 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
-import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
 
 export interface PostgresTenant {
@@ -41,14 +41,6 @@ export interface PostgresModel {
   readonly services: { readonly rw: string; readonly compat: string; readonly pooler: string };
 }
 
-/** Memory in MiB of a Kubernetes quantity such as 2Gi or 512Mi. */
-export function mebibytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
-  if (!m) throw new Error(`not a memory quantity: ${q}`);
-  const n = Number(m[1]);
-  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, '': 1 / 1048576 };
-  return n * factor[m[2] ?? '']!;
-}
 
 export function resolvePostgres(model: PlatformModel): PostgresModel {
   const spec = model.input.postgres ?? {};

@@ -4,11 +4,10 @@
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import type { PlatformModel } from '@db/core';
+import { avoidNodesAffinity, type PlatformModel } from '@db/core';
 import { Pooler, PoolerSpecType, PoolerSpecPgbouncerPoolMode } from './imports/postgresql.cnpg.io.ts';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, pinnedPodMetadata, poolerPods } from './labels.ts';
-import { avoidNodesAffinity } from './affinity.ts';
 
 export class PostgresPooler extends Construct {
   constructor(scope: Construct, id: string, props: { pg: PostgresModel; model: PlatformModel }) {

@@ -1,12 +1,12 @@
 /** HAProxy (sentinel topology): the only path clients use, behind the `redis-master` service. */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import { podHost, type RedisModel } from './model.ts';
 import { haproxyCfg } from './haproxy-cfg.ts';
 import { proxyPods, redisLabels } from './labels.ts';
 import { HAPROXY_UID } from './images.ts';
-import { avoidNodesAffinity, checksum, q } from './redis-statefulset.ts';
+import { checksum, q } from './redis-statefulset.ts';
 
 export function kubernetesHaproxyCfg(redis: RedisModel): string {
   return haproxyCfg(redis, {

@@ -1,5 +1,5 @@
 /** The Redis section of the desired state, with every default filled in once. */
-import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel } from '@db/core';
 import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
 
 export type RedisTopology = 'standalone' | 'sentinel';
@@ -57,13 +57,6 @@ export interface RedisModel {
   readonly services: { readonly master: string; readonly headless: string; readonly peers: string };
 }
 
-/** Memory in MiB of a Kubernetes quantity such as 768Mi or 1Gi. */
-export function mebibytes(q: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
-  if (!m) throw new Error(`not a memory quantity: ${q}`);
-  const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, k: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576, '': 1 / 1048576 };
-  return Number(m[1]) * factor[m[2] ?? '']!;
-}
 
 /** Secret of an ACL user. */
 export const userSecret = (name: string, user: string) => `${name}-user-${user}`;

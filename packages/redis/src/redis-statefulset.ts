@@ -10,7 +10,7 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
-import { PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import { podHost, type RedisModel } from './model.ts';
 import { redisConf, sentinelConf } from './redis-conf.ts';
 import { usersAclTemplate } from './users-acl.ts';
@@ -54,10 +54,6 @@ export function secretsVolume(redis: RedisModel, users: readonly string[]): k8s.
   };
 }
 
-export function avoidNodesAffinity(model: PlatformModel): k8s.NodeAffinity | undefined {
-  if (model.avoidNodes.length === 0) return undefined;
-  return { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: [...model.avoidNodes] }] }] } };
-}
 
 const cli = (port: number, cmd: string) => ['sh', '-c', `redis-cli --no-auth-warning --user probe -p ${port} ${cmd}`];
 

@@ -3,8 +3,7 @@
  * where it appears in the rendered objects (the configs the pods load, the pod specs, the
  * services), whatever produced it.
  */
-import { objectRef, podTemplate, type Finding, type K8sObject, type Rule, type RuleContext } from '@db/core';
-import { mebibytes } from './model.ts';
+import { mebibytes, objectRef, podTemplate, type Finding, type K8sObject, type Rule, type RuleContext } from '@db/core';
 
 const isRedisData = (o: K8sObject) => o.kind === 'StatefulSet' && o.metadata.labels?.['app.kubernetes.io/name'] === 'redis';
 const configMaps = (ctx: RuleContext) => ctx.objects.map((r) => r.object).filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/name'] !== undefined && o.data);
