@@ -7,7 +7,7 @@
  * renames, so a failure (or Ctrl-C) leaves the previous output as it was, and files of
  * objects that no longer exist disappear.
  */
-import { mkdirSync, rmSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, renameSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { stringify } from 'yaml';
 import type { RenderedObject } from './objects.ts';
@@ -75,4 +75,16 @@ export function writeTreeAtomically(dir: string, files: ReadonlyMap<string, stri
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** The file tree under `dir` as relative path → content (empty when `dir` does not exist). */
+export function readTree(dir: string, prefix = ''): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!existsSync(dir)) return files;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) for (const [k, v] of readTree(join(dir, e.name), rel)) files.set(k, v);
+    else files.set(rel, readFileSync(join(dir, e.name), 'utf8'));
+  }
+  return files;
 }

@@ -12,7 +12,7 @@
 import { basename, dirname, join, relative } from 'node:path';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { formatProblems, platformJsonSchema, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
+import { formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
 import { synthToDisk } from './synth.ts';
 import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, outputDirOf, platformFileOf } from './paths.ts';
 
@@ -28,17 +28,6 @@ function clustersFromArgs(args: string[]): string[] {
   const cwd = process.cwd();
   if (dirname(cwd) === APPS_DIR) return [basename(cwd)];
   return allClusters();
-}
-
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const files = new Map<string, string>();
-  if (!existsSync(dir)) return files;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) for (const [k, v] of readTree(join(dir, e.name), rel)) files.set(k, v);
-    else files.set(rel, readFileSync(join(dir, e.name), 'utf8'));
-  }
-  return files;
 }
 
 function synth(clusters: string[]): number {

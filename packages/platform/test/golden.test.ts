@@ -3,20 +3,10 @@
  * rendered in memory and compared file by file, both ways, so a changed, added or deleted
  * object all fail until `npm run synth` is run and the output committed.
  */
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, existsSync } from 'node:fs';
+import { readTree } from '@db/core';
 import { describe, expect, it } from 'vitest';
 import { renderFile, platformFileOf, outputDirOf, APPS_DIR } from '../src/index.ts';
-
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) for (const [k, v] of readTree(join(dir, e.name), rel)) out.set(k, v);
-    else out.set(rel, readFileSync(join(dir, e.name), 'utf8'));
-  }
-  return out;
-}
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
 
