@@ -5,7 +5,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 
 export interface ProgramCheck {
   readonly available: boolean;
@@ -15,11 +16,20 @@ export interface ProgramCheck {
 
 const IN_CI = process.env.CI === 'true';
 
-/** Looks a program up on PATH (or at an absolute path). */
+/** Where `go install` puts binaries (scripts/install-go-tools.sh): $GOBIN, else $GOPATH/bin. */
+export function goBinDir(): string {
+  if (process.env.GOBIN) return process.env.GOBIN;
+  const gopath = (process.env.GOPATH ?? join(homedir(), 'go')).split(delimiter)[0] ?? join(homedir(), 'go');
+  return join(gopath, 'bin');
+}
+
+/** Looks a program up on PATH, then in Go's bin folder (or at an absolute path). */
 export function findProgram(name: string): string | undefined {
   if (name.startsWith('/')) return existsSync(name) ? name : undefined;
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  if (r.status === 0) return r.stdout.trim();
+  const inGoBin = join(goBinDir(), name);
+  return existsSync(inGoBin) ? inGoBin : undefined;
 }
 
 /** The bin folder of the newest PostgreSQL server installed from Debian's packages. */
