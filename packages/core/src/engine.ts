@@ -8,6 +8,7 @@ import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
+import type { EngineCredentials } from './credentials.ts';
 
 export interface NamespaceNeed {
   readonly name: string;
@@ -30,4 +31,9 @@ export interface Engine {
   readonly rules: readonly Rule[];
   /** Alerts the engine renders, for tests and generated docs. */
   alerts(model: PlatformModel): AlertSpec[];
+  /**
+   * The engine's tenant logins and how Vault reaches the server, for engines whose
+   * passwords Vault rotates. Absent for engines without per-tenant passwords.
+   */
+  credentials?(model: PlatformModel): EngineCredentials;
 }

@@ -8,6 +8,7 @@ import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
 import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
+import { mysqlCredentials } from './credentials.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
@@ -29,4 +30,5 @@ export const mysqlEngine: Engine = {
   },
   rules: MYSQL_RULES,
   alerts: (model) => mysqlAlerts(resolveMysql(model)),
+  credentials: mysqlCredentials,
 };

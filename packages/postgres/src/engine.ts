@@ -8,6 +8,7 @@ import { PostgresMonitoring, postgresAlerts } from './monitoring.ts';
 import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
+import { postgresCredentials } from './credentials.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
@@ -25,4 +26,5 @@ export const postgresEngine: Engine = {
   },
   rules: POSTGRES_RULES,
   alerts: (model) => postgresAlerts(resolvePostgres(model)),
+  credentials: postgresCredentials,
 };
