@@ -19,3 +19,4 @@ export * from './engine.ts';
 export * from './checks.ts';
 export * from './scheduling.ts';
 export * from './posture.ts';
+export * from './credentials.ts';
