@@ -8,6 +8,7 @@ import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
 import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
+import { mysqlDocs } from './docs.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
@@ -29,4 +30,5 @@ export const mysqlEngine: Engine = {
   },
   rules: MYSQL_RULES,
   alerts: (model) => mysqlAlerts(resolveMysql(model)),
+  docs: (model) => mysqlDocs(resolveMysql(model), model),
 };

@@ -8,6 +8,7 @@ import { PostgresMonitoring, postgresAlerts } from './monitoring.ts';
 import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
+import { postgresDocs } from './docs.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
@@ -25,4 +26,5 @@ export const postgresEngine: Engine = {
   },
   rules: POSTGRES_RULES,
   alerts: (model) => postgresAlerts(resolvePostgres(model)),
+  docs: (model) => postgresDocs(resolvePostgres(model), model),
 };
