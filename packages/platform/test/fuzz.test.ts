@@ -205,7 +205,7 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
       fc.property(source, fc.array(op, { minLength: 1, maxLength: 4 }), (text, ops) => {
         renderChecked(mutate(text, ops));
       }),
-      { numRuns: runs(1500), seed: SEED },
+      { numRuns: runs(1200), seed: SEED },
     );
   });
 
@@ -214,7 +214,7 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
       fc.property(source, fc.array(rawOp, { minLength: 1, maxLength: 3 }), (text, ops) => {
         renderChecked(rawMutate(text, ops));
       }),
-      { numRuns: runs(2500), seed: SEED + 1 },
+      { numRuns: runs(1500), seed: SEED + 1 },
     );
   });
 
@@ -223,7 +223,7 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
       fc.property(fc.oneof(fc.anything({ maxDepth: 4 }).map((v) => stringify(v, { lineWidth: 0 }) ?? ""), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 })), (text) => {
         renderChecked(text);
       }),
-      { numRuns: runs(1000), seed: SEED + 2 },
+      { numRuns: runs(800), seed: SEED + 2 },
     );
   });
 });

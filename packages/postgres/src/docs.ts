@@ -15,8 +15,8 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
     endpoints: [
       { host: fqdn(pg.services.pooler), port: 5432, purpose: `Apps (default): PgBouncer, ${pg.pooler.poolMode} pooling, ${pg.pooler.instances} replicas` },
       { host: fqdn(pg.services.compat), port: 5432, purpose: 'Apps with `connection: direct` (LISTEN/NOTIFY, session state): the primary only' },
-      { host: fqdn(pg.services.rw), port: 5432, purpose: 'The CNPG primary: PgBouncer, backups and operators; apps use PgBouncer' },
-      ...(replicas > 0 ? [{ host: fqdn(`${pg.name}-ro`), port: 5432, purpose: 'Read-only queries on the replicas (never writes)' }] : []),
+      { host: fqdn(pg.services.rw), port: 5432, purpose: 'The CNPG primary: PgBouncer, the backup job and operators (apps use PgBouncer or postgresql)' },
+      ...(replicas > 0 ? [{ host: fqdn(`${pg.name}-ro`), port: 5432, purpose: 'Read-only queries on the replicas, for apps with `connection: direct` (network policy admits no other app)' }] : []),
     ],
     users: pg.tenants.map((t) => ({
       tenant: t.tenant.name,
