@@ -27,6 +27,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));
 const FILE = 'apps/fuzz/platform.yaml';
+/** A bound per property, far above its run time on 2 busy cores: a hang fails instead of stalling CI. */
+const FUZZ_TIMEOUT_MS = 300_000 * SCALE;
 
 const SOURCES = ['prod', 'lab'].map((c) => ({ cluster: c, text: readFileSync(platformFileOf(c), 'utf8') }));
 
@@ -207,7 +209,7 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
       }),
       { numRuns: runs(1200), seed: SEED },
     );
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('raw line and byte mutations: half-edited, mis-indented and truncated files', () => {
     fc.assert(
@@ -216,7 +218,7 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
       }),
       { numRuns: runs(1500), seed: SEED + 1 },
     );
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it('arbitrary YAML documents and arbitrary text', () => {
     fc.assert(
@@ -225,7 +227,7 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
       }),
       { numRuns: runs(800), seed: SEED + 2 },
     );
-  });
+  }, FUZZ_TIMEOUT_MS);
 });
 
 describe('fuzzing synthToDisk: a refused render changes nothing, an accepted one writes exactly its files', () => {
@@ -251,5 +253,5 @@ describe('fuzzing synthToDisk: a refused render changes nothing, an accepted one
       }),
       { numRuns: runs(60), seed: SEED + 3 },
     );
-  });
+  }, FUZZ_TIMEOUT_MS);
 });
