@@ -75,7 +75,7 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   const users = documented.flatMap((d) => d.docs.users.map((u) => ({ ...u, engine: d.docs.title })));
   const apps = [...new Set(users.map((u) => u.tenant))];
   if (apps.length > 0) {
-    p('  subgraph Apps');
+    p('  subgraph Apps["Apps"]');
     for (const a of apps) p(`    ${nodeId('app', a)}["${label(a)}"]`);
     p('  end');
   }
@@ -98,6 +98,7 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   }
   if (rotated.length > 0 && !rotation) {
     p(`  vault --> external_secrets`);
+    if (apps.length > 0) p(`  ${edge('external_secrets', 'Apps', 'a Secret in each app namespace', true)}`);
     const targets = new Set(users.filter((u) => rotated.some((c) => c.tenant === u.tenant && c.engine === u.engine)).map((u) => u.node));
     for (const t of [...targets].sort()) p(`  ${edge('vault', t, `rotation every ${humanSeconds(policy.periodSeconds)}`, true)}`);
   }
