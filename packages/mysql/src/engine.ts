@@ -9,6 +9,7 @@ import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
+import { mysqlDocs } from './docs.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
@@ -31,4 +32,5 @@ export const mysqlEngine: Engine = {
   rules: MYSQL_RULES,
   alerts: (model) => mysqlAlerts(resolveMysql(model)),
   credentials: mysqlCredentials,
+  docs: (model) => mysqlDocs(resolveMysql(model), model),
 };

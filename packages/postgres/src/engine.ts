@@ -9,6 +9,7 @@ import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
+import { postgresDocs } from './docs.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
@@ -27,4 +28,5 @@ export const postgresEngine: Engine = {
   rules: POSTGRES_RULES,
   alerts: (model) => postgresAlerts(resolvePostgres(model)),
   credentials: postgresCredentials,
+  docs: (model) => postgresDocs(resolvePostgres(model), model),
 };

@@ -13,6 +13,7 @@ import { TenantCredentials } from './external-secrets.ts';
 import { PushPasswordJob } from './push-password.ts';
 import { VaultNetwork } from './network.ts';
 import { VAULT_RULES } from './rules.ts';
+import { vaultDocs } from './docs.ts';
 
 export function vaultEngine(engines: readonly Engine[]): Engine {
   return {
@@ -32,5 +33,6 @@ export function vaultEngine(engines: readonly Engine[]): Engine {
     },
     rules: VAULT_RULES,
     alerts: () => [],
+    docs: (model) => vaultDocs(engines, model),
   };
 }
