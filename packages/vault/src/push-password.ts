@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { durationSeconds, imageRef, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { durationSeconds, FlowPolicy, imageRef, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels, type Peer, type PlatformModel } from '@db/core';
 import type { StaticRole } from './model.ts';
 import { vaultLabels } from './labels.ts';
 import { CURL_IMAGE, CURL_UID } from './images.ts';
@@ -37,11 +37,11 @@ set -eu
 : "\${PUSH_URL:?}" "\${FIELDS_DIR:?}" "\${TOKEN_FILE:?}"
 for var in DB_HOST DB_PORT DB_DATABASE DB_USERNAME DB_PASSWORD; do
   if ! awk -v name="$var" 'BEGIN { exit !(ENVIRON[name] != "") }'; then
-    echo "push-password: $var is empty (is the Secret synced by External Secrets yet?)" >&2
+    echo "push: $var is empty (is the Secret synced by External Secrets yet?)" >&2
     exit 2
   fi
 done
-[ -s "$TOKEN_FILE" ] || { echo "push-password: no API token in $TOKEN_FILE" >&2; exit 2; }
+[ -s "$TOKEN_FILE" ] || { echo "push: no API token in $TOKEN_FILE" >&2; exit 2; }
 
 umask 077
 work=$(mktemp -d "\${TMPDIR:-/tmp}/push.XXXXXX")
@@ -69,31 +69,31 @@ for file in "$FIELDS_DIR"/*; do
   [ -f "$file" ] || continue
   name=\${file##*/}
   case "$name" in
-    ''|*[!A-Za-z0-9_]*) echo "push-password: field name '$name' is not [A-Za-z0-9_]" >&2; exit 2 ;;
+    ''|*[!A-Za-z0-9_]*) echo "push: field name '$name' is not [A-Za-z0-9_]" >&2; exit 2 ;;
   esac
   expand "$file" > "$work/field.$name"
   set -- "$@" --data-urlencode "$name@$work/field.$name"
   count=$((count + 1))
 done
-[ "$count" -gt 0 ] || { echo "push-password: no fields in $FIELDS_DIR" >&2; exit 2; }
+[ "$count" -gt 0 ] || { echo "push: no fields in $FIELDS_DIR" >&2; exit 2; }
 tr -d '\\r\\n' < "$TOKEN_FILE" > "$work/token"
 set -- "$@" --data-urlencode "token@$work/token"
 
 status=$(curl --silent --show-error --max-time 30 --retry "\${PUSH_RETRIES:-3}" --retry-connrefused --retry-delay 5 \\
   --output "$work/response" --write-out '%{http_code}' --request POST "$@" "$PUSH_URL") || {
-  echo "push-password: POST to $PUSH_URL failed" >&2
+  echo "push: POST to $PUSH_URL failed" >&2
   exit 1
 }
 case "$status" in
   2??) ;;
-  *) echo "push-password: $PUSH_URL answered HTTP $status: $(head -c 300 "$work/response")" >&2; exit 1 ;;
+  *) echo "push: $PUSH_URL answered HTTP $status: $(head -c 300 "$work/response")" >&2; exit 1 ;;
 esac
 # APIs that answer 200 with a status field (Technitium) report errors in the body.
 if grep -Eq '"status"[[:space:]]*:[[:space:]]*"(error|invalid-token)"' "$work/response"; then
-  echo "push-password: $PUSH_URL refused the configuration: $(head -c 300 "$work/response")" >&2
+  echo "push: $PUSH_URL refused the configuration: $(head -c 300 "$work/response")" >&2
   exit 1
 fi
-echo "push-password: pushed $count field(s) for $DB_USERNAME@$DB_HOST to $PUSH_URL (HTTP $status)"
+echo "push: pushed $count field(s) for $DB_USERNAME@$DB_HOST to $PUSH_URL (HTTP $status)"
 `;
 }
 
@@ -113,6 +113,19 @@ export function everyToCron(every: string, seed: string): string | undefined {
   return hours === 24 ? `${minute} ${minute % 24} * * *` : undefined;
 }
 
+/**
+ * Where the push job may connect: the app's Service when the URL names one
+ * (`<service>.<namespace>[.svc[.cluster.local]]`), on the URL's port; else any address on it.
+ */
+export function pushTarget(url: string, tenantNamespace: string): { peer: Peer | undefined; port: number } {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const parts = u.hostname.split('.');
+  const inCluster = parts.length === 1 || (parts.length >= 2 && (parts.length === 2 || parts[2] === 'svc'));
+  if (!inCluster) return { peer: undefined, port };
+  return { peer: { namespace: parts.length === 1 ? tenantNamespace : parts[1]! }, port };
+}
+
 export class PushPasswordJob extends Construct {
   constructor(scope: Construct, id: string, props: { role: StaticRole; model: PlatformModel }) {
     super(scope, id);
@@ -126,6 +139,19 @@ export class PushPasswordJob extends Construct {
     const checksum = createHash('sha256').update(script).update(JSON.stringify(fields)).digest('hex').slice(0, 16);
     const fromSecret = (env: string, key: string): k8s.EnvVar => ({ name: env, valueFrom: { secretKeyRef: { name: role.secretName, key } } });
 
+    // Only this job's pods: no ingress; egress to DNS and to the app's API, nothing else.
+    const target = pushTarget(push.url, tenant.namespace);
+    new FlowPolicy(this, 'Network', {
+      namespace: tenant.namespace,
+      name,
+      labels,
+      pods: selectorLabels({ name: 'vault-database', instance: tenant.name, component: 'push-password' }),
+      ingress: [],
+      egress: [
+        { peers: [{ namespace: model.network.dnsNamespace, pods: model.network.dnsPodLabels }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+        { ...(target.peer ? { peers: [target.peer] } : {}), ports: [{ port: target.port }] },
+      ],
+    });
     new k8s.KubeConfigMap(this, 'Script', {
       metadata: { name: `${name}-script`, namespace: tenant.namespace, labels },
       data: { 'push-password.sh': script },

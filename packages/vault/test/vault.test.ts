@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { findObject, synthEngine } from '@db/core/testing';
 import type { K8sObject, RenderedObject } from '@db/core';
 import { postgresEngine } from '@db/postgres';
-import { checkVault, NOT_ROTATED_ANNOTATION, onePasswordOwner, refreshBelowRotation, resolveVault, engineCredentials } from '../src/index.ts';
+import { checkVault, NOT_ROTATED_ANNOTATION, pushTarget, onePasswordOwner, refreshBelowRotation, resolveVault, engineCredentials } from '../src/index.ts';
 import { BASE, DATABASE_ENGINES, model, render, TENANTS } from './fixture.ts';
 import { modelFromYaml } from '@db/core/testing';
 
@@ -121,6 +121,19 @@ describe('External Secrets', () => {
     // Passwords come from the synced Secret, never as literals.
     const password = c.env.find((e: { name: string }) => e.name === 'DB_PASSWORD');
     expect(password).toEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'technitium-mysql', key: 'password' } } });
+  });
+
+  it('fences the push job: no ingress, egress only to DNS and the app\'s API', () => {
+    const np = findObject(objects, 'NetworkPolicy', 'technitium-mysql-push-password');
+    expect(np.metadata.namespace).toBe('technitium');
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.ingress).toEqual([]);
+    expect(np.spec.egress[1]).toEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'technitium' } } }], ports: [{ port: 5380, protocol: 'TCP' }] });
+    const pod = findObject(objects, 'CronJob', 'technitium-mysql-push-password').spec.jobTemplate.spec.template;
+    for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) expect(pod.metadata.labels[k]).toBe(v);
+    expect(pushTarget('http://api.other.svc.cluster.local:8080/x', 't')).toEqual({ peer: { namespace: 'other' }, port: 8080 });
+    expect(pushTarget('http://api:80/x', 't')).toEqual({ peer: { namespace: 't' }, port: 80 });
+    expect(pushTarget('https://dns.example.org/api', 't')).toEqual({ peer: undefined, port: 443 });
   });
 
   it('lets Vault (and only Vault) reach each server on its port', () => {
