@@ -8,12 +8,21 @@ import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
+import type { HelmOperator } from './operators.ts';
 
 export interface NamespaceNeed {
   readonly name: string;
   /** Pod Security Standards level the engine's pods meet. */
   readonly podSecurity: 'restricted' | 'baseline' | 'privileged';
 }
+
+/**
+ * The GitOps order of components (Argo CD sync waves, Flux `dependsOn`): the operators and
+ * their CRDs first, then the shared platform objects (namespaces, baseline policy), then the
+ * database servers, then what tenants get from them (secrets, provisioning).
+ */
+export const DELIVERY_PHASES = ['operators', 'platform', 'databases', 'tenants'] as const;
+export type DeliveryPhase = (typeof DELIVERY_PHASES)[number];
 
 export interface Engine {
   /** Output folder (component) and section name, e.g. `postgres`. */
@@ -30,4 +39,8 @@ export interface Engine {
   readonly rules: readonly Rule[];
   /** Alerts the engine renders, for tests and generated docs. */
   alerts(model: PlatformModel): AlertSpec[];
+  /** Where the engine's component comes in the GitOps order. @default 'databases' */
+  readonly phase?: Exclude<DeliveryPhase, 'operators' | 'platform'>;
+  /** Operators the engine's objects need, installed from their pinned Helm charts. @default none */
+  operators?(model: PlatformModel): HelmOperator[];
 }

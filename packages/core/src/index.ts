@@ -18,3 +18,4 @@ export * from './security.ts';
 export * from './engine.ts';
 export * from './checks.ts';
 export * from './scheduling.ts';
+export * from './operators.ts';

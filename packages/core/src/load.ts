@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
-import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, PlatformSchema, type PlatformInput } from './schema.ts';
+import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, GIT_URL, GIT_REVISION, CHART_MIRROR, PlatformSchema, type PlatformInput } from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
 
 export type Path = readonly (string | number)[];
@@ -117,6 +117,9 @@ const PATTERN_HINTS: Record<string, string> = {
   [QUANTITY]: 'a Kubernetes quantity such as 512Mi, 2Gi or 500m',
   [DURATION]: 'a duration such as 15m, 6h or 7d',
   [CRON]: 'five cron fields, e.g. "0 2 * * *"',
+  [GIT_URL]: 'an https:// or ssh://git@host/... URL of this repository (plain http is refused: the cluster would trust unauthenticated content)',
+  [GIT_REVISION]: 'a branch name such as main',
+  [CHART_MIRROR]: 'oci://registry.example:5000/charts for an OCI registry, or the https:// URL of a Helm repository, without trailing slash',
 };
 
 function toPath(instancePath: string): (string | number)[] {

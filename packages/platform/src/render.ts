@@ -25,6 +25,7 @@ import {
   type RenderedObject,
   type K8sObject,
 } from '@db/core';
+import { checkDelivery, deliveryObjects, GITOPS_COMPONENTS } from '@db/delivery';
 import { ENGINES } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 
@@ -68,13 +69,15 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   const model = resolvePlatform(loaded.value.input, loaded.value.source);
 
   // Semantic checks: all of them, so every mistake is reported at once.
-  const problems: Problem[] = [...checkPlatform(model), ...ENGINES.flatMap((e) => e.check(model))];
+  const problems: Problem[] = [...checkPlatform(model), ...ENGINES.flatMap((e) => e.check(model)), ...checkDelivery(model, ENGINES)];
   if (expectedCluster !== undefined && model.cluster !== expectedCluster) {
     problems.push(model.source.problem(['cluster'], `cluster "${model.cluster}" does not match its folder apps/${expectedCluster}`, `rename one of them: output goes to clusters/${model.cluster}/`));
   }
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
-  const objects = buildObjects(model);
+  const engineObjects = buildObjects(model);
+  // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
+  const objects = [...engineObjects, ...deliveryObjects(model, ENGINES, engineObjects, PLATFORM_COMPONENT)];
 
   const rules = [...CORE_RULES, ...ENGINES.flatMap((e) => e.rules)];
   const guardrails = runGuardrails(rules, { model, objects });
@@ -87,7 +90,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
   const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;
-  return { ok: true, model, objects, files: renderTree(objects, header), guardrails };
+  return { ok: true, model, objects, files: renderTree(objects, header, undefined, { standalone: GITOPS_COMPONENTS }), guardrails };
 }
 
 /** Constructs → plain objects, tagged with their output folder. */
