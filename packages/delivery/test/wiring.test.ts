@@ -92,7 +92,7 @@ describe('wiring of a cluster with Argo CD and Flux', () => {
     expect(pgxFlux.patches).toEqual([{ target: { kind: 'PersistentVolumeClaim' }, patch: expect.stringContaining('kustomize.toolkit.fluxcd.io/prune: "disabled"') }]);
     expect(pgxFlux.deletionPolicy).toBe('Orphan');
     expect(find(out, 'Application', 'db-platform-secrets').object.spec.source.kustomize).toBeUndefined();
-    for (const r of out.filter((x) => x.object.kind === 'Application')) expect(r.object.metadata.finalizers, r.object.metadata.name).toBeUndefined();
+    for (const r of out.filter((x) => x.object.kind === 'Application')) expect((r.object.metadata as { finalizers?: string[] }).finalizers, r.object.metadata.name).toBeUndefined();
   });
 
   it('ignores only the fields operators own, naming the claims pvc-autoresizer grows', () => {
