@@ -4,3 +4,4 @@ export * from './policies.ts';
 export * from './argocd.ts';
 export * from './flux.ts';
 export * from './delivery.ts';
+export * from './helm-chart.ts';

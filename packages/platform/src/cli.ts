@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
 import { synthToDisk } from './synth.ts';
-import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, outputDirOf, platformFileOf } from './paths.ts';
+import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
 
 function allClusters(): string[] {
   return readdirSync(APPS_DIR, { withFileTypes: true })
@@ -35,7 +35,7 @@ function synth(clusters: string[]): number {
   for (const cluster of clusters) {
     const out = outputDirOf(cluster);
     const before = readTree(out);
-    const result = synthToDisk(platformFileOf(cluster), out, cluster);
+    const result = synthToDisk(platformFileOf(cluster), out, cluster, chartDirOf(cluster));
     const warnings = result.ok ? result.guardrails.warnings : result.warnings;
     if (warnings.length > 0) console.warn(`${cluster}: ${warnings.length} guardrail warning(s):\n${formatProblems(warnings)}`);
     if (!result.ok) {
