@@ -5,3 +5,4 @@ export * from './argocd.ts';
 export * from './flux.ts';
 export * from './delivery.ts';
 export * from './helm-chart.ts';
+export * from './kubeconform.ts';
