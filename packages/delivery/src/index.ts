@@ -6,3 +6,4 @@ export * from './flux.ts';
 export * from './delivery.ts';
 export * from './helm-chart.ts';
 export * from './kubeconform.ts';
+export * from './diff.ts';

@@ -18,9 +18,10 @@ import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
 import { findProgram } from '@db/core/testing';
-import { kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
+import { committedTrees, defaultRef, diffTrees, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
+import { renderFile } from './render.ts';
 import { synthToDisk } from './synth.ts';
-import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
+import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, WORKSPACE, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
 
 function allClusters(): string[] {
   return readdirSync(APPS_DIR, { withFileTypes: true })
@@ -129,6 +130,42 @@ function kubeconform(clusters: string[]): number {
   }
 }
 
+/**
+ * The rendered diff: a fresh render of every cluster in apps/ against clusters/ as committed
+ * at a git ref (default origin/main, else main, else HEAD). Writes nothing.
+ */
+function diff(args: string[]): number {
+  const markdown = args.includes('--markdown');
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--markdown');
+  const refs = args.filter((a) => !a.startsWith('--'));
+  if (unknown.length > 0 || refs.length > 1) {
+    console.error('usage: db-platform diff [ref] [--markdown]');
+    return 64;
+  }
+  const ref = refs[0] ?? defaultRef(WORKSPACE);
+  let before: Map<string, Map<string, string>>;
+  try {
+    before = committedTrees(WORKSPACE, ref);
+  } catch (err) {
+    console.error(`db-platform diff: ${(err as Error).message}`);
+    return 1;
+  }
+  const after = new Map<string, Map<string, string>>();
+  let refused = 0;
+  for (const cluster of allClusters()) {
+    const result = renderFile(platformFileOf(cluster), cluster);
+    if (result.ok) after.set(cluster, result.files);
+    else {
+      console.error(`${cluster}: refused. ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`);
+      refused++;
+    }
+  }
+  if (refused > 0) return 1;
+  const changes = diffTrees(before, after);
+  process.stdout.write(markdown ? formatDiffMarkdown(ref, changes) : formatDiffText(ref, changes));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -140,6 +177,8 @@ async function main(argv: string[]): Promise<number> {
       return writeSchema();
     case 'kubeconform':
       return kubeconform(clustersFromArgs(args));
+    case 'diff':
+      return diff(args);
     case 'bench': {
       const { runBenchmarks } = await import('../bench/bench.ts');
       return runBenchmarks();
