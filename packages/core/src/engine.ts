@@ -9,6 +9,7 @@ import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
 import type { HelmOperator } from './operators.ts';
+import type { EngineCredentials } from './credentials.ts';
 
 export interface NamespaceNeed {
   readonly name: string;
@@ -43,4 +44,9 @@ export interface Engine {
   readonly phase?: Exclude<DeliveryPhase, 'operators' | 'platform'>;
   /** Operators the engine's objects need, installed from their pinned Helm charts. @default none */
   operators?(model: PlatformModel): HelmOperator[];
+  /**
+   * The engine's tenant logins and how Vault reaches the server, for engines whose
+   * passwords Vault rotates. Absent for engines without per-tenant passwords.
+   */
+  credentials?(model: PlatformModel): EngineCredentials;
 }

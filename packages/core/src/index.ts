@@ -19,3 +19,4 @@ export * from './engine.ts';
 export * from './checks.ts';
 export * from './scheduling.ts';
 export * from './operators.ts';
+export * from './credentials.ts';

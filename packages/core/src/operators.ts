@@ -102,7 +102,7 @@ export function externalSecretsOperator(namespace = 'external-secrets'): HelmOpe
 }
 
 /** vault-config-operator 0.8.52, chart vault-config-operator 0.8.52 (https://github.com/redhat-cop/vault-config-operator). */
-export function vaultConfigOperator(namespace = 'vault-config-operator'): HelmOperator {
+export function vaultConfigOperator(vaultAddress: string, namespace = 'vault-config-operator'): HelmOperator {
   return {
     id: 'vault-config-operator',
     description: 'vault-config-operator: Vault database secret engines, static roles and policies as resources',
@@ -110,7 +110,7 @@ export function vaultConfigOperator(namespace = 'vault-config-operator'): HelmOp
     chart: { repository: 'https://redhat-cop.github.io/vault-config-operator', name: 'vault-config-operator', version: '0.8.52' },
     appVersion: '0.8.52',
     // Its webhooks take their serving certificate from cert-manager (a cluster prerequisite).
-    values: { enableCertManager: true },
+    values: { enableCertManager: true, env: [{ name: 'VAULT_ADDR', value: vaultAddress }] },
     mirrorValues: (mirror) => ({
       image: { repository: mirrored(mirror, { repository: 'redhat-cop/vault-config-operator' }) },
       kube_rbac_proxy: { image: { repository: mirrored(mirror, { repository: 'redhat-cop/kube-rbac-proxy' }) } },

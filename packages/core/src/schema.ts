@@ -206,11 +206,16 @@ export const RedisSpec = Closed(
   { description: 'Shared Redis: standalone or Sentinel HA, with ACL users per tenant.' },
 );
 
+/** Rotation period of one tenant's password: 1 to 90 days (checked semantically too). */
+const RotationPeriod = () =>
+  Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates this password, 1d to 90d. @default vault.rotationPeriod (7d)' }));
+
 export const TenantPostgres = Closed({
   database: SqlIdentifier('Database name.'),
   role: Type.Optional(SqlIdentifier('Login role that owns the database. @default the database name')),
   rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the role password weekly. @default true' })),
   rotateReason: Type.Optional(Type.String({ minLength: 10, description: 'Why the password is not rotated (required with `rotate: false`, shown in the docs).' })),
+  rotationPeriod: RotationPeriod(),
   passwordSecret: Type.Optional(DnsLabel('For a role Vault does not rotate: the Secret (in the database namespace) from which CNPG sets the password. Created out of band.')),
   connection: Type.Optional(
     Type.Union([Type.Literal('pooler'), Type.Literal('direct')], {
@@ -225,10 +230,20 @@ export const TenantMysql = Closed({
   user: Type.Optional(SqlIdentifier('User that can reach only this database. @default the database name')),
   rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the password weekly. @default true' })),
   rotateReason: Type.Optional(Type.String({ minLength: 10, description: 'Why the password is not rotated (required with `rotate: false`).' })),
+  rotationPeriod: RotationPeriod(),
   pushPassword: Type.Optional(
     Closed(
       {
         every: Type.String({ pattern: DURATION, description: 'How often the rotated password is pushed into the app, e.g. 6h.' }),
+        url: Type.String({
+          pattern: '^https?://[a-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$',
+          description: 'The app\'s API endpoint that takes the new configuration (an HTTP POST of form fields), e.g. Technitium\'s /api/apps/config/set.',
+        }),
+        tokenSecret: DnsLabel('Secret in the app\'s namespace whose key `token` holds the API token, sent as the form field `token`. Created out of band.'),
+        fields: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), Type.String({ maxLength: 4000 }), {
+          minProperties: 1,
+          description: 'Form fields posted to `url`. `${host}`, `${port}`, `${database}`, `${username}` and `${password}` are replaced by the current values; nothing else is expanded.',
+        }),
       },
       { description: 'The app keeps the password in its own config (Technitium): a CronJob pushes the rotated password to its API.' },
     ),
@@ -257,6 +272,21 @@ export const SqliteVolume = Closed({
   size: Quantity('Volume size.'),
   storageClass: Type.Optional(DnsLabel('@default storage.block (never NFS: SQLite needs a reliable fsync)')),
 });
+
+export const VaultSpec = Closed(
+  {
+    namespace: Type.Optional(DnsLabel('Namespace where Vault runs; the vault-config-operator objects live there too. Not created or fenced by the platform (Vault is installed on its own). @default vault')),
+    address: Type.Optional(Type.String({ pattern: '^https?://[a-z0-9.-]+(:[0-9]+)?$', description: 'Vault address External Secrets and the operator use. @default http://vault.<namespace>.svc.cluster.local:8200' })),
+    podLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels of the Vault server pods, for the network policies that let Vault reach the databases. @default {app.kubernetes.io/name: vault}' })),
+    mount: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$', description: 'Mount path of the database secrets engine. @default database' })),
+    kubernetesAuthMount: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$', description: 'Mount path of the Kubernetes auth method. @default kubernetes' })),
+    operatorRole: Type.Optional(DnsLabel('Vault Kubernetes-auth role the vault-config-operator logs in with (created once, by hand: see README). @default db-platform-vault-config')),
+    rotationPeriod: Type.Optional(Type.String({ pattern: DURATION, description: 'How often every tenant password is rotated, 1d to 90d. @default 7d (604800 s)' })),
+    refreshInterval: Type.Optional(Type.String({ pattern: DURATION, description: 'How often External Secrets re-reads each password. Must stay well below the rotation period (guardrail vault-refresh-interval). @default 15m' })),
+    rootRotationPeriod: Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates its own (root) login on each database. @default 30d' })),
+  },
+  { description: 'Vault rotates every tenant\'s database password (static roles); External Secrets syncs it into the tenant\'s namespace.' },
+);
 
 export const Waiver = Closed({
   rule: Type.String({ pattern: '^[a-z0-9-]+$', description: 'Guardrail id.' }),
@@ -359,6 +389,7 @@ export const PlatformSchema = Closed(
     postgres: Type.Optional(PostgresSpec),
     mysql: Type.Optional(MysqlSpec),
     redis: Type.Optional(RedisSpec),
+    vault: Type.Optional(VaultSpec),
     tenants: Type.Array(Tenant, { description: 'Apps and the databases they use.' }),
     sqlite: Type.Optional(Type.Array(SqliteVolume, { description: 'Per-app SQLite volumes on block storage.' })),
     waivers: Type.Optional(Type.Array(Waiver, { description: 'Guardrail findings accepted for one object, with the reason.' })),

@@ -27,7 +27,7 @@ function engine(id: string, phase: Engine['phase'], operators: Engine['operators
   return { id, phase, operators, enabled: () => true, check: () => [], namespaces: () => [], build: () => undefined, rules: [], alerts: () => [] };
 }
 const databases = engine('pgx', undefined, () => [cloudnativePgOperator('cnpg-system')]);
-const secrets = engine('secrets', 'tenants', () => [externalSecretsOperator(), vaultConfigOperator()]);
+const secrets = engine('secrets', 'tenants', () => [externalSecretsOperator(), vaultConfigOperator('http://vault.vault.svc.cluster.local:8200')]);
 const ENGINES = [databases, secrets];
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string, annotations?: Record<string, string>): K8sObject => ({

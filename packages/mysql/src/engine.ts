@@ -8,6 +8,7 @@ import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
 import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
+import { mysqlCredentials } from './credentials.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
@@ -33,4 +34,5 @@ export const mysqlEngine: Engine = {
     const my = resolveMysql(model);
     return my.topology === 'innodb-cluster' ? [mysqlOperator(my.operatorNamespace)] : [];
   },
+  credentials: mysqlCredentials,
 };

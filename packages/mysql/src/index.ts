@@ -12,3 +12,4 @@ export * from './monitoring.ts';
 export * from './backup.ts';
 export * from './network.ts';
 export * from './rules.ts';
+export * from './credentials.ts';

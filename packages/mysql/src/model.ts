@@ -10,8 +10,9 @@ export interface MysqlTenant {
   readonly user: string;
   readonly rotate: boolean;
   readonly rotateReason: string | undefined;
-  /** How often the rotated password is pushed into the app (Technitium), if it must be. */
-  readonly pushPasswordEvery: string | undefined;
+  readonly rotationPeriod: string | undefined;
+  /** The app keeps the password in its own config (Technitium): where and how often to push it. */
+  readonly pushPassword: { readonly every: string; readonly url: string; readonly tokenSecret: string; readonly fields: Readonly<Record<string, string>> } | undefined;
 }
 
 export interface MysqlModel {
@@ -39,7 +40,11 @@ export interface MysqlModel {
    * root (admin) password, and the passwords of the platform's own exporter and backup users.
    */
   readonly secrets: { readonly root: string; readonly exporter: string; readonly backup: string };
-  readonly users: { readonly exporter: string; readonly backup: string };
+  /**
+   * Logins the platform provisions: the exporter, the backup user and, when the platform
+   * has a `vault` section, Vault's own login (it may change other users' passwords).
+   */
+  readonly users: { readonly exporter: string; readonly backup: string; readonly vault: string | undefined };
   readonly tenants: readonly MysqlTenant[];
   /** Host apps connect to: the service `name` in `namespace`. */
   readonly host: string;
@@ -62,7 +67,8 @@ export function resolveMysql(model: PlatformModel): MysqlModel {
         user: my.user ?? my.database,
         rotate: my.rotate ?? true,
         rotateReason: my.rotateReason,
-        pushPasswordEvery: my.pushPassword?.every,
+        rotationPeriod: my.rotationPeriod,
+        pushPassword: my.pushPassword,
       };
     });
   return {
@@ -88,7 +94,7 @@ export function resolveMysql(model: PlatformModel): MysqlModel {
     },
     operatorNamespace: spec.operatorNamespace ?? 'mysql-operator',
     secrets: { root: `${name}-root`, exporter: `${name}-exporter`, backup: `${name}-db-backup` },
-    users: { exporter: 'db_exporter', backup: 'db_backup' },
+    users: { exporter: 'db_exporter', backup: 'db_backup', vault: model.input.vault ? 'vault' : undefined },
     tenants,
     host: `${name}.${namespace}.svc.cluster.local`,
   };

@@ -57,6 +57,20 @@ function tenantStatements(t: MysqlTenant): string[] {
   ];
 }
 
+/**
+ * Vault's login: `CREATE USER` is the privilege that lets it `ALTER USER` the tenants (and
+ * itself); it reads no data. Created with a random password nobody knows; the first real
+ * one is set once by hand (README: bootstrap), then Vault rotates it (rotate-root) and is
+ * its only owner.
+ */
+function vaultStatements(user: string): string[] {
+  return [
+    '-- Vault database secrets engine: rotates tenant passwords (static roles) and its own.',
+    `CREATE USER IF NOT EXISTS ${account(user)} IDENTIFIED BY '${PLACEHOLDERS.initialPassword}' WITH MAX_USER_CONNECTIONS 5;`,
+    `GRANT CREATE USER ON *.* TO ${account(user)};`,
+  ];
+}
+
 /** The provisioning SQL, one statement per line (the script substitutes placeholders per line). */
 export function provisioningSql(my: MysqlModel, cluster: string): string {
   const exporter = account(my.users.exporter);
@@ -73,6 +87,7 @@ export function provisioningSql(my: MysqlModel, cluster: string): string {
     `CREATE USER IF NOT EXISTS ${backup} IDENTIFIED BY '${PLACEHOLDERS.backupPassword}' WITH MAX_USER_CONNECTIONS 2;`,
     `ALTER USER ${backup} IDENTIFIED BY '${PLACEHOLDERS.backupPassword}';`,
     `GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON *.* TO ${backup};`,
+    ...(my.users.vault ? vaultStatements(my.users.vault) : []),
     ...[...my.tenants].sort((a, b) => a.database.localeCompare(b.database)).flatMap(tenantStatements),
     '',
   ].join('\n');

@@ -13,6 +13,17 @@ import { Cluster, ClusterSpecPrimaryUpdateMethod, ClusterSpecPrimaryUpdateStrate
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, pinnedPodMetadata, primaryPods } from './labels.ts';
 
+/**
+ * Host-based access rules that keep each tenant's login inside its own database: the
+ * tenant may connect to its database, and is refused everywhere else (PostgreSQL grants
+ * CONNECT on every database to PUBLIC). CNPG places these before its default rule.
+ */
+export function tenantHbaRules(pg: PostgresModel): string[] {
+  const own = pg.tenants.map((t) => `host ${t.database} ${t.role} all scram-sha-256`);
+  const elsewhere = pg.tenants.map((t) => `host all ${t.role} all reject`);
+  return [...own, ...elsewhere];
+}
+
 export interface PostgresClusterProps {
   readonly pg: PostgresModel;
   readonly model: PlatformModel;
@@ -37,7 +48,7 @@ export class PostgresCluster extends Construct {
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
         inheritedMetadata: pinnedPodMetadata(labels),
-        postgresql: { parameters: { ...pg.parameters } },
+        postgresql: { parameters: { ...pg.parameters }, ...(pg.tenants.length > 0 ? { pg_hba: tenantHbaRules(pg) } : {}) },
         storage: { size: pg.storage.size, storageClass: pg.storage.storageClass, resizeInUseVolumes: true },
         ...(pg.storage.walSize ? { walStorage: { size: pg.storage.walSize, storageClass: pg.storage.storageClass, resizeInUseVolumes: true } } : {}),
         resources: {
@@ -61,6 +72,18 @@ export class PostgresCluster extends Construct {
               inRoles: ['pg_read_all_data'],
               passwordSecret: { name: pg.backupSecret },
             },
+            ...(pg.vaultRole
+              ? [
+                  {
+                    name: pg.vaultRole,
+                    ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+                    comment: 'Vault database secrets engine; rotates tenant passwords; its own password is owned by Vault (rotate-root)',
+                    login: true,
+                    superuser: true,
+                    connectionLimit: 5,
+                  },
+                ]
+              : []),
             ...pg.tenants.map((t) => ({
               name: t.role,
               ensure: ClusterSpecManagedRolesEnsure.PRESENT,

@@ -8,6 +8,7 @@ import { PostgresMonitoring, postgresAlerts } from './monitoring.ts';
 import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
+import { postgresCredentials } from './credentials.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
@@ -27,4 +28,5 @@ export const postgresEngine: Engine = {
   alerts: (model) => postgresAlerts(resolvePostgres(model)),
   // Installed where the instances' network policy expects it.
   operators: (model) => [cloudnativePgOperator(model.network.operatorNamespaces.cnpg)],
+  credentials: postgresCredentials,
 };

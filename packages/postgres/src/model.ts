@@ -8,6 +8,7 @@ export interface PostgresTenant {
   readonly role: string;
   readonly rotate: boolean;
   readonly rotateReason: string | undefined;
+  readonly rotationPeriod: string | undefined;
   readonly passwordSecret: string | undefined;
   readonly connection: 'pooler' | 'direct';
   readonly extensions: readonly string[];
@@ -36,6 +37,13 @@ export interface PostgresModel {
   /** Role the backup job logs in as; its password comes from `backupSecret` (created out of band). */
   readonly backupRole: string;
   readonly backupSecret: string;
+  /**
+   * Vault's login on the cluster when the platform has a `vault` section: a superuser
+   * whose password only Vault knows (PostgreSQL 16 lets a CREATEROLE role change another
+   * role's password only with ADMIN OPTION on it, which CNPG's declarative roles cannot
+   * grant).
+   */
+  readonly vaultRole: string | undefined;
   readonly tenants: readonly PostgresTenant[];
   /** Services: `<name>-rw` (primary), the `postgresql` compatibility service, the pooler. */
   readonly services: { readonly rw: string; readonly compat: string; readonly pooler: string };
@@ -62,6 +70,7 @@ export function resolvePostgres(model: PlatformModel): PostgresModel {
         role: pg.role ?? pg.database,
         rotate: pg.rotate ?? true,
         rotateReason: pg.rotateReason,
+        rotationPeriod: pg.rotationPeriod,
         passwordSecret: pg.passwordSecret,
         connection: pg.connection ?? 'pooler',
         extensions: pg.extensions ?? [],
@@ -104,6 +113,7 @@ export function resolvePostgres(model: PlatformModel): PostgresModel {
     },
     backupRole: 'db_backup',
     backupSecret: `${name}-db-backup`,
+    vaultRole: model.input.vault ? 'vault' : undefined,
     tenants,
     services: { rw: `${name}-rw`, compat: 'postgresql', pooler: poolerName },
   };

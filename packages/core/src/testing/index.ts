@@ -2,3 +2,4 @@ export * from './programs.ts';
 export * from './model.ts';
 export * from './promtool.ts';
 export * from './servers.ts';
+export * from './mariadb.ts';

@@ -1,0 +1,40 @@
+/**
+ * The Vault engine. It has no database of its own: it reads every other engine's
+ * credential facts (`Engine.credentials`) and renders, in the `vault` output folder, the
+ * Vault configuration (vault-config-operator), the External Secrets that deliver each
+ * password, the push jobs for apps that keep passwords in their own config, and the network
+ * policies that let Vault reach the databases.
+ */
+import { externalSecretsOperator, vaultConfigOperator, type Engine } from '@db/core';
+import { checkVault } from './checks.ts';
+import { engineCredentials, resolveVault } from './model.ts';
+import { VaultDatabaseEngine } from './vault-config.ts';
+import { TenantCredentials } from './external-secrets.ts';
+import { PushPasswordJob } from './push-password.ts';
+import { VaultNetwork } from './network.ts';
+import { VAULT_RULES } from './rules.ts';
+
+export function vaultEngine(engines: readonly Engine[]): Engine {
+  return {
+    id: 'vault',
+    enabled: (model) => model.input.vault !== undefined,
+    check: (model) => checkVault(engines, model),
+    // Vault's namespace and the tenants' namespaces are not the platform's to create or fence.
+    namespaces: () => [],
+    build(scope, model) {
+      const vault = resolveVault(model, engineCredentials(engines, model));
+      new VaultDatabaseEngine(scope, 'Vault', { vault });
+      new TenantCredentials(scope, 'ExternalSecrets', { vault });
+      for (const role of vault.connections.flatMap((c) => c.staticRoles).filter((r) => r.login.pushPassword)) {
+        new PushPasswordJob(scope, `Push-${role.objectName}`, { role, model });
+      }
+      new VaultNetwork(scope, 'Network', { vault });
+    },
+    rules: VAULT_RULES,
+    alerts: () => [],
+    // Tenants' secrets come last: after the servers, and after MySQL's provisioning Job
+    // created the logins Vault takes over.
+    phase: 'tenants',
+    operators: (model) => [externalSecretsOperator(), vaultConfigOperator(resolveVault(model, []).address)],
+  };
+}

@@ -1,0 +1,5 @@
+import { recommendedLabels } from '@db/core';
+
+export function vaultLabels(component: string, instance = 'vault-database'): Record<string, string> {
+  return recommendedLabels({ name: 'vault-database', instance, component });
+}
