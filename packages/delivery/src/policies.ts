@@ -90,3 +90,23 @@ export function ignoredFieldsIn(objects: readonly K8sObject[]): IgnoredFields[] 
   }
   return out;
 }
+
+/**
+ * Kinds whose deletion by `helm uninstall` would delete data: the keep-kinds, and the
+ * operators' database clusters (CloudNativePG deletes a Cluster's claims with it).
+ */
+export const HELM_KEEP_KINDS: readonly GroupKind[] = [...KEEP_KINDS, { group: 'postgresql.cnpg.io', kind: 'Cluster' }, { group: 'mysql.oracle.com', kind: 'InnoDBCluster' }];
+export const HELM_KEEP_ANNOTATION = { 'helm.sh/resource-policy': 'keep' } as const;
+
+/**
+ * Marks the objects `helm uninstall` must leave behind. Written on the objects themselves
+ * (Argo CD, Flux and kubectl ignore it), so the charts stay byte for byte the rendered files.
+ */
+export function markKeptOnUninstall(objects: readonly { object: K8sObject }[]): void {
+  for (const { object } of objects) {
+    const gk = groupKindOf(object);
+    if (!HELM_KEEP_KINDS.some((k) => k.group === gk.group && k.kind === gk.kind)) continue;
+    const annotations = { ...object.metadata.annotations, ...HELM_KEEP_ANNOTATION };
+    object.metadata.annotations = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}

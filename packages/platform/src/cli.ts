@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
 import { findProgram } from '@db/core/testing';
-import { committedTrees, defaultRef, diffTrees, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
-import { renderFile } from './render.ts';
+import { defaultRef, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
+import { renderedDiff, type RenderedDiff } from './rendered-diff.ts';
 import { synthToDisk } from './synth.ts';
 import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, WORKSPACE, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
 
@@ -143,26 +143,18 @@ function diff(args: string[]): number {
     return 64;
   }
   const ref = refs[0] ?? defaultRef(WORKSPACE);
-  let before: Map<string, Map<string, string>>;
+  let result: RenderedDiff;
   try {
-    before = committedTrees(WORKSPACE, ref);
+    result = renderedDiff(WORKSPACE, ref);
   } catch (err) {
     console.error(`db-platform diff: ${(err as Error).message}`);
     return 1;
   }
-  const after = new Map<string, Map<string, string>>();
-  let refused = 0;
-  for (const cluster of allClusters()) {
-    const result = renderFile(platformFileOf(cluster), cluster);
-    if (result.ok) after.set(cluster, result.files);
-    else {
-      console.error(`${cluster}: refused. ${result.problems.length} problem(s):\n${formatProblems(result.problems)}`);
-      refused++;
-    }
+  if (!result.ok) {
+    for (const r of result.refused) console.error(`${r.cluster}: refused. ${r.problems.length} problem(s):\n${formatProblems(r.problems)}`);
+    return 1;
   }
-  if (refused > 0) return 1;
-  const changes = diffTrees(before, after);
-  process.stdout.write(markdown ? formatDiffMarkdown(ref, changes) : formatDiffText(ref, changes));
+  process.stdout.write(markdown ? formatDiffMarkdown(ref, result.changes) : formatDiffText(ref, result.changes));
   return 0;
 }
 

@@ -2,3 +2,4 @@ export * from './engines.ts';
 export * from './render.ts';
 export * from './paths.ts';
 export * from './synth.ts';
+export * from './rendered-diff.ts';

@@ -25,7 +25,7 @@ import {
   type RenderedObject,
   type K8sObject,
 } from '@db/core';
-import { checkDelivery, deliveryObjects, GITOPS_COMPONENTS } from '@db/delivery';
+import { checkDelivery, deliveryObjects, markKeptOnUninstall, GITOPS_COMPONENTS } from '@db/delivery';
 import { ENGINES } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 
@@ -76,6 +76,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
   const engineObjects = buildObjects(model);
+  markKeptOnUninstall(engineObjects);
   // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
   const objects = [...engineObjects, ...deliveryObjects(model, ENGINES, engineObjects, PLATFORM_COMPONENT)];
 

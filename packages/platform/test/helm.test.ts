@@ -83,6 +83,13 @@ describe.skipIf(!helm.available)('real Helm', () => {
     }
   });
 
+  it.each(clusters)('helm uninstall of the %s chart leaves namespaces, claims and database clusters behind', (cluster) => {
+    const objects = objectsOf(documents(template(cluster)));
+    const holding = objects.filter((o) => ['Namespace', 'PersistentVolumeClaim', 'Cluster', 'InnoDBCluster'].includes(o.kind));
+    expect(holding.length).toBeGreaterThan(2);
+    for (const o of holding) expect(o.metadata.annotations?.['helm.sh/resource-policy'], `${o.kind}/${o.metadata.name}`).toBe('keep');
+  });
+
   it.each(clusters)('global.imageRegistry in the %s chart gives the images the platform renders for that registry', (cluster) => {
     const mirror = 'mirror.example.org:5000';
     const text = readFileSync(platformFileOf(cluster), 'utf8');
