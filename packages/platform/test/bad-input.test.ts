@@ -43,6 +43,7 @@ tenants:
     postgres: { database: linkwarden }
   - name: affine
     postgres: { database: affine }
+vault: {}
 `;
 
 function refused(text: string): Refused {
@@ -73,10 +74,14 @@ const CASES: [string, string, string, number, string][] = [
   ['value not in the allowed set', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, connection: proxy }'), 'tenants[1].postgres.connection', 18, 'must be one of "pooler", "direct"'],
   ['database on an NFS storage class (guardrail)', VALID.replace('  instances: 2', '  instances: 2\n  storage: { storageClass: nfs-client }'), '', 1, '[nfs-database-volume] Cluster/dbaas/pg-cluster'],
   ['floating image tag (guardrail)', VALID.replace('  instances: 2', '  instances: 2\n  image: { repository: cloudnative-pg/postgis, tag: latest }'), '', 1, '[unpinned-image]'],
-  ['waiver for an unknown rule', `${VALID}waivers:\n  - { rule: no-such-rule, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0].rule', 20, 'unknown guardrail'],
-  ['waiver that matches nothing', `${VALID}waivers:\n  - { rule: unpinned-image, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0]', 20, 'matches no finding'],
+  ['waiver for an unknown rule', `${VALID}waivers:\n  - { rule: no-such-rule, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0].rule', 21, 'unknown guardrail'],
+  ['waiver that matches nothing', `${VALID}waivers:\n  - { rule: unpinned-image, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0]', 21, 'matches no finding'],
   ['duplicate YAML key', VALID.replace('  instances: 2', '  instances: 2\n  instances: 3'), '', 14, 'duplicate key'],
   ['broken YAML', VALID.replace('  block: proxmox-lvm', '  block: [proxmox-lvm'), '', 4, 'YAML'],
+  ['GitOps tool that does not exist', `${VALID}delivery:\n  tools: [argocd, spinnaker]\n  repository: { url: https://git.example.org/db.git }\n`, 'delivery.tools[1]', 21, 'must be one of "argocd", "flux"'],
+  ['repository over plain http', `${VALID}delivery:\n  tools: [flux]\n  repository: { url: http://git.example.org/db.git }\n`, 'delivery.repository.url', 22, 'plain http is refused'],
+  ['settings of a GitOps tool that is not chosen', `${VALID}delivery:\n  tools: [flux]\n  repository: { url: https://git.example.org/db.git }\n  argocd: { namespace: gitops }\n`, 'delivery.argocd', 23, 'not in delivery.tools'],
+  ['chart mirror without an image registry', `${VALID}delivery:\n  tools: [argocd]\n  repository: { url: https://git.example.org/db.git }\n  operators: { chartMirror: oci://registry.lab:5000/charts }\n`, 'delivery.operators.chartMirror', 23, 'set imageRegistry'],
   ['NFS class also listed as block storage', VALID.replace('nfs: [nfs-client]', 'nfs: [proxmox-lvm]'), 'storage.nfs', 4, 'also as a block storage class'],
 ];
 
