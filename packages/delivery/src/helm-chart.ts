@@ -20,7 +20,8 @@ export const CHART_API_VERSION = 'v2';
 export const chartNameOf = (cluster: string) => `db-platform-${cluster}`;
 
 /** A YAML line naming an image: `image:`, CNPG's `imageName:`, the MySQL Operator's `imageRepository:`. */
-const IMAGE_LINE = /^(\s*(?:- )?(?:image|imageName|imageRepository): )([a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]+)?|localhost(?::[0-9]+)?)\/(\S+)$/;
+/** Its first path component is a registry when it has a dot or a port, or is localhost (Docker's rule). */
+const IMAGE_LINE = /^(\s*(?:- )?(?:image|imageName|imageRepository): )((?:[a-z0-9-]+\.)+[a-z0-9-]+(?::[0-9]+)?|[a-z0-9-]+:[0-9]+|localhost)\/(\S+)$/;
 
 /** Literal template delimiters → actions that print them. */
 export function escapeTemplateDelimiters(text: string): string {
