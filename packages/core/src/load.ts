@@ -150,7 +150,13 @@ function schemaProblems(errors: ErrorObject[], source: SourceMap): Problem[] {
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
-        const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> }).properties ?? {});
+        const parent = e.parentSchema as { properties?: Record<string, unknown>; patternProperties?: Record<string, unknown> };
+        const known = Object.keys(parent.properties ?? {});
+        const patterns = Object.keys(parent.patternProperties ?? {});
+        if (known.length === 0 && patterns.length > 0) {
+          problems.push(source.problem(path, `field name "${key}" is not allowed here`, `names must match ${patterns.join(' or ')}`, key));
+          break;
+        }
         const near = closest(key, known);
         problems.push(source.problem(path, 'unknown field', near ? `did you mean "${near}"? known fields: ${known.join(', ')}` : `known fields: ${known.join(', ')}`, key));
         break;

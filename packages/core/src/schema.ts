@@ -242,6 +242,7 @@ export const TenantMysql = Closed({
         tokenSecret: DnsLabel('Secret in the app\'s namespace whose key `token` holds the API token, sent as the form field `token`. Created out of band.'),
         fields: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), Type.String({ maxLength: 4000 }), {
           minProperties: 1,
+          additionalProperties: false,
           description: 'Form fields posted to `url`. `${host}`, `${port}`, `${database}`, `${username}` and `${password}` are replaced by the current values; nothing else is expanded.',
         }),
       },

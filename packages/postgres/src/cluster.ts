@@ -48,7 +48,7 @@ export class PostgresCluster extends Construct {
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
         inheritedMetadata: pinnedPodMetadata(labels),
-        postgresql: { parameters: { ...pg.parameters }, ...(pg.tenants.length > 0 ? { pg_hba: tenantHbaRules(pg) } : {}) },
+        postgresql: { parameters: { ...pg.parameters }, ...(pg.tenants.length > 0 ? { pgHba: tenantHbaRules(pg) } : {}) },
         storage: { size: pg.storage.size, storageClass: pg.storage.storageClass, resizeInUseVolumes: true },
         ...(pg.storage.walSize ? { walStorage: { size: pg.storage.walSize, storageClass: pg.storage.storageClass, resizeInUseVolumes: true } } : {}),
         resources: {

@@ -24,7 +24,7 @@ export const PUSH_PLACEHOLDERS: Readonly<Record<string, string>> = {
 /**
  * The push script (POSIX sh + awk + curl; the tests run it against a local HTTP server).
  * Inputs: PUSH_URL, FIELDS_DIR (one file per form field), TOKEN_FILE, and DB_HOST, DB_PORT,
- * DB_DATABASE, DB_USERNAME, DB_PASSWORD. It never prints a field's value.
+ * DB_DATABASE, DB_USERNAME, DB_PASSWORD; PUSH_RETRIES (default 3). It never prints a field's value.
  */
 export function pushPasswordScript(): string {
   const substitutions = Object.entries(PUSH_PLACEHOLDERS)
@@ -79,7 +79,7 @@ done
 tr -d '\\r\\n' < "$TOKEN_FILE" > "$work/token"
 set -- "$@" --data-urlencode "token@$work/token"
 
-status=$(curl --silent --show-error --max-time 30 --retry 3 --retry-connrefused --retry-delay 5 \\
+status=$(curl --silent --show-error --max-time 30 --retry "\${PUSH_RETRIES:-3}" --retry-connrefused --retry-delay 5 \\
   --output "$work/response" --write-out '%{http_code}' --request POST "$@" "$PUSH_URL") || {
   echo "push-password: POST to $PUSH_URL failed" >&2
   exit 1
