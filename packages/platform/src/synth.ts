@@ -24,10 +24,12 @@ export function chartFilesOf(rendered: Rendered): Map<string, string> {
   return helmChartFiles(rendered.model.cluster, rendered.files, components, COMPONENT_DESCRIPTIONS);
 }
 
+/** What each component holds, for the charts' descriptions; a component missing here gets a generic one. */
 const COMPONENT_DESCRIPTIONS = new Map([
   ['platform', 'namespaces with Pod Security and baseline network policy'],
   ['postgres', 'PostgreSQL on CloudNativePG with PgBouncer'],
   ['mysql', 'MySQL, standalone or InnoDB Cluster'],
   ['redis', 'Redis, standalone or Sentinel HA'],
   ['sqlite', 'SQLite volumes of the apps'],
+  ['vault', "Vault's database secrets engine and the tenants' credentials through External Secrets"],
 ]);
