@@ -147,16 +147,45 @@ export interface BackupCronJobProps {
   readonly activeDeadlineSeconds?: number;
 }
 
+/** The cluster-scoped PersistentVolume of a backup folder: unique per namespace and job. */
+export const backupVolumeName = (namespace: string, name: string) => `${namespace}-${name}`;
+
 /**
  * A CronJob in UTC that never overlaps itself (`Forbid`), is skipped rather than run late
  * after an hour (`startingDeadlineSeconds`), retries once, and runs under the restricted
  * Pod Security Standard with a read-only root filesystem.
+ *
+ * The restricted profile refuses `nfs` volumes in a pod, so the NFS folder is a static
+ * PersistentVolume (reserved for this job's claim by `claimRef`, never recycled) and the
+ * pod mounts the claim. Capacity is nominal: NFS does not enforce it, the API requires it.
  */
 export class BackupCronJob extends Construct {
   constructor(scope: Construct, id: string, props: BackupCronJobProps) {
     super(scope, id);
     const scriptHash = createHash('sha256').update(props.script).digest('hex').slice(0, 16);
     const resources = props.resources ?? { cpu: '100m', memory: '256Mi' };
+    const volumeName = backupVolumeName(props.namespace, props.name);
+    new k8s.KubePersistentVolume(this, 'Volume', {
+      metadata: { name: volumeName, labels: { ...props.labels } },
+      spec: {
+        capacity: { storage: k8s.Quantity.fromString('1Ti') },
+        accessModes: ['ReadWriteMany'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        storageClassName: '',
+        mountOptions: ['hard', 'nfsvers=4.1'],
+        nfs: { server: props.model.backups.nfs.server, path: props.nfsPath },
+        claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: props.namespace, name: props.name },
+      },
+    });
+    new k8s.KubePersistentVolumeClaim(this, 'Claim', {
+      metadata: { name: props.name, namespace: props.namespace, labels: { ...props.labels } },
+      spec: {
+        accessModes: ['ReadWriteMany'],
+        storageClassName: '',
+        volumeName,
+        resources: { requests: { storage: k8s.Quantity.fromString('1Ti') } },
+      },
+    });
     new k8s.KubeConfigMap(this, 'Script', {
       metadata: { name: `${props.name}-script`, namespace: props.namespace, labels: { ...props.labels } },
       data: { 'backup.sh': props.script },
@@ -208,7 +237,7 @@ export class BackupCronJob extends Construct {
                 ],
                 volumes: [
                   { name: 'script', configMap: { name: `${props.name}-script`, defaultMode: 0o555 } },
-                  { name: 'backup', nfs: { server: props.model.backups.nfs.server, path: props.nfsPath } },
+                  { name: 'backup', persistentVolumeClaim: { claimName: props.name } },
                   { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
                 ],
               },

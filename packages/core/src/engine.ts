@@ -49,4 +49,80 @@ export interface Engine {
    * passwords Vault rotates. Absent for engines without per-tenant passwords.
    */
   credentials?(model: PlatformModel): EngineCredentials;
+  /** Facts for the generated docs (endpoints, users, credentials, backups, diagram). */
+  docs?(model: PlatformModel): EngineDocs;
 }
+
+/**
+ * Facts for the generated platform docs (clusters/<cluster>/README.md). Optional: an engine
+ * without it still gets its alerts and guardrails documented; with it, its endpoints, users,
+ * credentials, backups and its part of the architecture diagram.
+ */
+export interface EngineDocs {
+  /** Section title, e.g. `PostgreSQL`. */
+  readonly title: string;
+  /** One paragraph: how the engine runs in this cluster. */
+  readonly summary: string;
+  readonly endpoints: readonly DocsEndpoint[];
+  /** Who uses the engine, one entry per tenant (or per app, for SQLite). */
+  readonly users: readonly DocsUser[];
+  /** Credentials of the tenants, for the rotation schedule. */
+  readonly credentials: readonly DocsCredential[];
+  readonly backups: readonly DocsBackup[];
+  /** The engine's part of the Mermaid architecture diagram. */
+  readonly graph: DocsGraph;
+  /**
+   * Set by the engine that rotates credentials (Vault): the period and how often the
+   * rotated value reaches the app's namespace. Without one, the docs show the platform's
+   * planned defaults.
+   */
+  readonly rotationPolicy?: { readonly periodSeconds: number; readonly refresh: string; readonly rotatedBy: string; readonly syncedBy: string };
+}
+
+export interface DocsEndpoint {
+  /** Fully qualified service DNS name. */
+  readonly host: string;
+  readonly port: number;
+  readonly purpose: string;
+}
+
+export interface DocsUser {
+  readonly tenant: string;
+  readonly namespace: string;
+  /** What the tenant has: `database linkwarden, role linkwarden`, `ACL user immich (queue)`. */
+  readonly what: string;
+  /** Host:port the tenant connects to. */
+  readonly connectsTo: string;
+  /** Diagram node the tenant's arrow points at. */
+  readonly node: string;
+}
+
+export interface DocsCredential {
+  readonly tenant: string;
+  /** The database principal, e.g. `role health`, `user nextcloud`. */
+  readonly principal: string;
+  readonly rotated: boolean;
+  /** Why not, when not rotated. */
+  readonly reason?: string;
+  /** How often the rotated password is pushed into the app itself (Technitium), if it is. */
+  readonly pushEvery?: string;
+  /** The tenant's own rotation period (a duration such as 3d), when it overrides the platform's. */
+  readonly rotationPeriod?: string;
+}
+
+export interface DocsBackup {
+  readonly what: string;
+  /** Cron schedule, UTC. */
+  readonly schedule: string;
+  /** Where the archives go, e.g. `nfs.home.lan:/srv/nfs/postgres-backup`. */
+  readonly target: string;
+  readonly retention: string;
+  /** The CronJob, `namespace/name`. */
+  readonly job: string;
+}
+
+export interface DocsGraph {
+  readonly nodes: readonly { readonly id: string; readonly label: string }[];
+  readonly edges: readonly { readonly from: string; readonly to: string; readonly label?: string; readonly dotted?: boolean }[];
+}
+

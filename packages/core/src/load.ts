@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
-import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, GIT_URL, GIT_REVISION, CHART_MIRROR, PlatformSchema, type PlatformInput } from './schema.ts';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
+import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, FREE_TEXT, CONF_KEY, LABEL_KEY, LABEL_VALUE, NFS_PATH, CONF_VALUE, REDIS_PREFIX, RUNBOOK_URL, GIT_URL, GIT_REVISION, CHART_MIRROR, PlatformSchema, type PlatformInput } from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
 
 export type Path = readonly (string | number)[];
@@ -89,7 +89,13 @@ export function loadPlatformText(text: string, file: string): LoadResult {
   const problems: Problem[] = [];
   for (const e of [...doc.errors, ...doc.warnings]) {
     const at = lines.linePos(e.pos[0]);
-    const message = e.code === 'DUPLICATE_KEY' ? 'duplicate key: the second value would silently replace the first' : e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const first = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const message =
+      e.code === 'DUPLICATE_KEY'
+        ? 'duplicate key: the second value would silently replace the first'
+        : /call stack/i.test(first)
+          ? 'nesting too deep to be a desired state (brackets or indentation nested thousands of levels)'
+          : first;
     problems.push({ file, line: at.line, column: at.col, field: '', message: `YAML ${e.code === 'DUPLICATE_KEY' ? '' : 'syntax '}error: ${message}`.replace('YAML error: ', 'YAML: ') });
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -100,7 +106,15 @@ export function loadPlatformText(text: string, file: string): LoadResult {
     // which use an anchor or two at most.
     value = doc.toJS({ maxAliasCount: 50 });
   } catch (err) {
-    return { ok: false, problems: [{ file, line: 1, column: 1, field: '', message: `YAML: ${(err as Error).message}`, hint: 'aliases (*name) may be used at most 50 times in total' }] };
+    // Point at the first alias: that is where the expansion starts.
+    let at = { line: 1, col: 1 };
+    visit(doc, {
+      Alias(_, node) {
+        if (node.range) at = lines.linePos(node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    return { ok: false, problems: [{ file, line: at.line, column: at.col, field: '', message: `YAML: ${(err as Error).message}`, hint: 'aliases (*name) may be used at most 50 times in total' }] };
   }
   if (value === null || value === undefined) {
     return { ok: false, problems: [{ file, line: 1, column: 1, field: '', message: 'the desired state is empty', hint: 'start from apps/prod/platform.yaml' }] };
@@ -116,11 +130,25 @@ const PATTERN_HINTS: Record<string, string> = {
   [SQL_IDENTIFIER]: 'use lowercase letters, digits and "_", not starting with a digit (an identifier valid in PostgreSQL and MySQL without quoting)',
   [QUANTITY]: 'a Kubernetes quantity such as 512Mi, 2Gi or 500m',
   [DURATION]: 'a duration such as 15m, 6h or 7d',
-  [CRON]: 'five cron fields, e.g. "0 2 * * *"',
+  [CRON]: 'five cron fields separated by single spaces, e.g. "0 2 * * *"',
+  [FREE_TEXT]: 'one line of plain text: no line breaks or control characters, and no "{{" or "}}" (Helm would evaluate them as a template)',
+  [LABEL_KEY]: 'a Kubernetes label key such as release or app.kubernetes.io/name',
+  [LABEL_VALUE]: 'a Kubernetes label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
+  [NFS_PATH]: 'an absolute path of letters, digits, ".", "_", "-" and "/", without ".." segments',
+  [CONF_VALUE]: 'a postgresql.conf value on one line, without quotes, backslashes or braces (at most 256 characters)',
+  [REDIS_PREFIX]: 'letters, digits and _ . : - { } (a key prefix such as bull: or {queue}), without "{{" or "}}" (Helm would evaluate them as a template)',
+  [CONF_KEY]: 'a postgresql.conf parameter name such as work_mem or auto_explain.log_min_duration',
+  [RUNBOOK_URL]: 'an http(s) URL made of plain path segments, without a trailing slash',
   [GIT_URL]: 'an https:// or ssh://git@host/... URL of this repository (plain http is refused: the cluster would trust unauthenticated content)',
   [GIT_REVISION]: 'a branch name such as main',
   [CHART_MIRROR]: 'oci://registry.example:5000/charts for an OCI registry, or the https:// URL of a Helm repository, without trailing slash',
 };
+
+/** A value as an error message quotes it: JSON-escaped, and cut when long. */
+function quote(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
 
 function toPath(instancePath: string): (string | number)[] {
   if (!instancePath) return [];
@@ -150,13 +178,12 @@ function schemaProblems(errors: ErrorObject[], source: SourceMap): Problem[] {
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
-        const parent = e.parentSchema as { properties?: Record<string, unknown>; patternProperties?: Record<string, unknown> };
-        const known = Object.keys(parent.properties ?? {});
-        const patterns = Object.keys(parent.patternProperties ?? {});
-        if (known.length === 0 && patterns.length > 0) {
-          problems.push(source.problem(path, `field name "${key}" is not allowed here`, `names must match ${patterns.join(' or ')}`, key));
+        const keyPattern = Object.keys((e.parentSchema as { patternProperties?: Record<string, unknown> }).patternProperties ?? {})[0];
+        if (keyPattern !== undefined) {
+          problems.push(source.problem(path, `key ${quote(key)} is not valid`, PATTERN_HINTS[keyPattern] ?? `keys must match ${keyPattern}`, key));
           break;
         }
+        const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> }).properties ?? {});
         const near = closest(key, known);
         problems.push(source.problem(path, 'unknown field', near ? `did you mean "${near}"? known fields: ${known.join(', ')}` : `known fields: ${known.join(', ')}`, key));
         break;
@@ -168,7 +195,7 @@ function schemaProblems(errors: ErrorObject[], source: SourceMap): Problem[] {
       }
       case 'pattern': {
         const pattern = (e.params as { pattern: string }).pattern;
-        problems.push(source.problem(path, `${JSON.stringify(e.data)} is not valid`, PATTERN_HINTS[pattern] ?? `must match ${pattern}`));
+        problems.push(source.problem(path, `${quote(e.data)} is not valid`, PATTERN_HINTS[pattern] ?? `must match ${pattern}`));
         break;
       }
       case 'type':
@@ -185,7 +212,7 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${quote(v)}`;
 }
 
 /** The known key closest to a typo, if it is close enough to be what was meant. */

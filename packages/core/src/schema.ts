@@ -25,8 +25,31 @@ export const SQL_IDENTIFIER = '^[a-z_][a-z0-9_]*$';
 export const QUANTITY = '^[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$';
 /** A duration such as 15m, 6h, 7d. */
 export const DURATION = '^[0-9]+(s|m|h|d)$';
-/** A five-field cron expression (the CronJob `schedule`). */
-export const CRON = '^(\\S+\\s+){4}\\S+$';
+/** A five-field cron expression (the CronJob `schedule`): digits, names, `* / , - ? L W #`, single spaces. */
+export const CRON = '^([0-9A-Za-z*/,?#-]+ ){4}[0-9A-Za-z*/,?#-]+$';
+/**
+ * One line of free text (descriptions, reasons): no control characters or line breaks, and
+ * no `{{` or `}}`, which Helm would evaluate as a template once the text is in a chart.
+ */
+export const FREE_TEXT = '^(?!.*\\{\\{)(?!.*\\}\\})[^\\u0000-\\u001f\\u007f]*$';
+/** A Kubernetes label key: an optional DNS-subdomain prefix and a name of up to 63 characters. */
+export const LABEL_KEY = '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+/** A Kubernetes label value: empty, or up to 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric. */
+export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
+/** An absolute folder on the NFS export, without `..` segments. */
+export const NFS_PATH = '^(?!.*(^|/)\\.\\.(/|$))/[A-Za-z0-9._/-]*$';
+/** A postgresql.conf parameter name. */
+export const CONF_KEY = '^[a-z_][a-z0-9_.]{0,62}$';
+/** A postgresql.conf value: one line without quotes, backslashes or braces (nothing that can end the value or start a template). */
+export const CONF_VALUE = '^[^\\u0000-\\u001f\\u007f\'"\\\\{}]{0,256}$';
+
+/** A Redis key prefix: single braces (hash tags) are fine, `{{`/`}}` are not (Helm templates). */
+export const REDIS_PREFIX = '^(?!.*\\{\\{)(?!.*\\}\\})[A-Za-z0-9_.:{}-]+$';
+/** The runbook folder URL: scheme, host, optional port, plain path segments, no trailing slash. */
+export const RUNBOOK_URL = '^https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%+,;=:@-]+)*$';
+
+const FreeText = (options: { minLength?: number; maxLength?: number; description: string }) => Type.String({ pattern: FREE_TEXT, ...options });
+const Labels = (description: string) => Type.Record(Type.String({ pattern: LABEL_KEY }), Type.String({ pattern: LABEL_VALUE }), { description, additionalProperties: false });
 
 const DnsLabel = (description: string) => Type.String({ pattern: DNS_LABEL, maxLength: 63, description });
 const SqlIdentifier = (description: string) => Type.String({ pattern: SQL_IDENTIFIER, maxLength: 63, description });
@@ -65,7 +88,8 @@ export const PostgresSpec = Closed(
     ),
     resources: Type.Optional(Resources),
     parameters: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[a-z_][a-z0-9_.]*$' }), Type.String(), {
+      Type.Record(Type.String({ pattern: CONF_KEY }), Type.String({ pattern: CONF_VALUE }), {
+        additionalProperties: false,
         description: 'Extra postgresql.conf parameters (CNPG refuses the ones it manages itself).',
       }),
     ),
@@ -82,7 +106,7 @@ export const PostgresSpec = Closed(
       Closed({
         schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC. @default "0 2 * * *"' })),
         keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Number of dumps kept on NFS. @default 7' })),
-        path: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Folder below the NFS export. @default <backups.nfs.path>/postgres-backup' })),
+        path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/postgres-backup' })),
       }),
     ),
   },
@@ -127,7 +151,7 @@ export const MysqlSpec = Closed(
       Closed({
         schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule of the daily mysqldump, in UTC. @default "30 2 * * *"' })),
         keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Number of dumps kept on NFS. @default 7' })),
-        path: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Folder below the NFS export. @default <backups.nfs.path>/mysql-backup' })),
+        path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/mysql-backup' })),
       }),
     ),
     operatorNamespace: Type.Optional(DnsLabel('Namespace of the MySQL Operator (innodb-cluster only), for network policy. @default mysql-operator')),
@@ -199,7 +223,7 @@ export const RedisSpec = Closed(
       Closed({
         schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC. @default "0 3 * * 0" (Sunday 03:00)' })),
         days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Days an RDB snapshot is kept on NFS. @default 28' })),
-        path: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Folder below the NFS export. @default <backups.nfs.path>/redis-backup' })),
+        path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/redis-backup' })),
       }),
     ),
   },
@@ -214,7 +238,7 @@ export const TenantPostgres = Closed({
   database: SqlIdentifier('Database name.'),
   role: Type.Optional(SqlIdentifier('Login role that owns the database. @default the database name')),
   rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the role password weekly. @default true' })),
-  rotateReason: Type.Optional(Type.String({ minLength: 10, description: 'Why the password is not rotated (required with `rotate: false`, shown in the docs).' })),
+  rotateReason: Type.Optional(FreeText({ minLength: 10, maxLength: 500, description: 'Why the password is not rotated (required with `rotate: false`, shown in the docs).' })),
   rotationPeriod: RotationPeriod(),
   passwordSecret: Type.Optional(DnsLabel('For a role Vault does not rotate: the Secret (in the database namespace) from which CNPG sets the password. Created out of band.')),
   connection: Type.Optional(
@@ -229,7 +253,7 @@ export const TenantMysql = Closed({
   database: SqlIdentifier('Database name.'),
   user: Type.Optional(SqlIdentifier('User that can reach only this database. @default the database name')),
   rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the password weekly. @default true' })),
-  rotateReason: Type.Optional(Type.String({ minLength: 10, description: 'Why the password is not rotated (required with `rotate: false`).' })),
+  rotateReason: Type.Optional(FreeText({ minLength: 10, maxLength: 500, description: 'Why the password is not rotated (required with `rotate: false`).' })),
   rotationPeriod: RotationPeriod(),
   pushPassword: Type.Optional(
     Closed(
@@ -255,13 +279,13 @@ export const TenantRedis = Closed({
   use: Type.Union([Type.Literal('cache'), Type.Literal('queue')], {
     description: '`cache`: keys carry a TTL and may be evicted. `queue`: job keys without TTL (BullMQ, Celery) that must never be evicted.',
   }),
-  prefixes: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_.:{}-]+$', maxLength: 64 }), { uniqueItems: true, description: 'Extra key prefixes the app uses besides `<tenant>:` (e.g. `bull:` for BullMQ).' })),
+  prefixes: Type.Optional(Type.Array(Type.String({ pattern: REDIS_PREFIX, maxLength: 64 }), { uniqueItems: true, description: 'Extra key prefixes the app uses besides `<tenant>:` (e.g. `bull:` for BullMQ).' })),
 });
 
 export const Tenant = Closed({
   name: DnsLabel('App name; also its namespace unless `namespace` is given.'),
   namespace: Type.Optional(DnsLabel('Namespace of the app. @default the tenant name')),
-  description: Type.Optional(Type.String({ maxLength: 200, description: 'What the app is, for the generated docs.' })),
+  description: Type.Optional(FreeText({ maxLength: 200, description: 'What the app is, for the generated docs.' })),
   postgres: Type.Optional(TenantPostgres),
   mysql: Type.Optional(TenantMysql),
   redis: Type.Optional(TenantRedis),
@@ -292,11 +316,11 @@ export const VaultSpec = Closed(
 export const Waiver = Closed({
   rule: Type.String({ pattern: '^[a-z0-9-]+$', description: 'Guardrail id.' }),
   object: Type.String({ pattern: '^[A-Za-z]+/([a-z0-9-]+/)?[a-z0-9.-]+$', description: '`Kind/namespace/name` (or `Kind/name` for cluster-scoped objects).' }),
-  reason: Type.String({ minLength: 20, description: 'Why the rule does not apply; written into the rendered object.' }),
+  reason: FreeText({ minLength: 20, maxLength: 500, description: 'Why the rule does not apply; written into the rendered object.' }),
 });
 
-/** A Git URL Argo CD and Flux can clone: HTTPS or SSH, never plain HTTP. */
-export const GIT_URL = '^(https://[A-Za-z0-9.-]+(:[0-9]+)?/\\S+|ssh://\\S+@[A-Za-z0-9.-]+(:[0-9]+)?/\\S+)$';
+/** A Git URL Argo CD and Flux can clone: HTTPS or SSH, never plain HTTP; plain path segments (no query, no braces). */
+export const GIT_URL = '^(https://[A-Za-z0-9.-]+(:[0-9]+)?|ssh://[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]+)?)(/[A-Za-z0-9._~-]+)+$';
 /** A branch or tag name (no spaces, no `..`, not starting with `-`). */
 export const GIT_REVISION = '^[A-Za-z0-9_][A-Za-z0-9._/-]*$';
 /** A Helm chart mirror: an OCI registry path or a classic Helm repository (ChartMuseum, Harbor). */
@@ -360,7 +384,7 @@ export const PlatformSchema = Closed(
     backups: Closed({
       nfs: Closed({
         server: Type.String({ pattern: '^[A-Za-z0-9.-]+$', description: 'NFS server for backups.' }),
-        path: Type.String({ pattern: '^/[A-Za-z0-9._/-]*$', description: 'Export path.' }),
+        path: Type.String({ pattern: NFS_PATH, description: 'Export path.' }),
       }),
     }),
     scheduling: Type.Optional(
@@ -370,16 +394,16 @@ export const PlatformSchema = Closed(
     ),
     monitoring: Closed({
       namespace: Type.Optional(DnsLabel('Namespace of Prometheus. @default monitoring')),
-      prometheusSelector: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels the Prometheus CR selects PodMonitors and rules by. @default {release: kube-prometheus-stack}' })),
-      prometheusPodLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels of the Prometheus pods, for network policy. @default {app.kubernetes.io/name: prometheus}' })),
+      prometheusSelector: Type.Optional(Labels('Labels the Prometheus CR selects PodMonitors and rules by. @default {release: kube-prometheus-stack}')),
+      prometheusPodLabels: Type.Optional(Labels('Labels of the Prometheus pods, for network policy. @default {app.kubernetes.io/name: prometheus}')),
       pushgateway: Type.String({ pattern: '^http://[a-z0-9.-]+(:[0-9]+)?$', description: 'Pushgateway URL that backup jobs report to.' }),
-      runbookBaseUrl: Type.String({ pattern: '^https?://\\S+[^/]$', description: 'URL of docs/runbooks in this repository, without trailing slash.' }),
+      runbookBaseUrl: Type.String({ pattern: RUNBOOK_URL, description: 'URL of docs/runbooks in this repository, without trailing slash.' }),
     }),
     network: Type.Optional(
       Closed({
         apiServerPorts: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { uniqueItems: true, description: 'Ports of the Kubernetes API server (ClusterIP 443 and endpoint 6443). @default [443, 6443]' })),
         dnsNamespace: Type.Optional(DnsLabel('@default kube-system')),
-        dnsPodLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: '@default {k8s-app: kube-dns}' })),
+        dnsPodLabels: Type.Optional(Labels('@default {k8s-app: kube-dns}')),
         operatorNamespaces: Type.Optional(
           Closed({
             cnpg: Type.Optional(DnsLabel('@default cnpg-system')),

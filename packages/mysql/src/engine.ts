@@ -9,6 +9,7 @@ import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
+import { mysqlDocs } from './docs.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
@@ -35,4 +36,5 @@ export const mysqlEngine: Engine = {
     return my.topology === 'innodb-cluster' ? [mysqlOperator(my.operatorNamespace)] : [];
   },
   credentials: mysqlCredentials,
+  docs: (model) => mysqlDocs(resolveMysql(model), model),
 };

@@ -24,6 +24,9 @@ export interface MysqlInnoDbClusterProps {
   readonly model: PlatformModel;
 }
 
+/** Container settings requested for the operator's server and router containers. */
+const OPERATOR_CONTAINER_SECURITY = { allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+
 export class MysqlInnoDbCluster extends Construct {
   constructor(scope: Construct, id: string, props: MysqlInnoDbClusterProps) {
     super(scope, id);
@@ -52,12 +55,18 @@ export class MysqlInnoDbCluster extends Construct {
         },
         podLabels: { ...labels, ...PIN_LABELS },
         podAnnotations: { ...PIN_ANNOTATIONS },
+        // The operator creates the pods and its `fixdatadir` init container chowns the data
+        // volume as root (so the namespace enforces `baseline`); what the podSpec merge lets us
+        // request for the server and router containers is the restricted profile.
         podSpec: {
           terminationGracePeriodSeconds: 120,
+          // No pod-wide runAsNonRoot: it would stop the operator's root init container.
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
           affinity: { ...(nodeAffinity ? { nodeAffinity } : {}), podAntiAffinity: antiAffinity(serverPods(my)) },
           containers: [
             {
               name: 'mysql',
+              securityContext: OPERATOR_CONTAINER_SECURITY,
               resources: { requests: { cpu: my.resources.cpu, memory: my.resources.memory }, limits: { memory: my.resources.memoryLimit } },
             },
           ],
@@ -69,7 +78,9 @@ export class MysqlInnoDbCluster extends Construct {
           podAnnotations: { ...PIN_ANNOTATIONS },
           podSpec: {
             affinity: { ...(nodeAffinity ? { nodeAffinity } : {}), podAntiAffinity: antiAffinity(routerPods(my)) },
-            containers: [{ name: 'router', resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } }],
+            // No pod-wide runAsNonRoot: it would stop the operator's root init container.
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [{ name: 'router', securityContext: OPERATOR_CONTAINER_SECURITY, resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } }],
           },
         },
         service: { type: InnoDbClusterSpecServiceType.CLUSTER_IP, defaultPort: InnoDbClusterSpecServiceDefaultPort.MYSQL_HYPHEN_RW },

@@ -3,3 +3,4 @@ export * from './render.ts';
 export * from './paths.ts';
 export * from './synth.ts';
 export * from './rendered-diff.ts';
+export * from './docs.ts';

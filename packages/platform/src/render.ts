@@ -28,6 +28,10 @@ import {
 import { checkDelivery, deliveryObjects, markKeptOnUninstall, GITOPS_COMPONENTS } from '@db/delivery';
 import { ENGINES } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
+import { renderDocs } from './docs.ts';
+
+/** The generated docs of a cluster, beside its manifests. */
+export const DOCS_FILE = 'README.md';
 
 export interface Rendered {
   readonly ok: true;
@@ -91,7 +95,8 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
   const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;
-  return { ok: true, model, objects, files: renderTree(objects, header, undefined, { standalone: GITOPS_COMPONENTS }), guardrails };
+  const docs = renderDocs({ model, engines: ENGINES.filter((e) => e.enabled(model)), guardrails });
+  return { ok: true, model, objects, files: renderTree(objects, header, new Map([[DOCS_FILE, docs]]), { standalone: GITOPS_COMPONENTS }), guardrails };
 }
 
 /** Constructs → plain objects, tagged with their output folder. */

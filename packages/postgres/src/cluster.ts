@@ -12,6 +12,7 @@ import { avoidNodesAffinity, PIN_ANNOTATIONS, type PlatformModel } from '@db/cor
 import { Cluster, ClusterSpecPrimaryUpdateMethod, ClusterSpecPrimaryUpdateStrategy, ClusterSpecManagedRolesEnsure, ClusterSpecResourcesLimits, ClusterSpecResourcesRequests } from './imports/postgresql.cnpg.io.ts';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, pinnedPodMetadata, primaryPods } from './labels.ts';
+import { CNPG_POSTGRES_UID } from './backup.ts';
 
 /**
  * Host-based access rules that keep each tenant's login inside its own database: the
@@ -45,6 +46,26 @@ export class PostgresCluster extends Construct {
         imagePullPolicy: 'IfNotPresent',
         enableSuperuserAccess: false,
         enablePdb: true,
+        // The operator's pods are not rendered here; these are the restricted-profile
+        // settings the CRD lets us request for them (the operator's defaults, made explicit
+        // so a change of default never loosens them silently).
+        seccompProfile: { type: 'RuntimeDefault' },
+        podSecurityContext: {
+          runAsNonRoot: true,
+          runAsUser: CNPG_POSTGRES_UID,
+          runAsGroup: CNPG_POSTGRES_UID,
+          fsGroup: CNPG_POSTGRES_UID,
+          fsGroupChangePolicy: 'OnRootMismatch',
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
         inheritedMetadata: pinnedPodMetadata(labels),

@@ -9,6 +9,7 @@ import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
+import { postgresDocs } from './docs.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
@@ -29,4 +30,5 @@ export const postgresEngine: Engine = {
   // Installed where the instances' network policy expects it.
   operators: (model) => [cloudnativePgOperator(model.network.operatorNamespaces.cnpg)],
   credentials: postgresCredentials,
+  docs: (model) => postgresDocs(resolvePostgres(model), model),
 };

@@ -10,3 +10,4 @@ export * from './backup.ts';
 export * from './network.ts';
 export * from './rules.ts';
 export * from './credentials.ts';
+export * from './docs.ts';

@@ -33,9 +33,13 @@ export class PostgresPooler extends Construct {
         template: {
           metadata: pinnedPodMetadata(labels),
           spec: {
+            // Merged by CNPG into the PgBouncer pods it creates: the restricted profile. The
+            // API token stays: CNPG's instance manager in the pod reads its Secrets through the API.
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name: 'pgbouncer',
+                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
                   limits: { memory: k8s.Quantity.fromString('256Mi') },

@@ -25,7 +25,13 @@ describe('PostgreSQL backup CronJob', () => {
     expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
     expect(cronJob.spec.startingDeadlineSeconds).toBeGreaterThan(0);
     const pod = cronJob.spec.jobTemplate.spec.template.spec;
-    expect(pod.volumes.find((v: any) => v.name === 'backup').nfs).toEqual({ server: 'nfs.lan', path: '/srv/nfs/postgres-backup' });
+    // Through a claim on a static NFS PersistentVolume: the restricted profile refuses nfs volumes in pods.
+    expect(pod.volumes.find((v: any) => v.name === 'backup').persistentVolumeClaim).toEqual({ claimName: 'pg-cluster-backup' });
+    const pv = findObject(objects, 'PersistentVolume', 'dbaas-pg-cluster-backup');
+    expect(pv.spec.nfs).toEqual({ server: 'nfs.lan', path: '/srv/nfs/postgres-backup' });
+    expect(pv.spec.claimRef).toMatchObject({ namespace: 'dbaas', name: 'pg-cluster-backup' });
+    expect(pv.spec.persistentVolumeReclaimPolicy).toBe('Retain');
+    expect(findObject(objects, 'PersistentVolumeClaim', 'pg-cluster-backup').spec.volumeName).toBe('dbaas-pg-cluster-backup');
     expect(pod.containers[0].image).toBe(findObject(objects, 'Cluster', 'pg-cluster').spec.imageName);
   });
 });

@@ -7,6 +7,7 @@ import { RedisMonitoring, redisAlerts } from './monitoring.ts';
 import { RedisBackup } from './backup.ts';
 import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
+import { redisDocs } from './docs.ts';
 
 export const redisEngine: Engine = {
   id: 'redis',
@@ -23,4 +24,5 @@ export const redisEngine: Engine = {
   },
   rules: REDIS_RULES,
   alerts: (model) => redisAlerts(resolveRedis(model)),
+  docs: (model) => redisDocs(resolveRedis(model), model),
 };

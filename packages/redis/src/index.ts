@@ -13,3 +13,4 @@ export * from './monitoring.ts';
 export * from './backup.ts';
 export * from './network.ts';
 export * from './rules.ts';
+export * from './docs.ts';

@@ -1,5 +1,6 @@
 import type { Engine } from '@db/core';
 import { SqliteVolume, sqliteVolumes } from './volume.ts';
+import { sqliteDocs } from './docs.ts';
 
 export const sqliteEngine: Engine = {
   id: 'sqlite',
@@ -13,4 +14,5 @@ export const sqliteEngine: Engine = {
   },
   rules: [],
   alerts: () => [],
+  docs: sqliteDocs,
 };

@@ -1,2 +1,3 @@
 export * from './engine.ts';
 export * from './volume.ts';
+export * from './docs.ts';

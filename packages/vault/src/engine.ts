@@ -13,6 +13,7 @@ import { TenantCredentials } from './external-secrets.ts';
 import { PushPasswordJob } from './push-password.ts';
 import { VaultNetwork } from './network.ts';
 import { VAULT_RULES } from './rules.ts';
+import { vaultDocs } from './docs.ts';
 
 export function vaultEngine(engines: readonly Engine[]): Engine {
   return {
@@ -32,6 +33,7 @@ export function vaultEngine(engines: readonly Engine[]): Engine {
     },
     rules: VAULT_RULES,
     alerts: () => [],
+    docs: (model) => vaultDocs(engines, model),
     // Tenants' secrets come last: after the servers, and after MySQL's provisioning Job
     // created the logins Vault takes over.
     phase: 'tenants',

@@ -7,3 +7,4 @@ export * from './push-password.ts';
 export * from './network.ts';
 export * from './rules.ts';
 export * from './images.ts';
+export * from './docs.ts';

@@ -1,0 +1,168 @@
+/**
+ * The platform's documentation, generated from the same model as the manifests and written
+ * with them as clusters/<cluster>/README.md, so it can never go stale the way the seed
+ * documents did: the architecture diagram, the endpoints, who uses which engine, the
+ * credential rotation and its exclusions, the backups, every alert with its runbook, and
+ * the guardrails with every waiver.
+ *
+ * Everything comes from the engines: their optional `docs(model)` hook (endpoints, users,
+ * credentials, backups, diagram), `alerts(model)` and `rules`. A new engine documents
+ * itself by implementing the hook; nothing here names an engine.
+ */
+import { CORE_RULES, durationSeconds, runbookFile, type Engine, type EngineDocs, type GuardrailReport, type PlatformModel } from '@db/core';
+
+/**
+ * Rotation facts of the platform (seed 000): Vault static roles rotated every 604800 s,
+ * synced by External Secrets every 15 minutes. Used until an engine (the Vault engine)
+ * states its own `rotationPolicy` in its docs.
+ */
+export const PLANNED_ROTATION = { periodSeconds: 604800, refresh: '15m', rotatedBy: 'the Vault database secrets engine (static roles)', syncedBy: 'External Secrets Operator' } as const;
+
+/** Table cell: one line, no pipe, no raw HTML. */
+function cell(s: string): string {
+  return s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Mermaid label inside `["..."]`: quotes and angle brackets become entities, `<br/>` stays. */
+function label(s: string): string {
+  return s
+    .split('<br/>')
+    .map((p) => p.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;'))
+    .join('<br/>');
+}
+
+const nodeId = (prefix: string, name: string) => `${prefix}_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
+
+function edge(from: string, to: string, text?: string, dotted?: boolean): string {
+  const arrow = dotted ? '-.->' : '-->';
+  return text ? `${from} ${arrow}|"${label(text)}"| ${to}` : `${from} ${arrow} ${to}`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+}
+
+function humanSeconds(s: number): string {
+  if (s % 86400 === 0) return `${s / 86400} days`;
+  if (s % 3600 === 0) return `${s / 3600} h`;
+  return `${s} s`;
+}
+
+export interface DocsInput {
+  readonly model: PlatformModel;
+  /** The enabled engines, in output order. */
+  readonly engines: readonly Engine[];
+  readonly guardrails: GuardrailReport;
+}
+
+export function renderDocs({ model, engines, guardrails }: DocsInput): string {
+  const documented = engines.flatMap((e) => (e.docs ? [{ engine: e, docs: e.docs(model) }] : []));
+  const rotation = documented.find((d) => d.docs.rotationPolicy)?.docs.rotationPolicy;
+  const policy = rotation ?? PLANNED_ROTATION;
+  const out: string[] = [];
+  const p = (...lines: string[]) => out.push(...lines);
+
+  p(
+    `<!-- Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`. -->`,
+    `# Database services of cluster \`${model.cluster}\``,
+    '',
+    `Generated from [\`apps/${model.cluster}/platform.yaml\`](../../apps/${model.cluster}/platform.yaml) together with the manifests in this folder, so it always describes what is deployed.`,
+    '',
+  );
+
+  // Architecture
+  p('## Architecture', '', '```mermaid', 'graph TB');
+  const users = documented.flatMap((d) => d.docs.users.map((u) => ({ ...u, engine: d.docs.title })));
+  const apps = [...new Set(users.map((u) => u.tenant))];
+  if (apps.length > 0) {
+    p('  subgraph Apps["Apps"]');
+    for (const a of apps) p(`    ${nodeId('app', a)}["${label(a)}"]`);
+    p('  end');
+  }
+  for (const { docs } of documented.filter((d) => d.docs.graph.nodes.length > 0)) {
+    p(`  subgraph ${nodeId('engine', docs.title)}["${label(docs.title)}"]`);
+    for (const n of docs.graph.nodes) p(`    ${n.id}["${label(n.label)}"]`);
+    p('  end');
+  }
+  const credentials = documented.flatMap((d) => d.docs.credentials.map((c) => ({ ...c, engine: d.docs.title })));
+  const rotated = credentials.filter((c) => c.rotated);
+  if (rotated.length > 0) {
+    p('  subgraph engine_Vault["Vault"]', `    vault["Vault database engine<br/>static roles, ${policy.periodSeconds} s"]`, `    external_secrets["External Secrets<br/>refresh ${policy.refresh}"]`, '  end');
+  }
+  const backups = documented.flatMap((d) => d.docs.backups);
+  if (backups.length > 0) p(`  nfs[("NFS ${label(model.backups.nfs.server)}<br/>${label(model.backups.nfs.path)}")]`);
+  for (const u of users) p(`  ${nodeId('app', u.tenant)} --> ${u.node}`);
+  for (const { docs } of documented) {
+    for (const e of docs.graph.edges) p(`  ${edge(e.from, e.to, e.label, e.dotted)}`);
+    for (const n of docs.graph.nodes) if (n.id.endsWith('_backup')) p(`  ${n.id} --> nfs`);
+  }
+  if (rotated.length > 0) {
+    p(`  vault --> external_secrets`);
+    if (apps.length > 0) p(`  ${edge('external_secrets', 'Apps', 'a Secret in each app namespace', true)}`);
+    const targets = new Set(users.filter((u) => rotated.some((c) => c.tenant === u.tenant && c.engine === u.engine)).map((u) => u.node));
+    for (const t of [...targets].sort()) p(`  ${edge('vault', t, `rotation every ${humanSeconds(policy.periodSeconds)}`, true)}`);
+  }
+  p('```', '');
+
+  // Endpoints
+  p('## Endpoints', '', 'Apps always use these names: they survive failovers, topology changes and renames of the pods behind them.', '');
+  p(...table(['Engine', 'Service', 'Port', 'Use it for'], documented.flatMap(({ docs }) => docs.endpoints.map((e) => [docs.title, `\`${e.host}\``, String(e.port), e.purpose]))), '');
+
+  // Engines
+  p('## Engines', '');
+  for (const { docs } of documented) p(`### ${docs.title}`, '', docs.summary, '');
+
+  // Who uses what
+  p('## Who uses what', '');
+  const descriptions = new Map(model.tenants.map((t) => [t.name, t.description]));
+  p(
+    ...table(
+      ['App', 'Namespace', 'Engine', 'What it gets', 'Connects to'],
+      users.map((u) => [descriptions.get(u.tenant) ? `${u.tenant} (${descriptions.get(u.tenant)})` : u.tenant, u.namespace, u.engine, u.what, u.connectsTo.startsWith('(') ? u.connectsTo : `\`${u.connectsTo}\``]),
+    ),
+    '',
+  );
+
+  // Rotation
+  p('## Credential rotation', '');
+  p(
+    `Passwords of tenant roles and users are rotated every ${policy.periodSeconds} s (${humanSeconds(policy.periodSeconds)}) by ${policy.rotatedBy}; ${policy.syncedBy} syncs each one into a Secret in the app's namespace every ${policy.refresh}.` +
+      (rotation ? '' : ' (The Vault engine, `@db/vault`, renders this; until it lands, these are the rotations it will carry out.)') +
+      ' A rotated password has exactly one owner: CNPG is never given one for a rotated role.',
+    '',
+  );
+  if (rotated.length > 0) {
+    p('### Rotated', '');
+    p(...table(['App', 'Engine', 'Credential', 'Period', 'Synced to its namespace', 'Notes'], rotated.map((c) => [c.tenant, c.engine, c.principal, `${c.rotationPeriod ? durationSeconds(c.rotationPeriod) : policy.periodSeconds} s`, `every ${policy.refresh}`, c.pushEvery ? `pushed into the app's own config every ${c.pushEvery} by a CronJob` : ''])), '');
+  }
+  const excluded = credentials.filter((c) => !c.rotated);
+  p('### Excluded from rotation', '');
+  if (excluded.length > 0) p(...table(['App', 'Engine', 'Credential', 'Why'], excluded.map((c) => [c.tenant, c.engine, c.principal, c.reason ?? ''])), '');
+  p("Root users and the platform's own service users (backup, exporter, Redis ACL system users) are managed by hand: their Secrets are created out of band.", '');
+
+  // Backups
+  p('## Backups', '', `Every backup job reports to the Pushgateway \`${model.monitoring.pushgateway}\`, on failure too, so an alert tells a failed backup from one that never ran.`, '');
+  if (backups.length > 0) p(...table(['What', 'Schedule (UTC)', 'Target (NFS)', 'Retention', 'CronJob'], backups.map((b) => [b.what, `\`${b.schedule}\``, `\`${b.target}\``, b.retention, b.job])), '');
+  else p('No engine of this cluster takes backups.', '');
+
+  // Alerts
+  p('## Alerts', '', 'Every alert has a runbook; each carries its link as `runbook_url`.', '');
+  const alerts = engines.flatMap((e) => e.alerts(model).map((a) => ({ ...a, engine: e.id })));
+  p(
+    ...table(
+      ['Alert', 'Engine', 'Severity', 'For', 'Summary', 'Runbook'],
+      alerts.map((a) => [`\`${a.alert}\``, a.engine, a.severity, a.for ?? '', a.summary, `[${runbookFile(a.alert)}](${model.monitoring.runbookBaseUrl}/${runbookFile(a.alert)})`]),
+    ),
+    '',
+  );
+
+  // Guardrails
+  const rules = [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
+  p('## Guardrails', '', 'Checked on every render: an `error` refuses to render, a `warning` prints. Each rule comes from an outage.', '');
+  p(...table(['Rule', 'Severity', 'Refuses', 'Why'], rules.map((r) => [`\`${r.id}\``, r.severity, r.title, r.reason])), '');
+  p('### Waivers', '');
+  const waivers = [...new Map(guardrails.waived.map((w) => [`${w.rule} ${w.object}`, w])).values()];
+  if (waivers.length > 0) p(...table(['Rule', 'Object', 'Reason'], waivers.map((w) => [`\`${w.rule}\``, `\`${w.object}\``, w.reason])), '');
+  else p('None: every guardrail holds for every object.', '');
+  return `${out.join('\n').replace(/\n+$/, '')}\n`;
+}

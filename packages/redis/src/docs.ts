@@ -1,0 +1,46 @@
+/** What the generated docs say about Redis: endpoints, tenants, backups, diagram. */
+import type { EngineDocs, PlatformModel } from '@db/core';
+import type { RedisModel } from './model.ts';
+
+export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
+  const ha = redis.topology === 'sentinel';
+  const master = `${redis.services.master}.${redis.namespace}.svc.cluster.local`;
+  return {
+    title: 'Redis',
+    summary:
+      (ha
+        ? `Sentinel HA: StatefulSet \`${redis.name}\` of ${redis.replicas} pods (redis, sentinel and exporter each, one per node, quorum ${redis.sentinel.quorum}) behind ${redis.haproxy.replicas} HAProxy replicas that send clients only to the master a majority of sentinels agrees on.`
+        : `Standalone: StatefulSet \`${redis.name}\` with one pod (a restart is a few-seconds blip, accepted on 2026-05-30 after the split-brain) and no PodDisruptionBudget.`) +
+      ` Redis \`${redis.image}\`, \`maxmemory ${redis.maxmemoryMb}mb\` of ${redis.resources.memory}, \`maxmemory-policy ${redis.maxmemoryPolicy}\`, on \`${redis.storage.storageClass}\` (${redis.storage.size}, growing to ${redis.storage.maxSize}). ` +
+      `Each tenant logs in as its own ACL user, limited to its key prefixes; the \`default\` user is off. ACL passwords live in the Secrets \`${redis.name}-user-<user>\` in \`${redis.namespace}\`.`,
+    endpoints: [
+      { host: master, port: 6379, purpose: ha ? 'Every client: HAProxy, to the elected master only' : 'Every client: the Redis pod (the name never changes)' },
+      ...(ha ? Array.from({ length: redis.replicas }, (_, i) => ({ host: `${redis.name}-sentinel-${i}.${redis.namespace}.svc.cluster.local`, port: 26379, purpose: `Sentinel ${i}: operators and runbooks (clients use ${redis.services.master})` })) : []),
+    ],
+    users: redis.tenants.map((t) => ({
+      tenant: t.tenant.name,
+      namespace: t.tenant.namespace,
+      what: `ACL user \`${t.tenant.name}\` (${t.use}), keys ${t.prefixes.map((p) => `\`${p}*\``).join(', ')}`,
+      connectsTo: `${master}:6379`,
+      node: ha ? 'redis_haproxy' : 'redis_server',
+    })),
+    credentials: [],
+    backups: [
+      {
+        what: `Redis \`${redis.name}\`: RDB snapshot (\`redis-cli --rdb\`) as the ACL user \`backup\`, gzip`,
+        schedule: redis.backup.schedule,
+        target: `${model.backups.nfs.server}:${redis.backup.path}`,
+        retention: `${redis.backup.days} days`,
+        job: `${redis.namespace}/${redis.backup.name}`,
+      },
+    ],
+    graph: {
+      nodes: [
+        ...(ha ? [{ id: 'redis_haproxy', label: `HAProxy x${redis.haproxy.replicas}<br/>${redis.services.master}.${redis.namespace}` }] : []),
+        { id: 'redis_server', label: ha ? `Redis + Sentinel x${redis.replicas}<br/>${redis.name}` : `Redis standalone<br/>${redis.services.master}.${redis.namespace}` },
+        { id: 'redis_backup', label: `RDB snapshot<br/>${redis.backup.schedule} UTC` },
+      ],
+      edges: [...(ha ? [{ from: 'redis_haproxy', to: 'redis_server', label: 'master only' }] : []), { from: 'redis_backup', to: 'redis_server', dotted: true }],
+    },
+  };
+}
