@@ -21,7 +21,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function wiring(cluster: string): { tool: string; name: string; path: string; patches: { patch: string; target: { kind: string } }[] }[] {
   const out: ReturnType<typeof wiring> = [];
   for (const [file, text] of readTree(outputDirOf(cluster))) {
-    if (file.endsWith('kustomization.yaml')) continue;
+    if (!file.endsWith('.yaml') || file.endsWith('kustomization.yaml')) continue;
     const o = parse(text) as K8sObject;
     if (o.kind === 'Application' && o.spec.source.path?.startsWith(`clusters/${cluster}/`) && !o.spec.source.path.endsWith('/argocd'))
       out.push({ tool: 'argocd', name: o.metadata.name, path: o.spec.source.path, patches: o.spec.source.kustomize?.patches ?? [] });
