@@ -37,11 +37,11 @@ set -eu
 : "\${PUSH_URL:?}" "\${FIELDS_DIR:?}" "\${TOKEN_FILE:?}"
 for var in DB_HOST DB_PORT DB_DATABASE DB_USERNAME DB_PASSWORD; do
   if ! awk -v name="$var" 'BEGIN { exit !(ENVIRON[name] != "") }'; then
-    echo "push-password: $var is empty (is the Secret synced by External Secrets yet?)" >&2
+    echo "push-password.sh: $var is empty (is the Secret synced by External Secrets yet?)" >&2
     exit 2
   fi
 done
-[ -s "$TOKEN_FILE" ] || { echo "push-password: no API token in $TOKEN_FILE" >&2; exit 2; }
+[ -s "$TOKEN_FILE" ] || { echo "push-password.sh: no API token in $TOKEN_FILE" >&2; exit 2; }
 
 umask 077
 work=$(mktemp -d "\${TMPDIR:-/tmp}/push.XXXXXX")
@@ -69,31 +69,31 @@ for file in "$FIELDS_DIR"/*; do
   [ -f "$file" ] || continue
   name=\${file##*/}
   case "$name" in
-    ''|*[!A-Za-z0-9_]*) echo "push-password: field name '$name' is not [A-Za-z0-9_]" >&2; exit 2 ;;
+    ''|*[!A-Za-z0-9_]*) echo "push-password.sh: field name '$name' is not [A-Za-z0-9_]" >&2; exit 2 ;;
   esac
   expand "$file" > "$work/field.$name"
   set -- "$@" --data-urlencode "$name@$work/field.$name"
   count=$((count + 1))
 done
-[ "$count" -gt 0 ] || { echo "push-password: no fields in $FIELDS_DIR" >&2; exit 2; }
+[ "$count" -gt 0 ] || { echo "push-password.sh: no fields in $FIELDS_DIR" >&2; exit 2; }
 tr -d '\\r\\n' < "$TOKEN_FILE" > "$work/token"
 set -- "$@" --data-urlencode "token@$work/token"
 
 status=$(curl --silent --show-error --max-time 30 --retry "\${PUSH_RETRIES:-3}" --retry-connrefused --retry-delay 5 \\
   --output "$work/response" --write-out '%{http_code}' --request POST "$@" "$PUSH_URL") || {
-  echo "push-password: POST to $PUSH_URL failed" >&2
+  echo "push-password.sh: POST to $PUSH_URL failed" >&2
   exit 1
 }
 case "$status" in
   2??) ;;
-  *) echo "push-password: $PUSH_URL answered HTTP $status: $(head -c 300 "$work/response")" >&2; exit 1 ;;
+  *) echo "push-password.sh: $PUSH_URL answered HTTP $status: $(head -c 300 "$work/response")" >&2; exit 1 ;;
 esac
 # APIs that answer 200 with a status field (Technitium) report errors in the body.
 if grep -Eq '"status"[[:space:]]*:[[:space:]]*"(error|invalid-token)"' "$work/response"; then
-  echo "push-password: $PUSH_URL refused the configuration: $(head -c 300 "$work/response")" >&2
+  echo "push-password.sh: $PUSH_URL refused the configuration: $(head -c 300 "$work/response")" >&2
   exit 1
 fi
-echo "push-password: pushed $count field(s) for $DB_USERNAME@$DB_HOST to $PUSH_URL (HTTP $status)"
+echo "push-password.sh: pushed $count field(s) for $DB_USERNAME@$DB_HOST to $PUSH_URL (HTTP $status)"
 `;
 }
 
