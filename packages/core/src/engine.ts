@@ -8,6 +8,7 @@ import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
+import type { HelmOperator } from './operators.ts';
 import type { EngineCredentials } from './credentials.ts';
 
 export interface NamespaceNeed {
@@ -15,6 +16,14 @@ export interface NamespaceNeed {
   /** Pod Security Standards level the engine's pods meet. */
   readonly podSecurity: 'restricted' | 'baseline' | 'privileged';
 }
+
+/**
+ * The GitOps order of components (Argo CD sync waves, Flux `dependsOn`): the operators and
+ * their CRDs first, then the shared platform objects (namespaces, baseline policy), then the
+ * database servers, then what tenants get from them (secrets, provisioning).
+ */
+export const DELIVERY_PHASES = ['operators', 'platform', 'databases', 'tenants'] as const;
+export type DeliveryPhase = (typeof DELIVERY_PHASES)[number];
 
 export interface Engine {
   /** Output folder (component) and section name, e.g. `postgres`. */
@@ -31,6 +40,10 @@ export interface Engine {
   readonly rules: readonly Rule[];
   /** Alerts the engine renders, for tests and generated docs. */
   alerts(model: PlatformModel): AlertSpec[];
+  /** Where the engine's component comes in the GitOps order. @default 'databases' */
+  readonly phase?: Exclude<DeliveryPhase, 'operators' | 'platform'>;
+  /** Operators the engine's objects need, installed from their pinned Helm charts. @default none */
+  operators?(model: PlatformModel): HelmOperator[];
   /**
    * The engine's tenant logins and how Vault reaches the server, for engines whose
    * passwords Vault rotates. Absent for engines without per-tenant passwords.

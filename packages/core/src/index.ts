@@ -18,6 +18,7 @@ export * from './security.ts';
 export * from './engine.ts';
 export * from './checks.ts';
 export * from './scheduling.ts';
+export * from './operators.ts';
 export * from './posture.ts';
 export * from './credentials.ts';
 export * from './credential-scan.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
-import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, FREE_TEXT, CONF_KEY, LABEL_KEY, LABEL_VALUE, NFS_PATH, CONF_VALUE, REDIS_PREFIX, RUNBOOK_URL, PlatformSchema, type PlatformInput } from './schema.ts';
+import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, FREE_TEXT, CONF_KEY, LABEL_KEY, LABEL_VALUE, NFS_PATH, CONF_VALUE, REDIS_PREFIX, RUNBOOK_URL, GIT_URL, GIT_REVISION, CHART_MIRROR, PlatformSchema, type PlatformInput } from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
 
 export type Path = readonly (string | number)[];
@@ -139,6 +139,9 @@ const PATTERN_HINTS: Record<string, string> = {
   [REDIS_PREFIX]: 'letters, digits and _ . : - { } (a key prefix such as bull: or {queue}), without "{{" or "}}" (Helm would evaluate them as a template)',
   [CONF_KEY]: 'a postgresql.conf parameter name such as work_mem or auto_explain.log_min_duration',
   [RUNBOOK_URL]: 'an http(s) URL made of plain path segments, without a trailing slash',
+  [GIT_URL]: 'an https:// or ssh://git@host/... URL of this repository (plain http is refused: the cluster would trust unauthenticated content)',
+  [GIT_REVISION]: 'a branch name such as main',
+  [CHART_MIRROR]: 'oci://registry.example:5000/charts for an OCI registry, or the https:// URL of a Helm repository, without trailing slash',
 };
 
 /** A value as an error message quotes it: JSON-escaped, and cut when long. */

@@ -319,6 +319,53 @@ export const Waiver = Closed({
   reason: FreeText({ minLength: 20, maxLength: 500, description: 'Why the rule does not apply; written into the rendered object.' }),
 });
 
+/** A Git URL Argo CD and Flux can clone: HTTPS or SSH, never plain HTTP; plain path segments (no query, no braces). */
+export const GIT_URL = '^(https://[A-Za-z0-9.-]+(:[0-9]+)?|ssh://[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]+)?)(/[A-Za-z0-9._~-]+)+$';
+/** A branch or tag name (no spaces, no `..`, not starting with `-`). */
+export const GIT_REVISION = '^[A-Za-z0-9_][A-Za-z0-9._/-]*$';
+/** A Helm chart mirror: an OCI registry path or a classic Helm repository (ChartMuseum, Harbor). */
+export const CHART_MIRROR = '^(oci|https?)://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._-]+)*$';
+
+export const DeliverySpec = Closed(
+  {
+    tools: Type.Array(Type.Union([Type.Literal('argocd'), Type.Literal('flux')]), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'GitOps tools to render wiring for (clusters/<cluster>/argocd, clusters/<cluster>/flux). Bootstrap one of them per cluster; both are rendered when a cluster moves from one to the other.',
+    }),
+    repository: Closed(
+      {
+        url: Type.String({ pattern: GIT_URL, description: 'Git URL of this repository, as Argo CD and Flux clone it.' }),
+        revision: Type.Optional(Type.String({ pattern: GIT_REVISION, maxLength: 255, description: 'Branch the cluster follows. @default main' })),
+      },
+      { description: 'Where Argo CD and Flux read clusters/<cluster>/ from.' },
+    ),
+    argocd: Type.Optional(
+      Closed({
+        namespace: Type.Optional(DnsLabel('Namespace of Argo CD (its Applications and AppProjects live there). @default argocd')),
+        project: Type.Optional(DnsLabel('Name of the AppProject the platform\'s Applications belong to. @default db-platform')),
+        server: Type.Optional(Type.String({ pattern: '^https://\\S+$', description: 'API server Argo CD deploys to. @default https://kubernetes.default.svc' })),
+      }),
+    ),
+    flux: Type.Optional(
+      Closed({
+        namespace: Type.Optional(DnsLabel('Namespace of the Flux controllers and of the platform\'s Flux objects. @default flux-system')),
+        interval: Type.Optional(Type.String({ pattern: DURATION, description: 'How often Flux reconciles. @default 10m' })),
+      }),
+    ),
+    operators: Type.Optional(
+      Closed(
+        {
+          install: Type.Optional(Type.Boolean({ description: 'Install the operators the engines need (CloudNativePG, MySQL Operator...) from their pinned Helm charts. @default true' })),
+          chartMirror: Type.Optional(Type.String({ pattern: CHART_MIRROR, description: 'Air-gapped clusters: where the operator charts are mirrored, an OCI registry (`oci://registry.lab.internal:5000/charts`) or a Helm repository URL. Operator images follow `imageRegistry`. @default each chart\'s upstream repository' })),
+        },
+        { description: 'Operator installs.' },
+      ),
+    ),
+  },
+  { description: 'GitOps delivery: Argo CD and/or Flux wiring for this cluster, and the operators it needs. Without it, only clusters/<cluster>/ objects are rendered.' },
+);
+
 export const PlatformSchema = Closed(
   {
     $schema: Type.Optional(Type.String({ description: 'Ignored; lets editors find this schema.' })),
@@ -371,6 +418,7 @@ export const PlatformSchema = Closed(
     tenants: Type.Array(Tenant, { description: 'Apps and the databases they use.' }),
     sqlite: Type.Optional(Type.Array(SqliteVolume, { description: 'Per-app SQLite volumes on block storage.' })),
     waivers: Type.Optional(Type.Array(Waiver, { description: 'Guardrail findings accepted for one object, with the reason.' })),
+    delivery: Type.Optional(DeliverySpec),
   },
   {
     title: 'db-platform desired state',

@@ -23,11 +23,19 @@ function fileNameOf(r: RenderedObject, qualify: boolean): string {
   return `${kind.toLowerCase()}-${ns}${metadata.name}.yaml`;
 }
 
+export interface RenderTreeOptions {
+  /**
+   * Components written to their folder but not listed by the cluster's top-level
+   * kustomization.yaml: the GitOps wiring, bootstrapped on its own (see README).
+   */
+  readonly standalone?: ReadonlySet<string>;
+}
+
 /**
  * The complete file tree of one cluster, as relative path → content. Deterministic: the
  * same objects always give the same bytes, whatever order they were built in.
  */
-export function renderTree(objects: readonly RenderedObject[], header: string, extraFiles: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+export function renderTree(objects: readonly RenderedObject[], header: string, extraFiles: ReadonlyMap<string, string> = new Map(), options: RenderTreeOptions = {}): Map<string, string> {
   const files = new Map<string, string>();
   const byComponent = new Map<string, RenderedObject[]>();
   for (const r of objects) byComponent.set(r.component, [...(byComponent.get(r.component) ?? []), r]);
@@ -46,7 +54,7 @@ export function renderTree(objects: readonly RenderedObject[], header: string, e
     files.set(`${component}/kustomization.yaml`, `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names.sort() })}`);
   }
   for (const [path, content] of extraFiles) files.set(path, content);
-  files.set('kustomization.yaml', `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...byComponent.keys()].sort() })}`);
+  files.set('kustomization.yaml', `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...byComponent.keys()].filter((c) => !options.standalone?.has(c)).sort() })}`);
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

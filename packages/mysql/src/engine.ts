@@ -1,4 +1,4 @@
-import type { Engine } from '@db/core';
+import { mysqlOperator, type Engine } from '@db/core';
 import { checkMysql } from './checks.ts';
 import { resolveMysql } from './model.ts';
 import { MysqlStandalone } from './standalone.ts';
@@ -31,6 +31,10 @@ export const mysqlEngine: Engine = {
   },
   rules: MYSQL_RULES,
   alerts: (model) => mysqlAlerts(resolveMysql(model)),
+  operators: (model) => {
+    const my = resolveMysql(model);
+    return my.topology === 'innodb-cluster' ? [mysqlOperator(my.operatorNamespace)] : [];
+  },
   credentials: mysqlCredentials,
   docs: (model) => mysqlDocs(resolveMysql(model), model),
 };

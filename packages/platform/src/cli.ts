@@ -4,17 +4,24 @@
  *   db-platform synth [cluster...]     render clusters (default: the app folder you are in, or all)
  *   db-platform validate [cluster...]  check rendered files against Kubernetes and CRD schemas
  *   db-platform schema                 write schemas/platform.schema.json
+ *   db-platform kubeconform [cluster...]  check rendered files with kubeconform -strict (Kubernetes 1.28 and 1.32, pinned CRDs)
+ *   db-platform diff [ref] [--markdown]   the rendered objects added, changed and removed since <ref>
  *   db-platform bench                  print render speed and memory figures
  *
  * User mistakes print as `file:line:column: field: message` with a hint, all at once, and
  * exit 1 with nothing written. Only a bug of db-platform itself prints a stack trace (exit 2).
  */
 import { basename, dirname, join, relative } from 'node:path';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
+import { findProgram } from '@db/core/testing';
+import { defaultRef, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
+import { renderedDiff, type RenderedDiff } from './rendered-diff.ts';
 import { synthToDisk } from './synth.ts';
-import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, outputDirOf, platformFileOf } from './paths.ts';
+import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, WORKSPACE, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
 
 function allClusters(): string[] {
   return readdirSync(APPS_DIR, { withFileTypes: true })
@@ -35,7 +42,7 @@ function synth(clusters: string[]): number {
   for (const cluster of clusters) {
     const out = outputDirOf(cluster);
     const before = readTree(out);
-    const result = synthToDisk(platformFileOf(cluster), out, cluster);
+    const result = synthToDisk(platformFileOf(cluster), out, cluster, chartDirOf(cluster));
     const warnings = result.ok ? result.guardrails.warnings : result.warnings;
     if (warnings.length > 0) console.warn(`${cluster}: ${warnings.length} guardrail warning(s):\n${formatProblems(warnings)}`);
     if (!result.ok) {
@@ -99,6 +106,58 @@ function writeSchema(): number {
   return 0;
 }
 
+/** kubeconform -strict over clusters/<cluster>/, with schemas generated from what is vendored (no network). */
+function kubeconform(clusters: string[]): number {
+  const program = findProgram('kubeconform');
+  if (!program) {
+    console.error('kubeconform is not installed: scripts/install-go-tools.sh builds it');
+    return 1;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'kubeconform-schemas-'));
+  try {
+    const schemas = writeKubeconformSchemas(SCHEMA_ROOT, dir);
+    let failed = 0;
+    for (const version of KUBERNETES_VERSIONS) {
+      const r = spawnSync(program, kubeconformArgs(schemas, version, clusters.map(outputDirOf)), { encoding: 'utf8' });
+      const result = parseKubeconformOutput(version, r.stdout);
+      for (const p of result.problems) console.error(`  ${relative(process.cwd(), p.split(':')[0]!)}${p.slice(p.indexOf(':'))}`);
+      console.log(`kubeconform -strict, Kubernetes ${version} and the pinned CRDs: ${result.valid} valid, ${result.invalid} invalid, ${result.errors} errors (${clusters.join(', ')})`);
+      if (r.status !== 0 || result.invalid + result.errors > 0) failed++;
+    }
+    return failed > 0 ? 1 : 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The rendered diff: a fresh render of every cluster in apps/ against clusters/ as committed
+ * at a git ref (default origin/main, else main, else HEAD). Writes nothing.
+ */
+function diff(args: string[]): number {
+  const markdown = args.includes('--markdown');
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--markdown');
+  const refs = args.filter((a) => !a.startsWith('--'));
+  if (unknown.length > 0 || refs.length > 1) {
+    console.error('usage: db-platform diff [ref] [--markdown]');
+    return 64;
+  }
+  const ref = refs[0] ?? defaultRef(WORKSPACE);
+  let result: RenderedDiff;
+  try {
+    result = renderedDiff(WORKSPACE, ref);
+  } catch (err) {
+    console.error(`db-platform diff: ${(err as Error).message}`);
+    return 1;
+  }
+  if (!result.ok) {
+    for (const r of result.refused) console.error(`${r.cluster}: refused. ${r.problems.length} problem(s):\n${formatProblems(r.problems)}`);
+    return 1;
+  }
+  process.stdout.write(markdown ? formatDiffMarkdown(ref, result.changes) : formatDiffText(ref, result.changes));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
@@ -108,12 +167,16 @@ async function main(argv: string[]): Promise<number> {
       return validate(clustersFromArgs(args));
     case 'schema':
       return writeSchema();
+    case 'kubeconform':
+      return kubeconform(clustersFromArgs(args));
+    case 'diff':
+      return diff(args);
     case 'bench': {
       const { runBenchmarks } = await import('../bench/bench.ts');
       return runBenchmarks();
     }
     default:
-      console.error('usage: db-platform synth|validate [cluster...] | schema | bench');
+      console.error('usage: db-platform synth|validate|kubeconform [cluster...] | diff [ref] [--markdown] | schema | bench');
       return 64;
   }
 }

@@ -14,3 +14,6 @@ export const APPS_DIR = join(WORKSPACE, 'apps');
 export const CLUSTERS_DIR = join(WORKSPACE, 'clusters');
 export const platformFileOf = (cluster: string) => join(APPS_DIR, cluster, 'platform.yaml');
 export const outputDirOf = (cluster: string) => join(CLUSTERS_DIR, cluster);
+/** Helm charts rendered from the same objects (charts/db-platform-<cluster>/). */
+export const CHARTS_DIR = join(WORKSPACE, 'charts');
+export const chartDirOf = (cluster: string) => join(CHARTS_DIR, `db-platform-${cluster}`);

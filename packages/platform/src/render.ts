@@ -25,6 +25,7 @@ import {
   type RenderedObject,
   type K8sObject,
 } from '@db/core';
+import { checkDelivery, deliveryObjects, markKeptOnUninstall, GITOPS_COMPONENTS } from '@db/delivery';
 import { ENGINES } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 import { renderDocs } from './docs.ts';
@@ -72,13 +73,16 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   const model = resolvePlatform(loaded.value.input, loaded.value.source);
 
   // Semantic checks: all of them, so every mistake is reported at once.
-  const problems: Problem[] = [...checkPlatform(model), ...ENGINES.flatMap((e) => e.check(model))];
+  const problems: Problem[] = [...checkPlatform(model), ...ENGINES.flatMap((e) => e.check(model)), ...checkDelivery(model, ENGINES)];
   if (expectedCluster !== undefined && model.cluster !== expectedCluster) {
     problems.push(model.source.problem(['cluster'], `cluster "${model.cluster}" does not match its folder apps/${expectedCluster}`, `rename one of them: output goes to clusters/${model.cluster}/`));
   }
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
-  const objects = buildObjects(model);
+  const engineObjects = buildObjects(model);
+  markKeptOnUninstall(engineObjects);
+  // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
+  const objects = [...engineObjects, ...deliveryObjects(model, ENGINES, engineObjects, PLATFORM_COMPONENT)];
 
   const rules = [...CORE_RULES, ...ENGINES.flatMap((e) => e.rules)];
   const guardrails = runGuardrails(rules, { model, objects });
@@ -92,7 +96,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
 
   const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;
   const docs = renderDocs({ model, engines: ENGINES.filter((e) => e.enabled(model)), guardrails });
-  return { ok: true, model, objects, files: renderTree(objects, header, new Map([[DOCS_FILE, docs]])), guardrails };
+  return { ok: true, model, objects, files: renderTree(objects, header, new Map([[DOCS_FILE, docs]]), { standalone: GITOPS_COMPONENTS }), guardrails };
 }
 
 /** Constructs → plain objects, tagged with their output folder. */

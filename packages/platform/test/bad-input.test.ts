@@ -78,6 +78,10 @@ const CASES: [string, string, string, number, string][] = [
   ['waiver that matches nothing', `${VALID}waivers:\n  - { rule: unpinned-image, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0]', 21, 'matches no finding'],
   ['duplicate YAML key', VALID.replace('  instances: 2', '  instances: 2\n  instances: 3'), '', 14, 'duplicate key'],
   ['broken YAML', VALID.replace('  block: proxmox-lvm', '  block: [proxmox-lvm'), '', 4, 'YAML'],
+  ['GitOps tool that does not exist', `${VALID}delivery:\n  tools: [argocd, spinnaker]\n  repository: { url: https://git.example.org/db.git }\n`, 'delivery.tools[1]', 21, 'must be one of "argocd", "flux"'],
+  ['repository over plain http', `${VALID}delivery:\n  tools: [flux]\n  repository: { url: http://git.example.org/db.git }\n`, 'delivery.repository.url', 22, 'plain http is refused'],
+  ['settings of a GitOps tool that is not chosen', `${VALID}delivery:\n  tools: [flux]\n  repository: { url: https://git.example.org/db.git }\n  argocd: { namespace: gitops }\n`, 'delivery.argocd', 23, 'not in delivery.tools'],
+  ['chart mirror without an image registry', `${VALID}delivery:\n  tools: [argocd]\n  repository: { url: https://git.example.org/db.git }\n  operators: { chartMirror: oci://registry.lab:5000/charts }\n`, 'delivery.operators.chartMirror', 23, 'set imageRegistry'],
   ['NFS class also listed as block storage', VALID.replace('nfs: [nfs-client]', 'nfs: [proxmox-lvm]'), 'storage.nfs', 4, 'also as a block storage class'],
 ];
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { platformJsonSchema } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
+import { GITOPS_COMPONENTS } from '@db/delivery';
 import { REPO_ROOT, APPS_DIR, platformFileOf, outputDirOf } from '../src/index.ts';
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
@@ -20,17 +21,36 @@ describe('schemas/platform.schema.json', () => {
 
 const kubectl = requirePrograms('kubectl kustomize', ['kubectl'], 'install kubectl');
 describe.skipIf(!kubectl.available)('kubectl kustomize', () => {
-  it.each(clusters)('builds clusters/%s with every rendered object', (cluster) => {
-    const out = run('kubectl', ['kustomize', outputDirOf(cluster)]);
-    const docs = parseAllDocuments(out);
-    const objectFiles = [] as string[];
-    const walk = (d: string) => {
+  /** Object files below `dir`, leaving out the GitOps folders, which are bootstrapped on their own. */
+  const objectFiles = (dir: string, skip: ReadonlySet<string>): string[] => {
+    const files: string[] = [];
+    const walk = (d: string, rel: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (e.isDirectory()) walk(join(d, e.name));
-        else if (e.name !== 'kustomization.yaml' && e.name.endsWith('.yaml')) objectFiles.push(e.name);
+        const path = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) {
+          if (!skip.has(path)) walk(join(d, e.name), path);
+        } else if (e.name !== 'kustomization.yaml' && e.name.endsWith('.yaml')) files.push(path);
       }
     };
-    walk(outputDirOf(cluster));
-    expect((Array.isArray(docs) ? docs : [docs]).length).toBe(objectFiles.length);
+    walk(dir, '');
+    return files;
+  };
+  const count = (out: string) => {
+    const docs = parseAllDocuments(out);
+    return (Array.isArray(docs) ? docs : [docs]).length;
+  };
+
+  it.each(clusters)('builds clusters/%s with every rendered object', (cluster) => {
+    const out = run('kubectl', ['kustomize', outputDirOf(cluster)]);
+    expect(count(out)).toBe(objectFiles(outputDirOf(cluster), GITOPS_COMPONENTS).length);
+  });
+
+  it.each(clusters)('builds each GitOps folder of clusters/%s on its own', (cluster) => {
+    const folders = [...GITOPS_COMPONENTS].filter((c) => existsSync(join(outputDirOf(cluster), c)));
+    expect(folders.length, `apps/${cluster}/platform.yaml declares delivery`).toBeGreaterThan(0);
+    for (const folder of folders) {
+      const out = run('kubectl', ['kustomize', join(outputDirOf(cluster), folder)]);
+      expect(count(out), folder).toBe(objectFiles(join(outputDirOf(cluster), folder), new Set(['operators'])).length);
+    }
   });
 });

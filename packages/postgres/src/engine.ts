@@ -1,4 +1,4 @@
-import type { Engine } from '@db/core';
+import { cloudnativePgOperator, type Engine } from '@db/core';
 import { checkPostgres } from './checks.ts';
 import { resolvePostgres } from './model.ts';
 import { PostgresCluster } from './cluster.ts';
@@ -27,6 +27,8 @@ export const postgresEngine: Engine = {
   },
   rules: POSTGRES_RULES,
   alerts: (model) => postgresAlerts(resolvePostgres(model)),
+  // Installed where the instances' network policy expects it.
+  operators: (model) => [cloudnativePgOperator(model.network.operatorNamespaces.cnpg)],
   credentials: postgresCredentials,
   docs: (model) => postgresDocs(resolvePostgres(model), model),
 };

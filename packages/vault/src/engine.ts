@@ -5,7 +5,7 @@
  * password, the push jobs for apps that keep passwords in their own config, and the network
  * policies that let Vault reach the databases.
  */
-import type { Engine } from '@db/core';
+import { externalSecretsOperator, vaultConfigOperator, type Engine } from '@db/core';
 import { checkVault } from './checks.ts';
 import { engineCredentials, resolveVault } from './model.ts';
 import { VaultDatabaseEngine } from './vault-config.ts';
@@ -34,5 +34,9 @@ export function vaultEngine(engines: readonly Engine[]): Engine {
     rules: VAULT_RULES,
     alerts: () => [],
     docs: (model) => vaultDocs(engines, model),
+    // Tenants' secrets come last: after the servers, and after MySQL's provisioning Job
+    // created the logins Vault takes over.
+    phase: 'tenants',
+    operators: (model) => [externalSecretsOperator(), vaultConfigOperator(resolveVault(model, []).address)],
   };
 }

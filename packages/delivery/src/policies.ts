@@ -1,0 +1,112 @@
+/**
+ * The sync policies that suit databases, shared by the Argo CD and Flux wiring.
+ */
+import type { GroupKind, K8sObject } from '@db/core';
+import { groupKindOf, uniqueKinds } from './plan.ts';
+
+/**
+ * Kinds whose deletion loses data: a PersistentVolumeClaim, and a Namespace (deleting one
+ * deletes every claim in it). A sync never prunes them and deleting an Application or a
+ * Kustomization never deletes them: whoever removes a database does it by hand.
+ */
+export const KEEP_KINDS: readonly GroupKind[] = [
+  { group: '', kind: 'Namespace' },
+  { group: '', kind: 'PersistentVolumeClaim' },
+];
+
+export const ARGOCD_KEEP_ANNOTATION = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } as const;
+export const FLUX_KEEP_ANNOTATION = { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } as const;
+
+/** The keep-kinds present among a component's objects. */
+export function keptKindsIn(objects: readonly K8sObject[]): GroupKind[] {
+  const present = uniqueKinds(objects.map(groupKindOf));
+  return KEEP_KINDS.filter((k) => present.some((p) => p.group === k.group && p.kind === k.kind));
+}
+
+/** A strategic-merge patch adding `annotations` to every object of a kind (kustomize ignores the name when a target is given). */
+export function annotationPatch(k: GroupKind, annotations: Readonly<Record<string, string>>): string {
+  const lines = [`apiVersion: ${k.group ? `${k.group}/v1` : 'v1'}`, `kind: ${k.kind}`, 'metadata:', '  name: any', '  annotations:'];
+  for (const [key, value] of Object.entries(annotations)) lines.push(`    ${key}: ${JSON.stringify(value)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export interface IgnoredFields {
+  readonly group: string;
+  readonly kind: string;
+  /** Only these objects (all of the kind when absent). */
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly jqPathExpressions: readonly string[];
+}
+
+interface OwnedFields {
+  readonly group: string;
+  readonly kind: string;
+  readonly jqPathExpressions: readonly string[];
+  /** Only the objects this is true of, named one by one; every object of the kind when absent. */
+  readonly only?: (o: K8sObject) => boolean;
+  /** Who owns the fields, and why Git must not fight it. */
+  readonly reason: string;
+}
+
+/**
+ * Fields that something else than Git owns once the object exists. Argo CD compares and
+ * syncs without them (with `RespectIgnoreDifferences=true`), so a sync never fights the
+ * controller that sets them. Fields we set and may change stay out of this list: ignoring
+ * them would also stop our own changes.
+ */
+export const OPERATOR_OWNED_FIELDS: readonly OwnedFields[] = [
+  {
+    group: '',
+    kind: 'PersistentVolumeClaim',
+    jqPathExpressions: ['.spec.resources.requests.storage'],
+    only: (o) => Object.keys(o.metadata.annotations ?? {}).some((k) => k.startsWith('resize.topolvm.io/')),
+    reason: 'pvc-autoresizer grows these claims; a sync must never try to shrink one',
+  },
+  {
+    group: 'apps',
+    kind: 'StatefulSet',
+    jqPathExpressions: ['.spec.volumeClaimTemplates[]?.status', '.spec.volumeClaimTemplates[]?.metadata.creationTimestamp'],
+    reason: 'the API server fills these in on the (immutable) claim templates',
+  },
+  {
+    group: 'external-secrets.io',
+    kind: 'ExternalSecret',
+    jqPathExpressions: ['.spec.data[]?.remoteRef.conversionStrategy', '.spec.data[]?.remoteRef.decodingStrategy', '.spec.data[]?.remoteRef.metadataPolicy'],
+    reason: "External Secrets' admission webhook adds these defaults",
+  },
+];
+
+export function ignoredFieldsIn(objects: readonly K8sObject[]): IgnoredFields[] {
+  const out: IgnoredFields[] = [];
+  for (const f of OPERATOR_OWNED_FIELDS) {
+    const matching = objects.filter((o) => groupKindOf(o).group === f.group && o.kind === f.kind);
+    if (matching.length === 0) continue;
+    if (!f.only) out.push({ group: f.group, kind: f.kind, jqPathExpressions: f.jqPathExpressions });
+    else
+      for (const o of matching.filter(f.only).sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))) {
+        out.push({ group: f.group, kind: f.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), jqPathExpressions: f.jqPathExpressions });
+      }
+  }
+  return out;
+}
+
+/**
+ * Kinds whose deletion by `helm uninstall` would delete data: the keep-kinds, and the
+ * operators' database clusters (CloudNativePG deletes a Cluster's claims with it).
+ */
+export const HELM_KEEP_KINDS: readonly GroupKind[] = [...KEEP_KINDS, { group: 'postgresql.cnpg.io', kind: 'Cluster' }, { group: 'mysql.oracle.com', kind: 'InnoDBCluster' }];
+export const HELM_KEEP_ANNOTATION = { 'helm.sh/resource-policy': 'keep' } as const;
+
+/**
+ * Marks the objects `helm uninstall` must leave behind. Written on the objects themselves
+ * (Argo CD, Flux and kubectl ignore it), so the charts stay byte for byte the rendered files.
+ */
+export function markKeptOnUninstall(objects: readonly { object: K8sObject }[]): void {
+  for (const { object } of objects) {
+    const gk = groupKindOf(object);
+    if (!HELM_KEEP_KINDS.some((k) => k.group === gk.group && k.kind === gk.kind)) continue;
+    const annotations = { ...object.metadata.annotations, ...HELM_KEEP_ANNOTATION };
+    object.metadata.annotations = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}
