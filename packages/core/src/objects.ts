@@ -33,11 +33,34 @@ export function podTemplate(o: K8sObject): { metadata?: K8sObject['metadata']; s
 }
 
 /** Every container image an object runs, including those of operator custom resources. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isPodSpec(v: unknown): v is Json {
+  return isObj(v) && Array.isArray(v.containers) && v.containers.length > 0 && v.containers.every((c: unknown) => isObj(c) && typeof c.name === 'string');
+}
+
+/**
+ * Every pod spec inside an object, wherever it is nested, with its path: found by shape
+ * (a `containers` list of named containers), not by kind, so workloads, CronJobs and the
+ * pod overlays of operator CRs (CNPG Pooler `template`, InnoDBCluster `podSpec`) are all
+ * found, and so is any kind added later.
+ */
+export function findPodSpecs(value: unknown, path: string[] = []): { path: string[]; spec: Json; parent: Json | undefined }[] {
+  if (!isObj(value)) return [];
+  const found: { path: string[]; spec: Json; parent: Json | undefined }[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    if (isPodSpec(v)) found.push({ path: [...path, k], spec: v, parent: value });
+    else if (isObj(v)) found.push(...findPodSpecs(v, [...path, k]));
+  }
+  return found;
+}
+
+/** Every image an object names: its containers' wherever a pod spec sits, and CNPG's operand image. */
 export function imagesOf(o: K8sObject): string[] {
   const images: string[] = [];
-  const pod = podTemplate(o);
-  for (const c of [...(pod?.spec?.initContainers ?? []), ...(pod?.spec?.containers ?? [])]) if (c.image) images.push(c.image);
+  for (const { spec } of findPodSpecs(o)) for (const c of [...(spec.initContainers ?? []), ...spec.containers]) if (typeof c.image === 'string') images.push(c.image);
   if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/') && o.spec?.imageName) images.push(o.spec.imageName);
-  for (const c of o.spec?.template?.spec?.containers ?? []) if (o.kind === 'Pooler' && c.image) images.push(c.image);
   return images;
 }

@@ -12,7 +12,7 @@
  * creates (CNPG Pooler `template`, InnoDBCluster `podSpec`): `operatorOverlays` returns
  * those for the tests of what each CRD lets us request.
  */
-import { objectRef, type K8sObject } from './objects.ts';
+import { findPodSpecs, objectRef, type K8sObject } from './objects.ts';
 
 type Json = Record<string, any>;
 
@@ -33,21 +33,6 @@ export interface PodTemplateRef {
 }
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function isPodSpec(v: unknown): v is Json {
-  return isObj(v) && Array.isArray(v.containers) && v.containers.length > 0 && v.containers.every((c: unknown) => isObj(c) && typeof c.name === 'string');
-}
-
-/** Every pod spec inside an object, wherever it is nested, with its path. */
-function findPodSpecs(value: unknown, path: string[] = []): { path: string[]; spec: Json; parent: Json | undefined }[] {
-  if (!isObj(value)) return [];
-  const found: { path: string[]; spec: Json; parent: Json | undefined }[] = [];
-  for (const [k, v] of Object.entries(value)) {
-    if (isPodSpec(v)) found.push({ path: [...path, k], spec: v, parent: value });
-    else if (isObj(v)) found.push(...findPodSpecs(v, [...path, k]));
-  }
-  return found;
-}
 
 function templatesOf(o: K8sObject, complete: boolean): PodTemplateRef[] {
   const runsToCompletion =

@@ -4,7 +4,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlatformText, resolvePlatform, type PlatformModel } from '@db/core';
@@ -42,18 +41,8 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `db-redis-${prefix}-`));
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, HOST, () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A port that was free a moment ago on 127.0.0.1 (one implementation, in @db/core/testing). */
+export { freePort } from '@db/core/testing';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
