@@ -1,15 +1,12 @@
 /** Test helpers: models from desired-state text, and a private MariaDB server. */
 import { join, resolve } from 'node:path';
-import { loadPlatformFile, loadPlatformText, resolvePlatform, type PlatformModel } from '@db/core';
+import { loadPlatformFile, resolvePlatform, type PlatformModel } from '@db/core';
 export { PrivateMariaDb } from '@db/core/testing';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
-export function modelOf(text: string): PlatformModel {
-  const loaded = loadPlatformText(text, 'test.yaml');
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems, null, 2));
-  return resolvePlatform(loaded.value.input, loaded.value.source);
-}
+/** A model from desired-state text (core's test helper). */
+export { modelFromYaml as modelOf } from '@db/core/testing';
 
 export function clusterModel(cluster: 'prod' | 'lab'): PlatformModel {
   const file = join(REPO_ROOT, 'apps', cluster, 'platform.yaml');

@@ -6,7 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlatformText, resolvePlatform, type PlatformModel } from '@db/core';
+import type { PlatformModel } from '@db/core';
+import { modelFromYaml } from '@db/core/testing';
 import { resolveRedis, type RedisModel } from '../src/model.ts';
 
 export const HOST = '127.0.0.1';
@@ -26,14 +27,11 @@ ${tenants}
 export const DEFAULT_TENANTS = `  - { name: immich, redis: { use: queue, prefixes: ["bull"] } }
   - { name: nextcloud, redis: { use: cache } }`;
 
-export function loadModel(text: string): PlatformModel {
-  const loaded = loadPlatformText(text, 'platform.yaml');
-  if (!loaded.ok) throw new Error(`test input refused: ${JSON.stringify(loaded.problems)}`);
-  return resolvePlatform(loaded.value.input, loaded.value.source);
-}
+/** A model from desired-state text (core's test helper). */
+export { modelFromYaml as loadModel } from '@db/core/testing';
 
 export function testRedis(redis = '{ topology: standalone }', tenants = DEFAULT_TENANTS): { model: PlatformModel; redis: RedisModel } {
-  const model = loadModel(platformText(redis, tenants));
+  const model = modelFromYaml(platformText(redis, tenants));
   return { model, redis: resolveRedis(model) };
 }
 
