@@ -13,6 +13,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
 import type { PlatformModel } from './model.ts';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
+import { avoidNodesPodSpec } from './scheduling.ts';
 
 export type Retention = { readonly keep: number } | { readonly days: number };
 
@@ -210,6 +211,7 @@ export class BackupCronJob extends Construct {
                 restartPolicy: 'Never',
                 automountServiceAccountToken: false,
                 securityContext: restrictedPodSecurityContext(props.runAsUser),
+                ...avoidNodesPodSpec(props.model),
                 containers: [
                   {
                     name: 'backup',

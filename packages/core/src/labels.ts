@@ -35,6 +35,16 @@ export function selectorLabels(l: ComponentLabels): Record<string, string> {
 }
 
 /**
+ * Labels for what never changes after creation, such as a StatefulSet's claim templates (an
+ * immutable field): the recommended labels without the version, so a version bump stays an
+ * in-place update.
+ */
+export function versionlessLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const { ['app.kubernetes.io/version']: _version, ...rest } = labels;
+  return rest;
+}
+
+/**
  * Opt-outs for image-update bots. Keel reads a label or an annotation depending on its
  * version, so both are set; Diun reads an annotation.
  */

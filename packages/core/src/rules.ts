@@ -71,13 +71,14 @@ export const nfsDatabaseVolume: Rule = {
 export const databaseOnAvoidedNode: Rule = {
   id: 'database-on-gpu-node',
   severity: 'error',
-  title: 'Database pods must be kept off the nodes in scheduling.avoidNodes (the GPU node)',
-  reason: 'MySQL pods landed on k8s-node1, the GPU node, when the anti-affinity rule was missing; database pods must be excluded by a required node affinity.',
+  title: 'Every pod the platform runs (servers, poolers, backups, provisioning, push jobs) is kept off scheduling.avoidNodes (the GPU node)',
+  reason:
+    'MySQL pods landed on k8s-node1, the GPU node, when the anti-affinity rule was missing; and on a simulated copy of prod every backup, provisioning and push Job landed there too. Pods are excluded by a required node affinity.',
   check({ model, objects }: RuleContext): Finding[] {
     if (model.avoidNodes.length === 0) return [];
     const findings: Finding[] = [];
     for (const { object } of objects) {
-      if (!isDataWorkload(object)) continue;
+      if (!isDataWorkload(object) && podTemplate(object) === undefined) continue;
       const terms: any[] = nodeAffinityOf(object)?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
       const excludedEverywhere = (node: string) =>
         terms.length > 0 &&
@@ -119,4 +120,21 @@ export const imageUpdateOptOut: Rule = {
   },
 };
 
-export const CORE_RULES: readonly Rule[] = [nfsDatabaseVolume, databaseOnAvoidedNode, unpinnedImage, imageUpdateOptOut];
+export const stableClaimTemplates: Rule = {
+  id: 'versioned-claim-template',
+  severity: 'error',
+  title: 'StatefulSet claim templates carry no version label',
+  reason:
+    "A StatefulSet's volumeClaimTemplates are immutable: an app.kubernetes.io/version label there turns every version bump into a refused sync that needs the StatefulSet replaced by hand.",
+  check({ objects }: RuleContext): Finding[] {
+    return objects
+      .filter(({ object }) => object.kind === 'StatefulSet')
+      .flatMap(({ object }) =>
+        (object.spec?.volumeClaimTemplates ?? [])
+          .filter((t: any) => t.metadata?.labels?.['app.kubernetes.io/version'] !== undefined)
+          .map((t: any) => ({ object: objectRef(object), message: `claim template "${t.metadata?.name}" carries app.kubernetes.io/version` })),
+      );
+  },
+};
+
+export const CORE_RULES: readonly Rule[] = [nfsDatabaseVolume, databaseOnAvoidedNode, unpinnedImage, imageUpdateOptOut, stableClaimTemplates];

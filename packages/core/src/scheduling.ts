@@ -15,6 +15,15 @@ export function avoidNodesAffinity(model: PlatformModel): k8s.NodeAffinity | und
   };
 }
 
+/**
+ * The pod-spec fields that keep any pod the platform runs (servers, backups, provisioning,
+ * push jobs) off `scheduling.avoidNodes`: spread into a pod spec without affinity of its own.
+ */
+export function avoidNodesPodSpec(model: PlatformModel): { affinity?: k8s.Affinity } {
+  const nodeAffinity = avoidNodesAffinity(model);
+  return nodeAffinity ? { affinity: { nodeAffinity } } : {};
+}
+
 /** Memory in MiB of a Kubernetes quantity such as 768Mi, 2Gi or 512M. */
 export function mebibytes(q: string): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);

@@ -43,6 +43,23 @@ describe('core guardrails', () => {
     o.object.spec.template.spec.affinity = {};
     expect(ids([o]).errors).toEqual(['database-on-gpu-node']);
   });
+  it('refuse any job the platform runs (backup, provisioning, push) that can land on the GPU node', () => {
+    const job: RenderedObject = {
+      component: 'x',
+      object: {
+        apiVersion: 'batch/v1',
+        kind: 'CronJob',
+        metadata: { name: 'backup', namespace: 'dbaas', labels: { 'app.kubernetes.io/component': 'backup' } },
+        spec: { schedule: '0 2 * * *', jobTemplate: { spec: { template: { spec: { containers: [{ name: 'b', image: 'docker.io/library/mysql:8.4.4' }] } } } } },
+      },
+    };
+    expect(ids([job]).errors).toEqual(['database-on-gpu-node']);
+    job.object.spec.jobTemplate.spec.template.spec.affinity = sts().object.spec.template.spec.affinity;
+    expect(ids([job]).errors).toEqual([]);
+  });
+  it('refuse a version label on a claim template (immutable: every bump would need a replace)', () => {
+    expect(ids([sts({ volumeClaimTemplates: [{ metadata: { name: 'data', labels: { 'app.kubernetes.io/version': '8.4.4' } }, spec: { storageClassName: 'proxmox-lvm' } }] })]).errors).toEqual(['versioned-claim-template']);
+  });
   it('refuse an unpinned image and a missing update-bot opt-out', () => {
     const o = sts();
     o.object.spec.template.spec.containers[0].image = 'redis:8-alpine';

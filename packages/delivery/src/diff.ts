@@ -6,6 +6,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
+import type { K8sObject } from '@db/core';
+import { immutableChanges, type ImmutableChange } from './immutable.ts';
 
 /** Cluster → (path below clusters/<cluster>/ → content). */
 export type ClusterTrees = ReadonlyMap<string, ReadonlyMap<string, string>>;
@@ -22,6 +24,8 @@ export interface ObjectChange {
   readonly diff: string;
   readonly linesAdded: number;
   readonly linesRemoved: number;
+  /** Immutable fields the change touches: the object must be replaced, it cannot be synced in place. */
+  readonly replace: readonly ImmutableChange[];
 }
 
 export const DIFF_MARKER = '<!-- db-platform-rendered-diff -->';
@@ -68,14 +72,19 @@ export function committedTrees(repo: string, ref: string, clustersDir = 'cluster
 
 const isObjectFile = (path: string) => path.includes('/') && path.endsWith('.yaml') && !path.endsWith('kustomization.yaml');
 
-function objectName(content: string, fallback: string): string {
+function parseObject(content: string | undefined): K8sObject | undefined {
+  if (content === undefined) return undefined;
   try {
-    const o = parse(content) as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
-    if (o?.kind && o.metadata?.name) return o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
+    const o = parse(content) as K8sObject | null;
+    return o?.kind && o.metadata?.name ? o : undefined;
   } catch {
-    /* not YAML: name it by its file */
+    return undefined; // not YAML: named by its file, never replaced
   }
-  return fallback;
+}
+
+function objectName(o: K8sObject | undefined, fallback: string): string {
+  if (!o) return fallback;
+  return o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
 }
 
 /** Objects added, changed and removed from `before` to `after`, sorted by cluster, component, object. */
@@ -92,7 +101,10 @@ export function diffTrees(before: ClusterTrees, after: ClusterTrees): ObjectChan
       if (old === now) continue;
       const change = old === undefined ? 'added' : now === undefined ? 'removed' : 'changed';
       const d = unifiedDiff(old ?? '', now ?? '', `a/clusters/${cluster}/${path}`, `b/clusters/${cluster}/${path}`);
-      changes.push({ cluster, component: path.slice(0, path.lastIndexOf('/')), path, object: objectName(now ?? old!, path), change, ...d });
+      const before = parseObject(old);
+      const after = parseObject(now);
+      const replace = before && after ? immutableChanges(before, after) : [];
+      changes.push({ cluster, component: path.slice(0, path.lastIndexOf('/')), path, object: objectName(after ?? before, path), change, ...d, replace });
     }
   }
   return changes;
@@ -176,17 +188,29 @@ const total = (changes: readonly ObjectChange[]) => ({
 
 const SIGN = { added: '+', changed: '~', removed: '-' } as const;
 
+/** `spec.serviceName, spec.volumeClaimTemplates are immutable: <how>` */
+function replaceSummary(c: ObjectChange): string {
+  const fields = c.replace.map((r) => r.field);
+  const hows = [...new Set(c.replace.map((r) => r.how))];
+  return `${fields.join(', ')} ${fields.length === 1 ? 'is' : 'are'} immutable: ${hows.join('; ')}`;
+}
+
 /** For a terminal: one line per object, then its diff. */
 export function formatDiffText(ref: string, changes: readonly ObjectChange[], withDiffs = true): string {
   const t = total(changes);
   const lines = [`Rendered diff against ${ref}: ${t.added} added, ${t.changed} changed, ${t.removed} removed`];
+  const replaced = changes.filter((c) => c.replace.length > 0);
+  if (replaced.length > 0) {
+    lines.push('', `${replaced.length} object(s) need a replace: the API server refuses these changes in place, so a sync fails until each is replaced:`);
+    for (const c of replaced) lines.push(`  ! ${c.cluster}: ${c.object}: ${replaceSummary(c)}`);
+  }
   let current = '';
   for (const c of changes) {
     if (`${c.cluster}/${c.component}` !== current) {
       current = `${c.cluster}/${c.component}`;
       lines.push('', `${current}`);
     }
-    lines.push(`  ${SIGN[c.change]} ${c.object} (+${c.linesAdded} -${c.linesRemoved})`);
+    lines.push(`  ${SIGN[c.change]} ${c.object} (+${c.linesAdded} -${c.linesRemoved})${c.replace.length > 0 ? ' NEEDS REPLACE' : ''}`);
     if (withDiffs) lines.push(...c.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`));
   }
   return `${lines.join('\n')}\n`;
@@ -206,6 +230,11 @@ export function formatDiffMarkdown(ref: string, changes: readonly ObjectChange[]
     const [cluster, component] = key.split('\0');
     head.push(`| ${cluster} | ${component} | ${c.added} | ${c.changed} | ${c.removed} |`);
   }
+  const replaced = changes.filter((c) => c.replace.length > 0);
+  if (replaced.length > 0) {
+    head.push('', `> [!WARNING]`, `> **${replaced.length} object(s) need a replace.** The API server refuses these changes in place, so a sync fails until each is replaced:`, '>');
+    for (const c of replaced) head.push(`> - ${c.cluster}: <code>${c.object}</code>: ${replaceSummary(c).replace(/`/g, '')}`);
+  }
   const body = (withDiffs: boolean) => {
     const out: string[] = [];
     let current = '';
@@ -214,7 +243,7 @@ export function formatDiffMarkdown(ref: string, changes: readonly ObjectChange[]
         current = `${c.cluster}/${c.component}`;
         out.push('', `#### ${current}`, '');
       }
-      const summary = `${c.change} <code>${c.object}</code> (+${c.linesAdded} −${c.linesRemoved})`;
+      const summary = `${c.change} <code>${c.object}</code> (+${c.linesAdded} −${c.linesRemoved})${c.replace.length > 0 ? ' <strong>needs replace</strong>' : ''}`;
       if (withDiffs) out.push(`<details><summary>${summary}</summary>`, '', '```diff', c.diff.replace(/\n$/, '').replace(/```/g, '`\u200b``'), '```', '', '</details>');
       else out.push(`- ${summary}`);
     }

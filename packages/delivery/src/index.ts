@@ -7,3 +7,4 @@ export * from './delivery.ts';
 export * from './helm-chart.ts';
 export * from './kubeconform.ts';
 export * from './diff.ts';
+export * from './immutable.ts';

@@ -79,6 +79,28 @@ describe('the rendered diff against a git ref', () => {
     expect(md).toContain('```diff\n--- a/clusters/prod/postgres/configmap-a.yaml\n+++ b/clusters/prod/postgres/configmap-a.yaml\n');
   });
 
+  it('names the objects that need a replace (immutable fields), and only those', () => {
+    const sts = (serviceName: string, replicas: number, image: string) =>
+      `apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: redis-v2\n  namespace: redis\nspec:\n  replicas: ${replicas}\n  serviceName: ${serviceName}\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: ${image}\n`;
+    const job = (image: string) => `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: provision\n  namespace: dbaas\nspec:\n  template:\n    spec:\n      containers:\n        - name: p\n          image: ${image}\n`;
+    const before = new Map([['lab', new Map([['redis/statefulset-redis-v2.yaml', sts('redis-v2-headless', 3, 'redis:8.6.2')], ['redis/statefulset-other.yaml', sts('x', 1, 'redis:8.6.2').replace('redis-v2', 'other')], ['mysql/job-provision.yaml', job('mysql:8.4.4')]])]]);
+    const after = new Map([['lab', new Map([['redis/statefulset-redis-v2.yaml', sts('redis-v2-peers', 3, 'redis:8.6.2')], ['redis/statefulset-other.yaml', sts('x', 2, 'redis:8.6.3').replace('redis-v2', 'other')], ['mysql/job-provision.yaml', job('mysql:8.4.5')]])]]);
+    const changes = diffTrees(before, after);
+    expect(changes.map((c) => [c.object, c.replace.map((r) => r.field)])).toEqual([
+      ['Job/dbaas/provision', ['spec.template']],
+      ['StatefulSet/redis/other', []],
+      ['StatefulSet/redis/redis-v2', ['spec.serviceName']],
+    ]);
+    const text = formatDiffText('HEAD', changes, false);
+    expect(text).toContain('2 object(s) need a replace');
+    expect(text).toContain('  ! lab: StatefulSet/redis/redis-v2: spec.serviceName is immutable: delete it with `kubectl delete --cascade=orphan`');
+    expect(text).toContain('  ~ StatefulSet/redis/redis-v2 (+1 -1) NEEDS REPLACE');
+    expect(text).toContain('  ~ StatefulSet/redis/other (+2 -2)\n');
+    const md = formatDiffMarkdown('main', changes);
+    expect(md).toContain('**2 object(s) need a replace.**');
+    expect(md).toContain('> - lab: <code>StatefulSet/redis/redis-v2</code>: spec.serviceName is immutable');
+  });
+
   it('says so when nothing changed, and folds away diffs too long for a comment', () => {
     expect(formatDiffMarkdown('main', [])).toContain('No rendered object is added, changed or removed.');
     const big = diffTrees(new Map(), new Map([['prod', new Map(Array.from({ length: 50 }, (_, i) => [`c/configmap-${i}.yaml`, obj('ConfigMap', `n${i}`, `data:\n${Array.from({ length: 50 }, (_, k) => `  k${k}: v\n`).join('')}`)]))]]));

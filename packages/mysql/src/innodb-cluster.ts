@@ -6,7 +6,9 @@
  * cluster, so apps keep connecting to `mysql.<namespace>`.
  *
  * The operator creates the metrics user of its mysqld_exporter sidecar itself (socket
- * authentication), and `spec.secretName` (the root account) is created out of band.
+ * authentication), and `spec.secretName` (the root account: keys `rootPassword`, optionally
+ * `rootUser` and `rootHost`) is created out of band. The operator owns its pods' selector
+ * labels; ours go on them only where they do not collide (operator-contract.ts).
  * Backups use the platform's mysqldump CronJob (backup.ts) rather than the operator's
  * `backupSchedules`: it has retention, reports to the Pushgateway the backup alerts read,
  * and is the same script, tested against a real server, for both topologies.
@@ -18,6 +20,10 @@ import type { MysqlModel } from './model.ts';
 import { mysqlLabels, routerPods, serverPods } from './labels.ts';
 import { mysqldTuning } from './my-cnf.ts';
 import { EXPORTER_PORT } from './standalone.ts';
+import { isOperatorOwnedLabel } from './operator-contract.ts';
+
+/** Our pod labels minus the keys the operator owns (its selectors): see operator-contract.ts. */
+const podLabelsFor = (labels: Record<string, string>) => Object.fromEntries(Object.entries({ ...labels, ...PIN_LABELS }).filter(([k]) => !isOperatorOwnedLabel(k)));
 
 export interface MysqlInnoDbClusterProps {
   readonly my: MysqlModel;
@@ -53,7 +59,7 @@ export class MysqlInnoDbCluster extends Construct {
           storageClassName: my.storage.storageClass,
           resources: { requests: { storage: my.storage.size } },
         },
-        podLabels: { ...labels, ...PIN_LABELS },
+        podLabels: podLabelsFor(labels),
         podAnnotations: { ...PIN_ANNOTATIONS },
         // The operator creates the pods and its `fixdatadir` init container chowns the data
         // volume as root (so the namespace enforces `baseline`); what the podSpec merge lets us
@@ -74,7 +80,7 @@ export class MysqlInnoDbCluster extends Construct {
         router: {
           instances: my.routerInstances,
           version: my.operatorRouterVersion,
-          podLabels: { ...mysqlLabels(my, 'proxy'), ...PIN_LABELS },
+          podLabels: podLabelsFor(mysqlLabels(my, 'proxy')),
           podAnnotations: { ...PIN_ANNOTATIONS },
           podSpec: {
             affinity: { ...(nodeAffinity ? { nodeAffinity } : {}), podAntiAffinity: antiAffinity(routerPods(my)) },

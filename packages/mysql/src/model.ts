@@ -1,6 +1,7 @@
 /** The MySQL section of the desired state, with every default filled in once. */
 import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
 import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
+import { ROOT_SECRET_KEYS } from './operator-contract.ts';
 
 export type MysqlTopology = 'standalone' | 'innodb-cluster';
 
@@ -40,6 +41,13 @@ export interface MysqlModel {
    * root (admin) password, and the passwords of the platform's own exporter and backup users.
    */
   readonly secrets: { readonly root: string; readonly exporter: string; readonly backup: string };
+  /**
+   * The key of the root Secret that holds root's password. The MySQL Operator reads
+   * `rootUser`, `rootHost` and `rootPassword` from `spec.secretName` (operator-contract.ts),
+   * so an InnoDB Cluster's root Secret has those keys; the
+   * standalone server's has `password`, as it always had.
+   */
+  readonly rootPasswordKey: 'password' | 'rootPassword';
   /**
    * Logins the platform provisions: the exporter, the backup user and, when the platform
    * has a `vault` section, Vault's own login (it may change other users' passwords).
@@ -94,6 +102,7 @@ export function resolveMysql(model: PlatformModel): MysqlModel {
     },
     operatorNamespace: spec.operatorNamespace ?? 'mysql-operator',
     secrets: { root: `${name}-root`, exporter: `${name}-exporter`, backup: `${name}-db-backup` },
+    rootPasswordKey: (spec.topology ?? 'standalone') === 'innodb-cluster' ? ROOT_SECRET_KEYS.password : 'password',
     users: { exporter: 'db_exporter', backup: 'db_backup', vault: model.input.vault ? 'vault' : undefined },
     tenants,
     host: `${name}.${namespace}.svc.cluster.local`,

@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesPodSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels } from './labels.ts';
 import { provisioningScript, provisioningSql } from './provisioning.ts';
@@ -20,7 +20,6 @@ export class MysqlProvisioning extends Construct {
     const labels = mysqlLabels(my, 'provisioning');
     const sql = provisioningSql(my, model.cluster);
     const script = provisioningScript();
-    const hash = createHash('sha256').update(script).update(sql).digest('hex').slice(0, 8);
     const configName = `${my.name}-provisioning`;
     const q = (s: string) => k8s.Quantity.fromString(s);
 
@@ -29,6 +28,56 @@ export class MysqlProvisioning extends Construct {
       data: { 'provision.sh': script, 'provision.sql': sql },
     });
 
+    const spec: k8s.JobSpec = {
+      backoffLimit: 6,
+      activeDeadlineSeconds: 1800,
+      // No ttlSecondsAfterFinished: Flux would re-create a Job the TTL deleted at its next
+      // reconcile and run it again. The finished Job stays until its hash changes, when the
+      // new Job replaces it (Argo CD: BeforeHookCreation; Flux: pruned with the old name).
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: restrictedPodSecurityContext(MYSQL_UID),
+          ...avoidNodesPodSpec(model),
+          containers: [
+            {
+              name: 'provision',
+              // The server image: its mysql client always speaks the server's protocol.
+              image: my.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['/bin/bash', '/provisioning/provision.sh'],
+              env: [
+                { name: 'MYSQL_HOST', value: my.name },
+                { name: 'MYSQL_PORT', value: String(MYSQL_PORT) },
+                { name: 'MYSQL_ADMIN_USER', value: 'root' },
+                { name: 'MYSQL_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.root, key: my.rootPasswordKey } } },
+                { name: 'EXPORTER_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.exporter, key: 'password' } } },
+                { name: 'BACKUP_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.backup, key: 'password' } } },
+                { name: 'PROVISION_SQL', value: '/provisioning/provision.sql' },
+                { name: 'WAIT_SECONDS', value: '900' },
+                { name: 'HOME', value: '/tmp' },
+              ],
+              securityContext: restrictedContainerSecurityContext(),
+              resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
+              volumeMounts: [
+                { name: 'provisioning', mountPath: '/provisioning', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'provisioning', configMap: { name: configName, defaultMode: 0o555 } },
+            { name: 'tmp', emptyDir: { sizeLimit: q('16Mi') } },
+          ],
+        },
+      },
+    };
+    // A Job's pod template is immutable: the name carries a hash of everything the Job runs
+    // (its spec, the script and the SQL), so any change is a new Job, never a refused update.
+    const hash = createHash('sha256').update(JSON.stringify(spec)).update(script).update(sql).digest('hex').slice(0, 8);
     new k8s.KubeJob(this, 'Job', {
       metadata: {
         name: `${my.name}-provision-${hash}`,
@@ -40,50 +89,7 @@ export class MysqlProvisioning extends Construct {
           'argocd.argoproj.io/sync-wave': '1',
         },
       },
-      spec: {
-        backoffLimit: 6,
-        activeDeadlineSeconds: 1800,
-        ttlSecondsAfterFinished: 7 * 86400,
-        template: {
-          metadata: { labels },
-          spec: {
-            restartPolicy: 'Never',
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurityContext(MYSQL_UID),
-            containers: [
-              {
-                name: 'provision',
-                // The server image: its mysql client always speaks the server's protocol.
-                image: my.image,
-                imagePullPolicy: 'IfNotPresent',
-                command: ['/bin/bash', '/provisioning/provision.sh'],
-                env: [
-                  { name: 'MYSQL_HOST', value: my.name },
-                  { name: 'MYSQL_PORT', value: String(MYSQL_PORT) },
-                  { name: 'MYSQL_ADMIN_USER', value: 'root' },
-                  { name: 'MYSQL_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.root, key: 'password' } } },
-                  { name: 'EXPORTER_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.exporter, key: 'password' } } },
-                  { name: 'BACKUP_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.backup, key: 'password' } } },
-                  { name: 'PROVISION_SQL', value: '/provisioning/provision.sql' },
-                  { name: 'WAIT_SECONDS', value: '900' },
-                  { name: 'HOME', value: '/tmp' },
-                ],
-                securityContext: restrictedContainerSecurityContext(),
-                resources: { requests: { cpu: q('50m'), memory: q('64Mi') }, limits: { memory: q('128Mi') } },
-                volumeMounts: [
-                  { name: 'provisioning', mountPath: '/provisioning', readOnly: true },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'provisioning', configMap: { name: configName, defaultMode: 0o555 } },
-              { name: 'tmp', emptyDir: { sizeLimit: q('16Mi') } },
-            ],
-          },
-        },
-      },
+      spec,
     });
   }
 }

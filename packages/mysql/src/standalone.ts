@@ -7,7 +7,7 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
-import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesAffinity, versionlessLabels, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, serverPods } from './labels.ts';
 import { standaloneMycnf } from './my-cnf.ts';
@@ -71,7 +71,7 @@ export class MysqlStandalone extends Construct {
                 image: my.image,
                 imagePullPolicy: 'IfNotPresent',
                 env: [
-                  { name: 'MYSQL_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.root, key: 'password' } } },
+                  { name: 'MYSQL_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.root, key: my.rootPasswordKey } } },
                   { name: 'TZ', value: 'UTC' },
                 ],
                 ports: [{ name: 'mysql', containerPort: MYSQL_PORT, protocol: 'TCP' }],
@@ -112,7 +112,7 @@ export class MysqlStandalone extends Construct {
         },
         volumeClaimTemplates: [
           {
-            metadata: { name: 'data', labels },
+            metadata: { name: 'data', labels: versionlessLabels(labels) },
             spec: { accessModes: ['ReadWriteOnce'], storageClassName: my.storage.storageClass, resources: { requests: { storage: q(my.storage.size) } } },
           },
         ],

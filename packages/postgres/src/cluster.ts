@@ -13,6 +13,7 @@ import { Cluster, ClusterSpecPrimaryUpdateMethod, ClusterSpecPrimaryUpdateStrate
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, pinnedPodMetadata, primaryPods } from './labels.ts';
 import { CNPG_POSTGRES_UID } from './backup.ts';
+import { CNPG_INITDB } from './operator-contract.ts';
 
 /**
  * Host-based access rules that keep each tenant's login inside its own database: the
@@ -23,6 +24,11 @@ export function tenantHbaRules(pg: PostgresModel): string[] {
   const own = pg.tenants.map((t) => `host ${t.database} ${t.role} all scram-sha-256`);
   const elsewhere = pg.tenants.map((t) => `host all ${t.role} all reject`);
   return [...own, ...elsewhere];
+}
+
+/** Access rules of the cluster: the tenants', and no login at all for CNPG's initdb owner (see CNPG_INITDB). */
+export function hbaRules(pg: PostgresModel): string[] {
+  return [...tenantHbaRules(pg), `host all ${CNPG_INITDB.owner} all reject`];
 }
 
 export interface PostgresClusterProps {
@@ -69,7 +75,10 @@ export class PostgresCluster extends Construct {
         primaryUpdateStrategy: ClusterSpecPrimaryUpdateStrategy.UNSUPERVISED,
         primaryUpdateMethod: ClusterSpecPrimaryUpdateMethod.SWITCHOVER,
         inheritedMetadata: pinnedPodMetadata(labels),
-        postgresql: { parameters: { ...pg.parameters }, ...(pg.tenants.length > 0 ? { pgHba: tenantHbaRules(pg) } : {}) },
+        // CNPG's default bootstrap, made explicit (its webhook would store it anyway): the
+        // initdb database and owner cannot be avoided, so the owner gets no login below.
+        bootstrap: { initdb: { database: CNPG_INITDB.database, owner: CNPG_INITDB.owner } },
+        postgresql: { parameters: { ...pg.parameters }, pgHba: hbaRules(pg) },
         storage: { size: pg.storage.size, storageClass: pg.storage.storageClass, resizeInUseVolumes: true },
         ...(pg.storage.walSize ? { walStorage: { size: pg.storage.walSize, storageClass: pg.storage.storageClass, resizeInUseVolumes: true } } : {}),
         resources: {
@@ -85,6 +94,14 @@ export class PostgresCluster extends Construct {
         },
         managed: {
           roles: [
+            {
+              // CNPG's initdb owner: its password (Secret <cluster>-app) is re-applied by
+              // CNPG and rotated by no one, so it may not log in at all.
+              name: CNPG_INITDB.owner,
+              ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+              comment: 'CNPG initdb owner of the unused app database; NOLOGIN (its generated password is rotated by no one)',
+              login: false,
+            },
             {
               name: pg.backupRole,
               ensure: ClusterSpecManagedRolesEnsure.PRESENT,

@@ -2,6 +2,7 @@
 import type { EngineCredentials, PlatformModel } from '@db/core';
 import { resolvePostgres } from './model.ts';
 import { instancePods } from './labels.ts';
+import { CNPG_INITDB } from './operator-contract.ts';
 
 export function postgresCredentials(model: PlatformModel): EngineCredentials {
   const pg = resolvePostgres(model);
@@ -21,6 +22,7 @@ export function postgresCredentials(model: PlatformModel): EngineCredentials {
     },
     unmanaged: [
       { username: 'postgres', reason: 'superuser access is disabled (enableSuperuserAccess: false): it has no password and is reached only inside the instance pods, by CNPG' },
+      { username: CNPG_INITDB.owner, reason: `CNPG's initdb owner (database ${CNPG_INITDB.database}, unused): NOLOGIN, so the password CNPG keeps in Secret ${pg.name}-app opens nothing` },
       { username: pg.backupRole, reason: `password from Secret ${pg.backupSecret}, which CNPG applies (its one owner); read-only (pg_read_all_data)` },
     ],
     logins: pg.tenants.map((t) => ({

@@ -11,3 +11,4 @@ export * from './network.ts';
 export * from './rules.ts';
 export * from './credentials.ts';
 export * from './docs.ts';
+export * from './operator-contract.ts';

@@ -5,8 +5,12 @@ export function clusterLabels(pg: PostgresModel, component: string): Record<stri
   return recommendedLabels({ name: 'postgresql', instance: pg.name, component, version: pg.imageTag });
 }
 
-/** Labels CNPG puts on the pods of each kind, for selectors. */
-export const instancePods = (pg: PostgresModel) => ({ 'cnpg.io/cluster': pg.name });
+/**
+ * Labels CNPG puts on the pods of each kind, for selectors. PgBouncer pods carry
+ * `cnpg.io/cluster` too, so instance selectors also name `cnpg.io/podRole: instance`
+ * (contract-tested in test/operator-contract.test.ts).
+ */
+export const instancePods = (pg: PostgresModel) => ({ 'cnpg.io/cluster': pg.name, 'cnpg.io/podRole': 'instance' });
 export const primaryPods = (pg: PostgresModel) => ({ 'cnpg.io/cluster': pg.name, 'cnpg.io/instanceRole': 'primary' });
 export const poolerPods = (pg: PostgresModel) => ({ 'cnpg.io/poolerName': pg.pooler.name });
 

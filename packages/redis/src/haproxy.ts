@@ -6,11 +6,13 @@ import { podHost, type RedisModel } from './model.ts';
 import { haproxyCfg } from './haproxy-cfg.ts';
 import { proxyPods, redisLabels } from './labels.ts';
 import { HAPROXY_UID } from './images.ts';
-import { checksum, q } from './redis-statefulset.ts';
+import { checksum, governingService, q } from './redis-statefulset.ts';
 
 export function kubernetesHaproxyCfg(redis: RedisModel): string {
   return haproxyCfg(redis, {
-    nodes: Array.from({ length: redis.replicas }, (_, i) => ({ announced: podHost(redis, i, redis.services.peers), port: 6379, address: podHost(redis, i, redis.services.headless) })),
+    // Sentinels report a node by its name under the governing (peers) service; HAProxy
+    // connects through the node's ready-only service.
+    nodes: Array.from({ length: redis.replicas }, (_, i) => ({ announced: podHost(redis, i, governingService(redis)), port: 6379, address: `${redis.services.node(i)}.${redis.namespace}.svc.cluster.local` })),
     sentinels: Array.from({ length: redis.replicas }, (_, i) => `${redis.name}-sentinel-${i}.${redis.namespace}.svc.cluster.local:26379`),
     resolver: 'kubernetes',
   });

@@ -53,8 +53,13 @@ export interface RedisModel {
   readonly backup: { readonly name: string; readonly schedule: string; readonly days: number; readonly path: string };
   readonly tenants: readonly RedisTenant[];
   readonly users: readonly RedisUser[];
-  /** `master`: what clients use, never renamed. `headless`: data pods, ready only. `peers`: sentinel/peer names, published before ready. */
-  readonly services: { readonly master: string; readonly headless: string; readonly peers: string };
+  /**
+   * `master`: what clients use, never renamed. `headless`: the standalone pod's governing
+   * service (ready only). `peers` (sentinel): the pods' governing service, so
+   * `<pod>.<peers>` names resolve; published before ready. `node(i)` (sentinel): pod i alone,
+   * ready only, where HAProxy connects.
+   */
+  readonly services: { readonly master: string; readonly headless: string; readonly peers: string; readonly node: (i: number) => string };
 }
 
 
@@ -147,11 +152,15 @@ export function resolveRedis(model: PlatformModel): RedisModel {
     },
     tenants,
     users: resolveUsers(name, topology, tenants),
-    services: { master: 'redis-master', headless: `${name}-headless`, peers: `${name}-peers` },
+    services: { master: 'redis-master', headless: `${name}-headless`, peers: `${name}-peers`, node: (i: number) => `${name}-node-${i}` },
   };
 }
 
-/** Fully qualified name of pod `i`, under a service. */
+/**
+ * Fully qualified name of pod `i` under its governing service. Kubernetes publishes a pod's
+ * own DNS name only under the service named by the StatefulSet's `serviceName` (the pod's
+ * `subdomain`): the EndpointSlice controller sets endpoint hostnames for that service alone.
+ */
 export function podHost(redis: RedisModel, i: number, service: string): string {
   return `${redis.name}-${i}.${service}.${redis.namespace}.svc.cluster.local`;
 }

@@ -10,7 +10,7 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
-import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesAffinity, versionlessLabels, PIN_ANNOTATIONS, PIN_LABELS, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import { podHost, type RedisModel } from './model.ts';
 import { redisConf, sentinelConf } from './redis-conf.ts';
 import { usersAclTemplate } from './users-acl.ts';
@@ -19,6 +19,9 @@ import { dataComponent, dataPods, redisLabels } from './labels.ts';
 import { EXPORTER_UID, REDIS_UID } from './images.ts';
 
 export const q = (s: string) => k8s.Quantity.fromString(s);
+
+/** The StatefulSet's `serviceName`: the service under which each pod's own name resolves. */
+export const governingService = (redis: RedisModel) => (redis.topology === 'sentinel' ? redis.services.peers : redis.services.headless);
 
 /** Every generated file the pods read, by ConfigMap key. */
 export function redisConfigFiles(redis: RedisModel): Record<string, string> {
@@ -77,7 +80,7 @@ export class RedisStatefulSet extends Construct {
       { name: 'tmp', mountPath: '/tmp' },
     ];
     const liveness = { periodSeconds: 10, timeoutSeconds: redis.liveness.timeoutSeconds, failureThreshold: redis.liveness.failureThreshold };
-    const peers = Array.from({ length: redis.replicas }, (_, i) => podHost(redis, i, redis.services.peers));
+    const peers = Array.from({ length: redis.replicas }, (_, i) => podHost(redis, i, governingService(redis)));
 
     const redisContainer: k8s.Container = {
       name: 'redis',
@@ -87,7 +90,7 @@ export class RedisStatefulSet extends Construct {
       env: ha
         ? [
             { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-            { name: 'SELF_HOST', value: `$(POD_NAME).${redis.services.peers}.${redis.namespace}.svc.cluster.local` },
+            { name: 'SELF_HOST', value: `$(POD_NAME).${governingService(redis)}.${redis.namespace}.svc.cluster.local` },
             { name: 'SELF_PORT', value: '6379' },
             { name: 'SENTINELS', value: peers.map((p) => `${p}:26379`).join(' ') },
             { name: 'MASTER_NAME', value: redis.sentinel.masterName },
@@ -122,7 +125,7 @@ export class RedisStatefulSet extends Construct {
         command: ['sh', '/etc/redis/start-sentinel.sh'],
         env: [
           { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          { name: 'SELF_HOST', value: `$(POD_NAME).${redis.services.peers}.${redis.namespace}.svc.cluster.local` },
+          { name: 'SELF_HOST', value: `$(POD_NAME).${governingService(redis)}.${redis.namespace}.svc.cluster.local` },
           { name: 'STATE_DIR', value: '/data/sentinel' },
           { name: 'GLOBAL_CONF', value: '/etc/redis/sentinel-global.conf' },
           { name: 'MASTER_CONF', value: '/etc/redis/sentinel-master.conf' },
@@ -167,7 +170,9 @@ export class RedisStatefulSet extends Construct {
       metadata: { name: redis.name, namespace: redis.namespace, labels, annotations: { ...PIN_ANNOTATIONS } },
       spec: {
         replicas: redis.replicas,
-        serviceName: redis.services.headless,
+        // The governing service gives each pod its DNS name `<pod>.<service>`; with sentinels
+        // the pods find each other by those names before they are ready (see Peers below).
+        serviceName: governingService(redis),
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: dataPods(redis) },
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
@@ -215,7 +220,7 @@ export class RedisStatefulSet extends Construct {
           {
             metadata: {
               name: 'data',
-              labels,
+              labels: versionlessLabels(labels),
               // pvc-autoresizer grows the volume up to this bound (the seeds' 5Gi → 20Gi).
               annotations: { 'resize.topolvm.io/storage_limit': redis.storage.maxSize, 'resize.topolvm.io/threshold': '20%' },
             },
@@ -226,16 +231,18 @@ export class RedisStatefulSet extends Construct {
     });
 
     const port = (name: string, p: number): k8s.ServicePort => ({ name, port: p, targetPort: k8s.IntOrString.fromNumber(p), protocol: 'TCP' });
-    // Ready data pods only: not-ready pods fed into HAProxy's DNS on 2026-04-22.
-    new k8s.KubeService(this, 'Headless', {
-      metadata: { name: redis.services.headless, namespace: redis.namespace, labels },
-      spec: { clusterIp: 'None', publishNotReadyAddresses: redis.sentinel.publishNotReadyAddresses, selector: dataPods(redis), ports: [port('redis', 6379)] },
-    });
+    if (!ha) {
+      // The standalone pod's governing service; ready pods only.
+      new k8s.KubeService(this, 'Headless', {
+        metadata: { name: redis.services.headless, namespace: redis.namespace, labels },
+        spec: { clusterIp: 'None', publishNotReadyAddresses: redis.sentinel.publishNotReadyAddresses, selector: dataPods(redis), ports: [port('redis', 6379)] },
+      });
+    }
     if (ha) {
-      // Names the pods use for each other (sentinel hostnames, replicaof). Published before
-      // ready on purpose: a redis waits (not ready) until the sentinels answer, and the
-      // sentinels must reach each other and be asked, or start-up deadlocks. Clients never
-      // use it (network policy: only the redis pods).
+      // The governing service: the names the pods use for each other (sentinel hostnames,
+      // replicaof). Published before ready on purpose: a redis waits (not ready) until the
+      // sentinels answer, and the sentinels must reach each other and be asked, or start-up
+      // deadlocks. Clients never use it (network policy: only the redis pods and HAProxy).
       new k8s.KubeService(this, 'Peers', {
         metadata: { name: redis.services.peers, namespace: redis.namespace, labels },
         spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: dataPods(redis), ports: [port('sentinel', 26379), port('replication', 6379)] },
@@ -245,6 +252,14 @@ export class RedisStatefulSet extends Construct {
         new k8s.KubeService(this, `Sentinel${i}`, {
           metadata: { name: `${redis.name}-sentinel-${i}`, namespace: redis.namespace, labels },
           spec: { type: 'ClusterIP', publishNotReadyAddresses: true, selector: { ...dataPods(redis), 'statefulset.kubernetes.io/pod-name': `${redis.name}-${i}` }, ports: [port('sentinel', 26379)] },
+        });
+      }
+      // One ready-only service per pod, where HAProxy connects: not-ready pods fed into
+      // HAProxy's DNS on 2026-04-22, so HAProxy never reaches a pod through the peers names.
+      for (let i = 0; i < redis.replicas; i++) {
+        new k8s.KubeService(this, `Node${i}`, {
+          metadata: { name: redis.services.node(i), namespace: redis.namespace, labels },
+          spec: { type: 'ClusterIP', publishNotReadyAddresses: redis.sentinel.publishNotReadyAddresses, selector: { ...dataPods(redis), 'statefulset.kubernetes.io/pod-name': `${redis.name}-${i}` }, ports: [port('redis', 6379)] },
         });
       }
       new k8s.KubePodDisruptionBudget(this, 'Pdb', {

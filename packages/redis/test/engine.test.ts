@@ -68,9 +68,20 @@ describe('sentinel (lab)', () => {
     expect(sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
     expect(find('PodDisruptionBudget', 'redis-v2-haproxy')!.spec).toMatchObject({ minAvailable: 2, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     expect(find('PodDisruptionBudget', 'redis-v2')!.spec.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
-    expect(find('Service', 'redis-v2-headless')!.spec.publishNotReadyAddresses).toBe(false);
+    for (const i of [0, 1, 2]) expect(find('Service', `redis-v2-node-${i}`)!.spec.publishNotReadyAddresses).toBe(false);
     expect(find('Deployment', 'redis-v2-haproxy')!.spec.replicas).toBe(3);
     expect(find('Service', 'redis-master')!.spec.selector['app.kubernetes.io/component']).toBe('proxy');
+  });
+  it('names pods only under their governing service (the EndpointSlice controller publishes pod hostnames for that service alone)', () => {
+    const sts = find('StatefulSet', 'redis-v2')!;
+    expect(sts.spec.serviceName).toBe('redis-v2-peers');
+    expect(find('Service', 'redis-v2-peers')!.spec.clusterIP).toBe('None');
+    const text = JSON.stringify(sts) + JSON.stringify(find('ConfigMap', 'redis-v2-haproxy'));
+    const podNames = [...text.matchAll(/(?:redis-v2-\d+|\$\(POD_NAME\))\.([a-z0-9-]+)\.redis\.svc\.cluster\.local/g)].map((m) => m[1]);
+    expect(podNames.length).toBeGreaterThan(0);
+    expect(new Set(podNames)).toEqual(new Set(['redis-v2-peers']));
+    // HAProxy reaches each node through a ready-only per-pod service, never the peers names.
+    expect(find('ConfigMap', 'redis-v2-haproxy')!.data['haproxy.cfg']).toMatch(/server node-0 redis-v2-node-0\.redis\.svc\.cluster\.local:6379/);
   });
   it('configures sentinels with hostnames and the tuned timings', () => {
     const cm = find('ConfigMap', 'redis-v2-config')!.data;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { durationSeconds, FlowPolicy, imageRef, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels, type Peer, type PlatformModel } from '@db/core';
+import { avoidNodesPodSpec, durationSeconds, FlowPolicy, imageRef, restrictedContainerSecurityContext, restrictedPodSecurityContext, selectorLabels, type Peer, type PlatformModel } from '@db/core';
 import type { StaticRole } from './model.ts';
 import { vaultLabels } from './labels.ts';
 import { CURL_IMAGE, CURL_UID } from './images.ts';
@@ -180,6 +180,7 @@ export class PushPasswordJob extends Construct {
                 restartPolicy: 'Never',
                 automountServiceAccountToken: false,
                 securityContext: restrictedPodSecurityContext(CURL_UID),
+                ...avoidNodesPodSpec(model),
                 containers: [
                   {
                     name: 'push-password',

@@ -139,7 +139,7 @@ describe('External Secrets', () => {
   it('lets Vault (and only Vault) reach each server on its port', () => {
     const pg = findObject(objects, 'NetworkPolicy', 'vault-to-pg-cluster');
     expect(pg.metadata.namespace).toBe('dbaas');
-    expect(pg.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'pg-cluster' } });
+    expect(pg.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'pg-cluster', 'cnpg.io/podRole': 'instance' } });
     expect(pg.spec.policyTypes).toEqual(['Ingress']);
     expect(pg.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vault' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vault' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
     expect(findObject(objects, 'NetworkPolicy', 'vault-to-mysql').spec.ingress[0].ports).toEqual([{ port: 3306, protocol: 'TCP' }]);
