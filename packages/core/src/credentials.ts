@@ -23,12 +23,16 @@ export interface VaultDatabaseConnection {
   readonly rootUser: string;
   /** Statements Vault runs to rotate a static role's password (`{{name}}`, `{{password}}`). */
   readonly rotationStatements: readonly string[];
-  /** Statements Vault runs to rotate its own password (`{{username}}`, `{{password}}`). */
+  /**
+   * Statements Vault runs to rotate its own password (`{{username}}`, `{{password}}`): the
+   * plugin's built-in default, which this must equal. It is not sent to Vault:
+   * vault-config-operator 0.8.52 sends it under a key Vault ignores, and a value that never
+   * reads back equal makes the operator rewrite the connection with the dead bootstrap
+   * password (see @db/vault operator-contract.ts). Real-server tests run it.
+   */
   readonly rootRotationStatements: readonly string[];
   /** Where the server pods run, for the network policy that lets Vault in. */
   readonly server: { readonly namespace: string; readonly podSelector: Readonly<Record<string, string>>; readonly port: number };
-  /** Extra plugin settings (`password_authentication` for PostgreSQL). */
-  readonly passwordAuthentication?: 'password' | 'scram-sha-256';
 }
 
 export interface TenantLogin {

@@ -13,6 +13,14 @@ export interface PinnedImage {
   readonly tag: string;
 }
 
+/**
+ * curl (POSIX sh, awk and curl; runs as uid 100): the platform's small jobs that talk HTTP
+ * (Vault's push-password job, Argo CD's health-check hook) share one pin.
+ */
+export const CURL_IMAGE: PinnedImage = { registry: 'docker.io', repository: 'curlimages/curl', tag: '8.11.1' };
+/** uid of `curl_user` in the curl image. */
+export const CURL_UID = 100;
+
 /** `registry/repository:tag`, with the registry replaced by the mirror when one is set. */
 export function imageRef(image: PinnedImage, mirror: string | undefined): string {
   return `${mirror ?? image.registry}/${image.repository}:${image.tag}`;

@@ -31,6 +31,8 @@ export interface FlowPolicyProps {
   readonly namespace: string;
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** @default none */
+  readonly annotations?: Readonly<Record<string, string>>;
   /** Pods the policy applies to. */
   readonly pods: Readonly<Record<string, string>>;
   readonly ingress?: readonly FlowRule[];
@@ -57,7 +59,7 @@ export class FlowPolicy extends Construct {
     // out empty (no tenant uses it yet) must be dropped, never rendered open.
     const keep = (r: FlowRule) => r.peers === undefined || r.peers.length > 0;
     new k8s.KubeNetworkPolicy(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace, labels: { ...props.labels } },
+      metadata: { name: props.name, namespace: props.namespace, labels: { ...props.labels }, ...(props.annotations ? { annotations: { ...props.annotations } } : {}) },
       spec: {
         podSelector: { matchLabels: { ...props.pods } },
         policyTypes,

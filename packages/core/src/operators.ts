@@ -27,30 +27,32 @@ export interface HelmOperator {
   readonly values: Readonly<Record<string, unknown>>;
   /** Chart values that pull every operator image from `mirror` (air-gapped clusters). */
   readonly mirrorValues: (mirror: string) => Record<string, unknown>;
-  /** Kinds the chart creates, for the Argo CD project's allow lists. */
+  /**
+   * Every kind the chart renders with our values, read from the chart's templates at the
+   * pinned version (each operator cites them), for the Argo CD project's allow lists: a
+   * cluster-scoped kind missing there fails the operator's whole sync.
+   */
   readonly kinds: { readonly cluster: readonly GroupKind[]; readonly namespaced: readonly GroupKind[] };
+  /**
+   * What the chart needs that no platform object provides: installed on the cluster first
+   * (the generated docs and the README list them).
+   */
+  readonly prerequisites?: readonly { readonly name: string; readonly crds: readonly string[]; readonly reason: string }[];
 }
 
-/** What an operator chart typically renders: its controller, RBAC, webhooks and CRDs. */
-const OPERATOR_KINDS = {
-  cluster: [
-    { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
-    { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
-    { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
-    { group: 'admissionregistration.k8s.io', kind: 'MutatingWebhookConfiguration' },
-    { group: 'admissionregistration.k8s.io', kind: 'ValidatingWebhookConfiguration' },
-  ],
-  namespaced: [
-    { group: 'apps', kind: 'Deployment' },
-    { group: '', kind: 'Service' },
-    { group: '', kind: 'ServiceAccount' },
-    { group: '', kind: 'ConfigMap' },
-    { group: '', kind: 'Secret' },
-    { group: 'rbac.authorization.k8s.io', kind: 'Role' },
-    { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
-    { group: 'policy', kind: 'PodDisruptionBudget' },
-  ],
-} as const;
+const gk = (group: string, kind: string): GroupKind => ({ group, kind });
+const CRD = gk('apiextensions.k8s.io', 'CustomResourceDefinition');
+const CLUSTER_ROLE = gk('rbac.authorization.k8s.io', 'ClusterRole');
+const CLUSTER_ROLE_BINDING = gk('rbac.authorization.k8s.io', 'ClusterRoleBinding');
+const MUTATING_WEBHOOK = gk('admissionregistration.k8s.io', 'MutatingWebhookConfiguration');
+const VALIDATING_WEBHOOK = gk('admissionregistration.k8s.io', 'ValidatingWebhookConfiguration');
+const DEPLOYMENT = gk('apps', 'Deployment');
+const SERVICE = gk('', 'Service');
+const SERVICE_ACCOUNT = gk('', 'ServiceAccount');
+const CONFIG_MAP = gk('', 'ConfigMap');
+const SECRET = gk('', 'Secret');
+const ROLE = gk('rbac.authorization.k8s.io', 'Role');
+const ROLE_BINDING = gk('rbac.authorization.k8s.io', 'RoleBinding');
 
 /** `registry/path` of a pinned image's repository with the registry replaced by the mirror. */
 const mirrored = (mirror: string, image: Pick<PinnedImage, 'repository'>) => `${mirror}/${image.repository}`;
@@ -65,7 +67,10 @@ export function cloudnativePgOperator(namespace: string): HelmOperator {
     appVersion: '1.30.0',
     values: { crds: { create: true } },
     mirrorValues: (mirror) => ({ image: { repository: mirrored(mirror, { repository: 'cloudnative-pg/cloudnative-pg' }) } }),
-    kinds: OPERATOR_KINDS,
+    // charts/cloudnative-pg templates/ at cloudnative-pg-v0.29.0 with crds.create, rbac.create,
+    // config.clusterWide and both webhooks on (the defaults): crds/crds.yaml, rbac.yaml,
+    // *webhookconfiguration.yaml, config.yaml, monitoring-configmap.yaml, deployment.yaml, service.yaml.
+    kinds: { cluster: [CRD, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, MUTATING_WEBHOOK, VALIDATING_WEBHOOK], namespaced: [CONFIG_MAP, DEPLOYMENT, SERVICE, SERVICE_ACCOUNT] },
   };
 }
 
@@ -80,7 +85,11 @@ export function mysqlOperator(namespace: string): HelmOperator {
     values: {},
     // The operator's own image, and the default registry of the images it starts (router, sidecar).
     mirrorValues: (mirror) => ({ image: { registry: mirror }, envs: { imagesDefaultRegistry: mirror } }),
-    kinds: OPERATOR_KINDS,
+    // helm/mysql-operator at 8.4.3-2.1.5: templates/cluster_kopf_keepering.yaml renders the
+    // cluster-scoped zalando.org ClusterKopfPeering (kopf's peering, clusterwide=True in
+    // operator_main.py:49-53), cluster_role_*.yaml, cluster_role_binding_operator.yaml,
+    // deployment.yaml, service.yaml, service_account_operator.yaml; CRDs in crds/crd.yaml.
+    kinds: { cluster: [CRD, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, gk('zalando.org', 'ClusterKopfPeering')], namespaced: [DEPLOYMENT, SERVICE, SERVICE_ACCOUNT] },
   };
 }
 
@@ -92,12 +101,18 @@ export function externalSecretsOperator(namespace = 'external-secrets'): HelmOpe
     namespace,
     chart: { repository: 'https://charts.external-secrets.io', name: 'external-secrets', version: '2.9.0' },
     appVersion: '2.9.0',
-    values: { installCRDs: true },
+    // Its CRDs are chart templates (hack/helm.generate.sh), deleted by `helm uninstall` and, with
+    // them, every ExternalSecret: kept instead.
+    values: { installCRDs: true, crds: { annotations: { 'helm.sh/resource-policy': 'keep' } } },
     mirrorValues: (mirror) => {
       const image = { repository: mirrored(mirror, { repository: 'external-secrets/external-secrets' }) };
       return { image, webhook: { image }, certController: { image } };
     },
-    kinds: OPERATOR_KINDS,
+    // deploy/charts/external-secrets templates/ at helm-chart-2.9.0, default values: CRDs,
+    // ClusterRoles and bindings of the controller and cert-controller, two validating
+    // webhooks, three Deployments, the webhook Service and its (empty) certificate Secret,
+    // ServiceAccounts, the leader-election Role and RoleBinding.
+    kinds: { cluster: [CRD, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, VALIDATING_WEBHOOK], namespaced: [DEPLOYMENT, SERVICE, SECRET, SERVICE_ACCOUNT, ROLE, ROLE_BINDING] },
   };
 }
 
@@ -115,9 +130,22 @@ export function vaultConfigOperator(vaultAddress: string, namespace = 'vault-con
       image: { repository: mirrored(mirror, { repository: 'redhat-cop/vault-config-operator' }) },
       kube_rbac_proxy: { image: { repository: mirrored(mirror, { repository: 'redhat-cop/kube-rbac-proxy' }) } },
     }),
+    // The published chart vault-config-operator-v0.8.52.tgz (config/helmchart at v0.8.52):
+    // CRDs, three ClusterRoles and two bindings, both webhook configurations, the Deployment,
+    // two Services and ServiceAccounts, a ConfigMap, two Roles and RoleBindings, a
+    // ServiceMonitor (enableMonitoring defaults to true), and with enableCertManager a
+    // self-signed Issuer and two Certificates (templates/certificate.yaml).
     kinds: {
-      cluster: OPERATOR_KINDS.cluster,
-      namespaced: [...OPERATOR_KINDS.namespaced, { group: 'cert-manager.io', kind: 'Certificate' }, { group: 'cert-manager.io', kind: 'Issuer' }, { group: 'monitoring.coreos.com', kind: 'ServiceMonitor' }],
+      cluster: [CRD, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, MUTATING_WEBHOOK, VALIDATING_WEBHOOK],
+      namespaced: [DEPLOYMENT, SERVICE, SERVICE_ACCOUNT, CONFIG_MAP, ROLE, ROLE_BINDING, gk('monitoring.coreos.com', 'ServiceMonitor'), gk('cert-manager.io', 'Certificate'), gk('cert-manager.io', 'Issuer')],
     },
+    prerequisites: [
+      {
+        name: 'cert-manager',
+        crds: ['certificates.cert-manager.io', 'issuers.cert-manager.io'],
+        reason: "vault-config-operator's webhooks take their serving certificate from cert-manager (enableCertManager: true); without it the chart expects OpenShift's service CA and the operator pod never starts",
+      },
+      { name: 'Prometheus operator CRDs', crds: ['servicemonitors.monitoring.coreos.com'], reason: 'the chart renders a ServiceMonitor for the operator' },
+    ],
   };
 }

@@ -4,12 +4,14 @@
  * one Application per component and one per operator chart, ordered by sync waves.
  *
  * Waves order the child Applications only if Argo CD assesses an Application's health,
- * which it stopped doing by default in 1.8: the README shows the `argocd-cm` health check
- * to add.
+ * which it stopped doing by default in 1.8: the key for `argocd-cm` is rendered into
+ * argocd/bootstrap, and a PreSync hook of the root Application refuses to sync without it
+ * (argocd-health.ts).
  */
 import { Construct } from 'constructs';
 import { AppProject, Application, type ApplicationSpecIgnoreDifferences, type ApplicationSpecSourceKustomizePatches } from './imports/argoproj.io.ts';
-import { chartSource, gitopsLabels, groupKindOf, operatorValues, uniqueKinds, waveOf, ARGOCD_COMPONENT, type DeliveryPlan } from './plan.ts';
+import { chartSource, gitopsLabels, groupKindOf, operatorValues, uniqueKinds, waveOf, ARGOCD_BOOTSTRAP_COMPONENT, ARGOCD_COMPONENT, type DeliveryPlan } from './plan.ts';
+import { ApplicationHealthCheck, HEALTH_CHECK_KINDS } from './argocd-health.ts';
 import { annotationPatch, ARGOCD_KEEP_ANNOTATION, ignoredFieldsIn, keptKindsIn } from './policies.ts';
 
 export const ROOT_APPLICATION = 'db-platform';
@@ -37,6 +39,7 @@ export class ArgoCdWiring extends Construct {
       ...operators.flatMap((o) => o.kinds.namespaced),
       { group: 'argoproj.io', kind: 'Application' },
       { group: 'argoproj.io', kind: 'AppProject' },
+      ...HEALTH_CHECK_KINDS,
     ]);
     const chartRepos = operators.map((o) => argoRepoUrl(chartSource(o, delivery.operators.chartMirror)));
 
@@ -50,6 +53,15 @@ export class ArgoCdWiring extends Construct {
         namespaceResourceWhitelist: namespacedKinds,
         orphanedResources: { warn: true },
       },
+    });
+
+    new ApplicationHealthCheck(this, 'ApplicationHealthCheck', {
+      namespace: argo.namespace,
+      labels,
+      imageRegistry: delivery.operators.imageRegistry,
+      apiServerPorts: delivery.apiServerPorts,
+      bootstrapPath: `clusters/${delivery.cluster}/${ARGOCD_BOOTSTRAP_COMPONENT}`,
+      placement: delivery.placement,
     });
 
     new Application(this, 'Root', {

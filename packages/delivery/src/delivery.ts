@@ -7,7 +7,8 @@
 import { App, Chart } from 'cdk8s';
 import type { Engine, K8sObject, PlatformModel, RenderedObject } from '@db/core';
 import { resolveDelivery } from './model.ts';
-import { planDelivery, ARGOCD_COMPONENT, FLUX_COMPONENT, FLUX_OPERATORS_COMPONENT } from './plan.ts';
+import { gitopsLabels, planDelivery, ARGOCD_BOOTSTRAP_COMPONENT, ARGOCD_COMPONENT, FLUX_COMPONENT, FLUX_OPERATORS_COMPONENT } from './plan.ts';
+import { ApplicationHealthCustomization } from './argocd-health.ts';
 import { ArgoCdWiring } from './argocd.ts';
 import { FluxOperators, FluxWiring } from './flux.ts';
 
@@ -22,7 +23,10 @@ export function deliveryObjects(model: PlatformModel, engines: readonly Engine[]
     charts.push([component, c]);
     return c;
   };
-  if (delivery.argocd) new ArgoCdWiring(chart(ARGOCD_COMPONENT), 'ArgoCd', plan);
+  if (delivery.argocd) {
+    new ArgoCdWiring(chart(ARGOCD_COMPONENT), 'ArgoCd', plan);
+    new ApplicationHealthCustomization(chart(ARGOCD_BOOTSTRAP_COMPONENT), 'ApplicationHealth', { namespace: delivery.argocd.namespace, labels: gitopsLabels(delivery.cluster) });
+  }
   if (delivery.flux) {
     new FluxWiring(chart(FLUX_COMPONENT), 'Flux', plan);
     if (plan.operators.length > 0) new FluxOperators(chart(FLUX_OPERATORS_COMPONENT), 'Operators', plan);

@@ -8,3 +8,4 @@ export * from './helm-chart.ts';
 export * from './kubeconform.ts';
 export * from './diff.ts';
 export * from './immutable.ts';
+export * from './argocd-health.ts';

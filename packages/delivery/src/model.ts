@@ -1,7 +1,7 @@
 /**
  * The `delivery` section with its defaults filled in once, and its semantic checks.
  */
-import type { Engine, HelmOperator, PlatformModel, Problem } from '@db/core';
+import { avoidNodesPodSpec, type Engine, type HelmOperator, type PlatformModel, type Problem } from '@db/core';
 
 export interface DeliveryModel {
   readonly cluster: string;
@@ -9,6 +9,10 @@ export interface DeliveryModel {
   readonly flux: { readonly namespace: string; readonly interval: string } | undefined;
   readonly repository: { readonly url: string; readonly revision: string };
   readonly operators: { readonly install: boolean; readonly chartMirror: string | undefined; readonly imageRegistry: string | undefined };
+  /** Ports of the Kubernetes API server (for the network policy of the Argo CD health check). */
+  readonly apiServerPorts: readonly number[];
+  /** Pod-spec fields that keep the wiring's own pods off `scheduling.avoidNodes`. */
+  readonly placement: ReturnType<typeof avoidNodesPodSpec>;
 }
 
 export function resolveDelivery(model: PlatformModel): DeliveryModel | undefined {
@@ -22,6 +26,8 @@ export function resolveDelivery(model: PlatformModel): DeliveryModel | undefined
     flux: d.tools.includes('flux') ? { namespace: d.flux?.namespace ?? 'flux-system', interval: d.flux?.interval ?? '10m' } : undefined,
     repository: { url: d.repository.url, revision: d.repository.revision ?? 'main' },
     operators: { install: d.operators?.install ?? true, chartMirror: d.operators?.chartMirror, imageRegistry: model.imageRegistry },
+    apiServerPorts: model.network.apiServerPorts,
+    placement: avoidNodesPodSpec(model),
   };
 }
 

@@ -26,9 +26,11 @@ export interface DeliveryPlan {
 
 /** The folders that hold the GitOps wiring itself; bootstrapped, never listed by the cluster's kustomization. */
 export const ARGOCD_COMPONENT = 'argocd';
+/** The argocd-cm key, applied once by hand at bootstrap (argocd-health.ts). */
+export const ARGOCD_BOOTSTRAP_COMPONENT = 'argocd/bootstrap';
 export const FLUX_COMPONENT = 'flux';
 export const FLUX_OPERATORS_COMPONENT = 'flux/operators';
-export const GITOPS_COMPONENTS: ReadonlySet<string> = new Set([ARGOCD_COMPONENT, FLUX_COMPONENT, FLUX_OPERATORS_COMPONENT]);
+export const GITOPS_COMPONENTS: ReadonlySet<string> = new Set([ARGOCD_COMPONENT, ARGOCD_BOOTSTRAP_COMPONENT, FLUX_COMPONENT, FLUX_OPERATORS_COMPONENT]);
 
 /** The operators every enabled engine needs, once each, sorted by id. */
 export function operatorsOf(model: PlatformModel, engines: readonly Engine[]): HelmOperator[] {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cloudnativePgOperator, externalSecretsOperator, KUBERNETES_VERSIONS, mysqlOperator, SchemaValidator, vaultConfigOperator, type Engine, type HelmOperator, type K8sObject, type RenderedObject } from '@db/core';
 import { modelFromYaml } from '@db/core/testing';
-import { checkDelivery, deliveryObjects, operatorsOf } from '../src/index.ts';
+import { APPLICATION_HEALTH_KEY, applicationHealthCheckScript, checkDelivery, deliveryObjects, operatorsOf } from '../src/index.ts';
 
 const SCHEMAS = resolve(import.meta.dirname, '../../../schemas');
 const validators = new Map<string, SchemaValidator>();
@@ -62,7 +62,7 @@ describe('wiring of a cluster with Argo CD and Flux', () => {
   const wave = (name: string) => find(out, 'Application', name).object.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
 
   it('puts Argo CD objects in argocd/, Flux objects in flux/ and the HelmReleases in flux/operators/', () => {
-    expect([...new Set(out.map((r) => r.component))].sort()).toEqual(['argocd', 'flux', 'flux/operators']);
+    expect([...new Set(out.map((r) => r.component))].sort()).toEqual(['argocd', 'argocd/bootstrap', 'flux', 'flux/operators']);
     expect(out.filter((r) => r.component === 'flux/operators').map((r) => `${r.object.kind}/${r.object.metadata.name}`).sort()).toEqual([
       'HelmRelease/cloudnative-pg',
       'HelmRelease/external-secrets',
@@ -142,6 +142,7 @@ describe('an air-gapped cluster', () => {
     expect(find(out, 'HelmRepository', 'cloudnative-pg').object.spec).toMatchObject({ url: 'oci://registry.lab:5000/charts', type: 'oci' });
     expect(find(out, 'HelmRelease', 'external-secrets').object.spec.values).toEqual({
       installCRDs: true,
+      crds: { annotations: { 'helm.sh/resource-policy': 'keep' } },
       image: { repository: 'registry.lab:5000/external-secrets/external-secrets' },
       webhook: { image: { repository: 'registry.lab:5000/external-secrets/external-secrets' } },
       certController: { image: { repository: 'registry.lab:5000/external-secrets/external-secrets' } },
@@ -153,7 +154,7 @@ describe('an air-gapped cluster', () => {
 describe('choosing the tools', () => {
   it('renders only Argo CD objects for tools: [argocd]', () => {
     const out = deliveryObjects(modelFromYaml(base('  tools: [argocd]\n  repository: { url: https://git.lab/p/db.git }\n')), ENGINES, OBJECTS, 'platform');
-    expect([...new Set(out.map((r) => r.component))]).toEqual(['argocd']);
+    expect([...new Set(out.map((r) => r.component))]).toEqual(['argocd', 'argocd/bootstrap']);
   });
   it('renders no operator installs with operators.install: false', () => {
     const out = deliveryObjects(modelFromYaml(base('  tools: [flux]\n  repository: { url: https://git.lab/p/db.git }\n  operators: { install: false }\n')), ENGINES, OBJECTS, 'platform');
@@ -212,5 +213,32 @@ describe('operator pins', () => {
     for (const [operator, folder] of pins) expect(operator.appVersion, operator.id).toBe(tagOf(folder));
     expect(sources).toContain('CloudNativePG 1.30.0 (chart cloudnative-pg 0.29.0)');
     expect(cloudnativePgOperator('x').chart.version).toBe('0.29.0');
+  });
+});
+
+describe('Argo CD waits between sync waves (Application health in argocd-cm)', () => {
+  const out = deliveryObjects(modelFromYaml(base(BOTH)), ENGINES, OBJECTS, 'platform');
+  const inArgo = (kind: string) => out.filter((r) => r.component === 'argocd' && r.object.kind === kind).map((r) => r.object);
+
+  it('renders the argocd-cm key of Argo CD 3.5.1 docs (health.md:35-59) for bootstrap, outside the root Application', () => {
+    const cm = find(out, 'ConfigMap', 'argocd-cm');
+    expect(cm.component).toBe('argocd/bootstrap');
+    expect(cm.object.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'argocd' });
+    expect(Object.keys(cm.object.data)).toEqual([APPLICATION_HEALTH_KEY]);
+    expect(cm.object.data[APPLICATION_HEALTH_KEY]).toContain('hs.status = obj.status.health.status');
+  });
+
+  it('checks it before every sync: a PreSync hook that may read argocd-cm and nothing else', () => {
+    const job = inArgo('Job')[0]!;
+    expect(job.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/sync-wave': '-1' });
+    for (const kind of ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'NetworkPolicy']) expect(inArgo(kind)[0]!.metadata.annotations?.['argocd.argoproj.io/sync-wave'], kind).toBe('-2');
+    expect(inArgo('Role')[0]!.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['argocd-cm'], verbs: ['get'] }]);
+    const pod = job.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.volumes.find((v: { name: string }) => v.name === 'token').projected.sources[0].serviceAccountToken.expirationSeconds).toBe(600);
+    expect(inArgo('ConfigMap')[0]!.data['check.sh']).toBe(applicationHealthCheckScript());
+    // The project lets the root Application create them.
+    const project = find(out, 'AppProject', 'db-platform').object;
+    for (const kind of ['Job', 'Role', 'RoleBinding', 'NetworkPolicy']) expect(project.spec.namespaceResourceWhitelist.some((k: { kind: string }) => k.kind === kind), kind).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ export function mysqlCredentials(model: PlatformModel): EngineCredentials {
       rootUser: my.users.vault ?? 'vault',
       // Users are 'name'@'%' (provisioning.ts): the host part must match.
       rotationStatements: [`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';`],
+      // Vault's mysql-database-plugin default (defaultMySQLRotateRootCredentialsSQL).
       rootRotationStatements: [`ALTER USER '{{username}}'@'%' IDENTIFIED BY '{{password}}';`],
       server: { namespace: my.namespace, podSelector: frontPods(my), port: my.topology === 'standalone' ? MYSQL_PORT : ROUTER_RW_PORT },
     },

@@ -1,8 +1,8 @@
 /**
- * The in-cluster reconcile Job that applies the provisioning SQL (provisioning.ts). It is an
- * Argo CD sync hook (re-run on every sync, after the server in wave 0) and its name carries
- * the hash of what it applies, so Flux, which cannot patch a Job's template, creates a new
- * Job whenever the SQL changes. Re-running it changes nothing.
+ * The in-cluster Job that applies the provisioning SQL (provisioning.ts). Its name carries
+ * the hash of everything it runs, so a change is a new Job (a Job's template is immutable)
+ * and the old one is pruned; an unchanged Job is never run again by Argo CD or Flux.
+ * Re-running it would change nothing anyway.
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
@@ -83,11 +83,9 @@ export class MysqlProvisioning extends Construct {
         name: `${my.name}-provision-${hash}`,
         namespace: my.namespace,
         labels,
-        annotations: {
-          'argocd.argoproj.io/hook': 'Sync',
-          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
-          'argocd.argoproj.io/sync-wave': '1',
-        },
+        // A plain resource, not a Sync hook (hooks run again on every sync): created once per
+        // hash, after the server (wave 0); Argo CD's Job health makes the wave wait for it.
+        annotations: { 'argocd.argoproj.io/sync-wave': '1' },
       },
       spec,
     });

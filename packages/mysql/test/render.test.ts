@@ -58,9 +58,15 @@ describe('standalone (prod)', () => {
     expect(np.spec.ingress[0].ports).toEqual([{ port: 3306, protocol: 'TCP' }]);
   });
 
-  it('provisions every MySQL tenant of the seeds through an Argo CD sync hook', () => {
+  it('provisions every MySQL tenant of the seeds with one Job per change: named by a hash of its spec, no Argo CD hook (hooks re-run on every sync), no TTL (Flux would re-create it)', () => {
     const job = find(objs, 'Job')!;
-    expect(job.metadata.annotations?.['argocd.argoproj.io/hook']).toBe('Sync');
+    expect(job.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '1' });
+    expect(job.spec.ttlSecondsAfterFinished).toBeUndefined();
+    const other = render(modelOf(`${BASE}imageRegistry: registry.lan:5000\nmysql: { topology: standalone }\ntenants:\n  - { name: a, mysql: { database: a } }\n`));
+    const same = render(modelOf(`${BASE}mysql: { topology: standalone }\ntenants:\n  - { name: a, mysql: { database: a } }\n`));
+    // Same SQL, another image: still a new name (the template is immutable).
+    expect(find(other, 'Job')!.spec.template).not.toEqual(find(same, 'Job')!.spec.template);
+    expect(find(other, 'Job')!.metadata.name).not.toBe(find(same, 'Job')!.metadata.name);
     const sql = find(objs, 'ConfigMap', 'mysql-provisioning')!.data['provision.sql'];
     for (const t of ['wrongmove', 'speedtest', 'codimd', 'nextcloud', 'shlink', 'grafana', 'technitium']) {
       expect(sql).toContain(`CREATE DATABASE IF NOT EXISTS \`${t}\``);

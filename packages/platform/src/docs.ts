@@ -140,6 +140,18 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   if (excluded.length > 0) p(...table(['App', 'Engine', 'Credential', 'Why'], excluded.map((c) => [c.tenant, c.engine, c.principal, c.reason ?? ''])), '');
   p("Root users and the platform's own service users (backup, exporter, Redis ACL system users) are managed by hand: their Secrets are created out of band.", '');
 
+  // Operators and what they need
+  const operators = [...new Map(engines.flatMap((e) => e.operators?.(model) ?? []).map((o) => [o.id, o])).values()].sort((a, b) => a.id.localeCompare(b.id));
+  if (operators.length > 0) {
+    p('## Operators and prerequisites', '', 'Installed from their pinned upstream charts by the GitOps wiring (`argocd/`, `flux/`):', '');
+    p(...table(['Operator', 'Version', 'Chart', 'Namespace'], operators.map((o) => [o.description, o.appVersion, `${o.chart.name} ${o.chart.version}`, `\`${o.namespace}\``])), '');
+    const prerequisites = [
+      { name: 'Prometheus operator CRDs', reason: 'the PodMonitors and PrometheusRules rendered here' },
+      ...operators.flatMap((o) => (o.prerequisites ?? []).map((r) => ({ name: r.name, reason: `${o.id}: ${r.reason}` }))),
+    ];
+    p('Installed before, by you (nothing here provides them):', '', ...table(['Prerequisite', 'Needed by'], [...new Map(prerequisites.map((r) => [`${r.name} ${r.reason}`, r])).values()].map((r) => [r.name, r.reason])), '');
+  }
+
   // Backups
   p('## Backups', '', `Every backup job reports to the Pushgateway \`${model.monitoring.pushgateway}\`, on failure too, so an alert tells a failed backup from one that never ran.`, '');
   if (backups.length > 0) p(...table(['What', 'Schedule (UTC)', 'Target (NFS)', 'Retention', 'CronJob'], backups.map((b) => [b.what, `\`${b.schedule}\``, `\`${b.target}\``, b.retention, b.job])), '');

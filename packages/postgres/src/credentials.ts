@@ -16,9 +16,9 @@ export function postgresCredentials(model: PlatformModel): EngineCredentials {
       connectionUrl: `postgresql://{{username}}:{{password}}@${svc(pg.services.rw)}:5432/postgres?sslmode=require`,
       rootUser: pg.vaultRole ?? 'vault',
       rotationStatements: [`ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}';`],
+      // Vault's postgresql-database-plugin default (defaultPostgresRotateRootCredentialsSQL).
       rootRotationStatements: [`ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';`],
       server: { namespace: pg.namespace, podSelector: instancePods(pg), port: 5432 },
-      passwordAuthentication: 'scram-sha-256',
     },
     unmanaged: [
       { username: 'postgres', reason: 'superuser access is disabled (enableSuperuserAccess: false): it has no password and is reached only inside the instance pods, by CNPG' },

@@ -82,8 +82,12 @@ export class TenantCredentials extends Construct {
           secretStoreRef: { kind: ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE, name: v.store.name },
           target: {
             name: r.secretName,
-            creationPolicy: ExternalSecretSpecTargetCreationPolicy.OWNER,
-            // Deleting the ExternalSecret must not pull the password from under a running app.
+            // No ownerReference (Owner would set one, and pruning the ExternalSecret, e.g. on
+            // rotate: false, would garbage-collect the Secret under a running app); a deleted
+            // Secret is still re-created at once while the ExternalSecret exists
+            // (operator-contract.ts).
+            creationPolicy: ExternalSecretSpecTargetCreationPolicy.CREATE_OR_MERGE,
+            // Keep the last value if the static role disappears from Vault.
             deletionPolicy: ExternalSecretSpecTargetDeletionPolicy.RETAIN,
             template: {
               engineVersion: ExternalSecretSpecTargetTemplateEngineVersion.V2,

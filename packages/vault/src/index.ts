@@ -8,3 +8,4 @@ export * from './network.ts';
 export * from './rules.ts';
 export * from './images.ts';
 export * from './docs.ts';
+export * from './operator-contract.ts';

@@ -13,7 +13,6 @@ import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import {
   DatabaseSecretEngineConfig,
-  DatabaseSecretEngineConfigSpecPasswordAuthentication,
   DatabaseSecretEngineStaticRole,
   DatabaseSecretEngineStaticRoleSpecCredentialType,
   KubernetesAuthEngineRole,
@@ -24,6 +23,7 @@ import {
 } from './imports/redhatcop.redhat.io.ts';
 import { goDuration, type VaultConnectionModel, type VaultModel } from './model.ts';
 import { vaultLabels } from './labels.ts';
+import { allowedRolesPattern } from './operator-contract.ts';
 
 /**
  * 32 characters from [A-Za-z0-9], at least one of each class: about 190 bits, and safe
@@ -109,11 +109,15 @@ export class VaultDatabaseEngine extends Construct {
           // reconcile Vault has rotated the password and the Secret's value is dead.
           rootCredentials: { secret: { name: c.rootSecret } },
           rootPasswordRotation: { enable: true, rotationPeriod: goDuration(v.rootRotationPeriod) },
-          rootRotationStatements: [...conn.rootRotationStatements],
-          allowedRoles: c.staticRoles.map((r) => r.vaultName),
+          // Every field here reads back from Vault as sent, so the operator finds the
+          // connection unchanged and never writes it again with the bootstrap password that
+          // the first root rotation killed (operator-contract.ts). Hence: no
+          // rootRotationStatements (Vault's plugin default is ours), and allowed roles as a
+          // constant pattern, so adding a tenant never changes this object.
+          allowedRoles: [allowedRolesPattern(c.engine)],
           passwordPolicy: v.passwordPolicy,
+          // Fails closed: a write with a dead password is refused instead of stored.
           verifyConnection: true,
-          ...(conn.passwordAuthentication ? { passwordAuthentication: DatabaseSecretEngineConfigSpecPasswordAuthentication.SCRAM_HYPHEN_SHA_HYPHEN_256 } : {}),
         },
       });
 

@@ -32,8 +32,10 @@ describe('Vault configuration (vault-config-operator)', () => {
 
   it('configures one connection per engine, its root from a Secret, rotated by Vault, and lists every login it leaves alone', () => {
     const pg = findObject(objects, 'DatabaseSecretEngineConfig', 'pg-cluster');
-    expect(pg.spec).toMatchObject({ pluginName: 'postgresql-database-plugin', username: 'vault', rootCredentials: { secret: { name: 'vault-root-postgres' } }, rootPasswordRotation: { enable: true, rotationPeriod: '720h' }, passwordAuthentication: 'scram-sha-256' });
-    expect(pg.spec.allowedRoles).toEqual(['linkwarden_postgres_linkwarden', 'apple-health-data_postgres_health']);
+    expect(pg.spec).toMatchObject({ pluginName: 'postgresql-database-plugin', username: 'vault', rootCredentials: { secret: { name: 'vault-root-postgres' } }, rootPasswordRotation: { enable: true, rotationPeriod: '720h' }, verifyConnection: true });
+    expect(pg.spec.allowedRoles).toEqual(['*_postgres_*']);
+    expect(pg.spec.passwordAuthentication).toBeUndefined();
+    expect(pg.spec.rootRotationStatements).toBeUndefined();
     const notRotated = pg.metadata.annotations![NOT_ROTATED_ANNOTATION] as string;
     expect(notRotated).toContain('authentik (tenant authentik): Excluded in the seeds');
     expect(notRotated).toContain('postgres: superuser access is disabled');

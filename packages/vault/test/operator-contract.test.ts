@@ -1,0 +1,72 @@
+/**
+ * vault-config-operator 0.8.52 and External Secrets 2.9.0 as their source behaves (see
+ * src/operator-contract.ts), applied to what we render. The defect this pins: once Vault has
+ * rotated its own password, any reconcile that writes the connection again sends the dead
+ * bootstrap password and fails, and with it every new tenant and the next root rotation.
+ */
+import { describe, expect, it } from 'vitest';
+import type { K8sObject } from '@db/core';
+import { allowedRolesPattern, esoRestoresDeletedSecretAtOnce, esoSetsOwnerReference, operatorFindsEqual, operatorPayload, vaultAllowsRole, vaultReadBack } from '../src/index.ts';
+import { modelFromYaml } from '@db/core/testing';
+import { BASE, render, TENANTS } from './fixture.ts';
+
+const objects = render();
+const connections = objects.filter((o) => o.kind === 'DatabaseSecretEngineConfig');
+const staticRoles = objects.filter((o) => o.kind === 'DatabaseSecretEngineStaticRole');
+
+/** Vault after the first successful reconcile: it stored what the operator wrote, then rotated its own password. */
+function afterBootstrap(connection: K8sObject) {
+  const written = operatorPayload(connection.spec, 'bootstrap-password');
+  return vaultReadBack(written);
+}
+
+describe('vault-config-operator 0.8.52 contract', () => {
+  it('finds our connections unchanged after bootstrap, so it never rewrites them with the dead bootstrap password (types.go:91-117, 362-386)', () => {
+    expect(connections).toHaveLength(2);
+    for (const c of connections) {
+      const stored = afterBootstrap(c);
+      // Every later reconcile: the operator re-reads the bootstrap Secret and compares.
+      expect(operatorFindsEqual(operatorPayload(c.spec, 'bootstrap-password'), stored, true), c.metadata.name).toBe(true);
+    }
+  });
+
+  it('would rewrite (and fail, after the root rotation) the connection main rendered before: rootRotationStatements never read back', () => {
+    const before = structuredClone(connections[0]!);
+    before.spec.rootRotationStatements = [`ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';`];
+    expect(operatorFindsEqual(operatorPayload(before.spec, 'p'), afterBootstrap(before), true)).toBe(false);
+  });
+
+  it('keeps the connection object the same when tenants are added or removed (allowed roles are a constant pattern)', () => {
+    const more = render(modelFromYaml(`${BASE}vault: {}\n${TENANTS}  - name: newcomer\n    postgres: { database: newcomer }\n    mysql: { database: newcomer }\n`));
+    for (const c of connections) expect(more.find((o) => o.kind === c.kind && o.metadata.name === c.metadata.name)!.spec).toEqual(c.spec);
+  });
+
+  it("allows every static role of an engine on its own connection and none of the other engine's (Vault's StrListContainsGlob)", () => {
+    for (const c of connections) {
+      const engine = c.spec.pluginName.startsWith('postgresql') ? 'postgres' : 'mysql';
+      expect(c.spec.allowedRoles).toEqual([allowedRolesPattern(engine)]);
+      for (const r of staticRoles) expect(vaultAllowsRole(c.spec.allowedRoles, r.spec.name), r.spec.name).toBe(r.spec.dBName === c.metadata.name);
+    }
+  });
+
+  it('sends nothing the operator drops: no passwordAuthentication (never sent at 0.8.52), no rootRotationStatements', () => {
+    for (const c of connections) {
+      expect(c.spec.passwordAuthentication).toBeUndefined();
+      expect(c.spec.rootRotationStatements).toBeUndefined();
+      expect(c.spec.verifyConnection).toBe(true);
+      expect(operatorPayload(c.spec, 'x')).not.toHaveProperty('password_authentication');
+    }
+  });
+});
+
+describe('External Secrets 2.9.0 contract', () => {
+  it('writes tenant Secrets without an ownerReference, so pruning an ExternalSecret never deletes a running app\'s Secret (externalsecret_controller.go:815-828)', () => {
+    const secrets = objects.filter((o) => o.kind === 'ExternalSecret');
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const es of secrets) {
+      expect(esoSetsOwnerReference(es.spec.target.creationPolicy), es.metadata.name).toBe(false);
+      expect(esoRestoresDeletedSecretAtOnce(es.spec.target.creationPolicy)).toBe(true);
+    }
+    expect(esoSetsOwnerReference('Owner')).toBe(true);
+  });
+});
