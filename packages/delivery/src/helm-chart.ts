@@ -14,14 +14,14 @@
  */
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { toYaml } from '@db/core';
+import { REGISTRY_PREFIX, toYaml } from '@db/core';
 
 export const CHART_API_VERSION = 'v2';
 export const chartNameOf = (cluster: string) => `db-platform-${cluster}`;
 
 /** A YAML line naming an image: `image:`, CNPG's `imageName:`, the MySQL Operator's `imageRepository:`. */
 /** Its first path component is a registry when it has a dot or a port, or is localhost (Docker's rule). */
-const IMAGE_LINE = /^(\s*(?:- )?(?:image|imageName|imageRepository): )((?:[a-z0-9-]+\.)+[a-z0-9-]+(?::[0-9]+)?|[a-z0-9-]+:[0-9]+|localhost)\/(\S+)$/;
+const IMAGE_LINE = new RegExp(`^(\\s*(?:- )?(?:image|imageName|imageRepository): )${REGISTRY_PREFIX.source.slice(1, -2)}\\/(\\S+)$`);
 
 /** Literal template delimiters → actions that print them. */
 export function escapeTemplateDelimiters(text: string): string {

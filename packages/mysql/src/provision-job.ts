@@ -6,8 +6,7 @@
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { createHash } from 'node:crypto';
-import { avoidNodesPodSpec, restrictedContainerSecurityContext, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
+import { avoidNodesPodSpec, restrictedContainerSecurityContext, runHash, restrictedPodSecurityContext, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels } from './labels.ts';
 import { provisioningScript, provisioningSql } from './provisioning.ts';
@@ -76,8 +75,9 @@ export class MysqlProvisioning extends Construct {
       },
     };
     // A Job's pod template is immutable: the name carries a hash of everything the Job runs
-    // (its spec, the script and the SQL), so any change is a new Job, never a refused update.
-    const hash = createHash('sha256').update(JSON.stringify(spec)).update(script).update(sql).digest('hex').slice(0, 8);
+    // (its spec, the script and the SQL), so any change is a new Job, never a refused update
+    // (a mirror serving the same image is no change: Helm's global.imageRegistry keeps the name).
+    const hash = runHash(spec, script, sql);
     new k8s.KubeJob(this, 'Job', {
       metadata: {
         name: `${my.name}-provision-${hash}`,

@@ -50,7 +50,7 @@ describe.skipIf(!kubectl.available)('kubectl kustomize', () => {
     expect(folders.length, `apps/${cluster}/platform.yaml declares delivery`).toBeGreaterThan(0);
     for (const folder of folders) {
       const out = run('kubectl', ['kustomize', join(outputDirOf(cluster), folder)]);
-      expect(count(out), folder).toBe(objectFiles(join(outputDirOf(cluster), folder), new Set(['operators'])).length);
+      expect(count(out), folder).toBe(objectFiles(join(outputDirOf(cluster), folder), new Set(['operators', 'bootstrap'])).length);
     }
   });
 });
