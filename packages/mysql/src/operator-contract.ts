@@ -78,3 +78,135 @@ const isDict = (v: unknown): v is Record<string, unknown> => typeof v === 'objec
  * `rootHost` (default %).
  */
 export const ROOT_SECRET_KEYS = { password: 'rootPassword', user: 'rootUser', host: 'rootHost' } as const;
+
+type Obj = Record<string, any>;
+
+/** Ports of the server and router pods (mysqloperator/controller/innodbcluster/cluster_api.py:1102-1113). */
+export const OPERATOR_PORTS = { mysql: 3306, mysqlx: 33060, grXcom: 33061, routerRw: 6446, routerRo: 6447, routerXrw: 6448, routerXro: 6449, routerRwSplit: 6450, routerHttp: 8443 } as const;
+
+/**
+ * What the MySQL Operator 8.4.3-2.1.5 creates for an InnoDBCluster, as plain objects: the
+ * server StatefulSet (prepare_cluster_stateful_set, cluster_objects.py:153-553, with
+ * `podLabels`, `podAnnotations`, `podSpec` and `datadirVolumeClaimTemplate` merged in by
+ * merge_patch_object), its headless `<name>-instances` service (:23-72), its PDB (:95-111),
+ * the sidecar ServiceAccount and RoleBinding (:563-603), the router Deployment
+ * (prepare_router_deployment, router_objects.py:118-295) and the `<name>` service in front of
+ * the routers. The operator's own `fixdatadir` init container runs as root with CHOWN and
+ * FOWNER, which PodSecurity `baseline` allows and `restricted` does not.
+ */
+export function innoDbClusterStandIn(ic: Obj): Obj[] {
+  const name: string = ic.metadata.name;
+  const namespace: string = ic.metadata.namespace;
+  const spec = ic.spec;
+  const repo = spec.imageRepository ?? 'container-registry.oracle.com/mysql';
+  const operatorImage = `${repo}/community-operator:8.4.3-2.1.5`;
+  const mysqlImage = `${repo}/community-server:${spec.version}`;
+  const routerImage = `${repo}/community-router:${spec.router?.version ?? spec.version}`;
+  const sa = `${name}-sidecar-sa`;
+  const dropAll = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+  const emptyDirs = ['mycnfdata', 'rundir', 'varlibmysqlfiles', 'shellhome', 'initconf-tmp', 'initmysql-tmp', 'mysql-tmp', 'sidecar-tmp'].map((n) => ({ name: n, emptyDir: {} }));
+  const serverLabels = operatorServerPodLabels(name);
+  const template: Obj = {
+    metadata: { annotations: {}, labels: { ...serverLabels } },
+    spec: {
+      subdomain: name,
+      readinessGates: [{ conditionType: 'mysql.oracle.com/configured' }, { conditionType: 'mysql.oracle.com/ready' }],
+      serviceAccountName: sa,
+      securityContext: { runAsUser: 27, runAsGroup: 27, fsGroup: 27 },
+      terminationGracePeriodSeconds: 120,
+      initContainers: [
+        { name: 'fixdatadir', image: operatorImage, command: ['bash', '-c', 'chown 27:27 /var/lib/mysql && chmod 0700 /var/lib/mysql'], securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { add: ['CHOWN', 'FOWNER'], drop: ['ALL'] } }, volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }] },
+        { name: 'initconf', image: operatorImage, command: ['mysqlsh', '--pym', 'mysqloperator', 'init'], securityContext: dropAll, volumeMounts: [{ name: 'initconfdir', mountPath: '/mnt/initconf', readOnly: true }, { name: 'datadir', mountPath: '/var/lib/mysql' }, { name: 'mycnfdata', mountPath: '/mnt/mycnfdata' }, { name: 'initconf-tmp', mountPath: '/tmp' }] },
+        { name: 'initmysql', image: mysqlImage, args: ['mysqld', '--user=mysql'], securityContext: dropAll, env: [{ name: 'MYSQL_INITIALIZE_ONLY', value: '1' }, { name: 'MYSQL_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: spec.secretName, key: ROOT_SECRET_KEYS.password } } }], volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }, { name: 'rundir', mountPath: '/var/run/mysqld' }, { name: 'initmysql-tmp', mountPath: '/tmp' }] },
+      ],
+      containers: [
+        { name: 'sidecar', image: operatorImage, command: ['mysqlsh', '--pym', 'mysqloperator', 'sidecar'], securityContext: dropAll, volumeMounts: [{ name: 'rundir', mountPath: '/var/run/mysqld' }, { name: 'shellhome', mountPath: '/mysqlsh' }, { name: 'sidecar-tmp', mountPath: '/tmp' }] },
+        {
+          name: 'mysql',
+          image: mysqlImage,
+          args: ['mysqld', '--user=mysql'],
+          securityContext: dropAll,
+          startupProbe: { exec: { command: ['/livenessprobe.sh', '8'] }, initialDelaySeconds: 5, periodSeconds: 3, failureThreshold: 10000 },
+          readinessProbe: { exec: { command: ['/readinessprobe.sh'] }, periodSeconds: 5, initialDelaySeconds: 10, failureThreshold: 10000 },
+          livenessProbe: { exec: { command: ['/livenessprobe.sh'] }, initialDelaySeconds: 15, periodSeconds: 15, failureThreshold: 10 },
+          ports: [
+            { containerPort: OPERATOR_PORTS.mysql, name: 'mysql' },
+            { containerPort: OPERATOR_PORTS.mysqlx, name: 'mysqlx' },
+            { containerPort: OPERATOR_PORTS.grXcom, name: 'gr-xcom' },
+          ],
+          volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }, { name: 'rundir', mountPath: '/var/run/mysqld' }, { name: 'mysql-tmp', mountPath: '/tmp' }],
+        },
+        // metrics.enable adds the exporter (cluster_api.py:53-67, 133-175).
+        ...(spec.metrics?.enable ? [{ name: 'metrics', image: spec.metrics.image, args: [...(spec.metrics.options ?? [])], securityContext: { ...dropAll, runAsUser: 2, runAsGroup: 27 }, ports: [{ containerPort: 9104, name: 'metrics' }] }] : []),
+      ],
+      volumes: [...emptyDirs, { name: 'initconfdir', configMap: { name: `${name}-initconf`, defaultMode: 0o755 } }],
+    },
+  };
+  const metadata: Obj = {};
+  if (spec.podAnnotations) metadata.annotations = spec.podAnnotations;
+  if (spec.podLabels) metadata.labels = spec.podLabels;
+  if (Object.keys(metadata).length > 0) mergePatchObject(template, { metadata });
+  if (spec.podSpec) mergePatchObject(template.spec, spec.podSpec);
+  const claim: Obj = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } };
+  if (spec.datadirVolumeClaimTemplate) mergePatchObject(claim, spec.datadirVolumeClaimTemplate);
+
+  const routerLabels = operatorRouterPodLabels(name);
+  const router: Obj = {
+    metadata: { labels: { ...routerLabels } },
+    spec: {
+      serviceAccountName: sa,
+      securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999 },
+      containers: [
+        {
+          name: 'router',
+          image: routerImage,
+          securityContext: dropAll,
+          ports: [
+            { containerPort: OPERATOR_PORTS.routerRw, name: 'mysqlrw' },
+            { containerPort: OPERATOR_PORTS.routerXrw, name: 'mysqlxrw' },
+            { containerPort: OPERATOR_PORTS.routerRwSplit, name: 'mysqlrwsplit' },
+            { containerPort: OPERATOR_PORTS.routerRo, name: 'mysqlro' },
+            { containerPort: OPERATOR_PORTS.routerXro, name: 'mysqlxro' },
+            { containerPort: OPERATOR_PORTS.routerHttp, name: 'http' },
+          ],
+          readinessProbe: { exec: { command: ['cat', '/tmp/mysqlrouter/mysqlrouter.conf'] } },
+          livenessProbe: { failureThreshold: 3, httpGet: { path: '/api/20190715/swagger.json', port: 'http', scheme: 'HTTPS' }, periodSeconds: 10, timeoutSeconds: 1 },
+          volumeMounts: [{ name: 'tmpdir', mountPath: '/tmp' }],
+        },
+      ],
+      volumes: [{ name: 'tmpdir', emptyDir: {} }],
+    },
+  };
+  const routerMeta: Obj = {};
+  if (spec.router?.podAnnotations) routerMeta.annotations = spec.router.podAnnotations;
+  if (spec.router?.podLabels) routerMeta.labels = spec.router.podLabels;
+  if (Object.keys(routerMeta).length > 0) mergePatchObject(router, { metadata: routerMeta });
+  if (spec.router?.podSpec) mergePatchObject(router.spec, spec.router.podSpec);
+
+  const port = (n: string, p: number, target = p) => ({ name: n, port: p, targetPort: target, protocol: 'TCP' });
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${name}-sidecar-rb`, namespace }, subjects: [{ kind: 'ServiceAccount', name: sa }], roleRef: { kind: 'ClusterRole', name: 'mysql-sidecar', apiGroup: 'rbac.authorization.k8s.io' } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-initconf`, namespace }, data: {} },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `${name}-instances`, namespace, labels: { tier: 'mysql', 'mysql.oracle.com/cluster': name, 'mysql.oracle.com/instance-type': 'group-member' } },
+      spec: { clusterIP: 'None', publishNotReadyAddresses: true, ports: [port('mysql', 3306), port('mysqlx', 33060), port('gr-xcom', 33061)], selector: { component: 'mysqld', tier: 'mysql', 'mysql.oracle.com/cluster': name, 'mysql.oracle.com/instance-type': 'group-member' }, type: 'ClusterIP' },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace, labels: { tier: 'mysql', 'mysql.oracle.com/cluster': name, 'app.kubernetes.io/name': 'mysql-innodbcluster' } },
+      spec: { serviceName: `${name}-instances`, replicas: spec.instances, podManagementPolicy: 'Parallel', selector: { matchLabels: serverLabels }, template, volumeClaimTemplates: [{ metadata: { name: 'datadir' }, spec: claim }] },
+    },
+    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `${name}-pdb`, namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: { component: 'mysqld', tier: 'mysql', 'mysql.oracle.com/cluster': name } } } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace, labels: { tier: 'mysql', 'mysql.oracle.com/cluster': name } },
+      spec: { ports: [port('mysql', 3306, OPERATOR_PORTS.routerRw), port('mysqlx', 33060, OPERATOR_PORTS.routerXrw), port('mysql-alternate', 6446), port('mysqlx-alternate', 6448), port('mysql-ro', 6447), port('mysqlx-ro', 6449), port('mysql-rw-split', 6450), port('router-rest', 8443)], selector: { component: 'mysqlrouter', tier: 'mysql', 'mysql.oracle.com/cluster': name }, type: spec.service?.type ?? 'ClusterIP' },
+    },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `${name}-router`, namespace }, spec: { replicas: spec.router?.instances ?? 1, selector: { matchLabels: routerLabels }, template: router } },
+  ];
+}

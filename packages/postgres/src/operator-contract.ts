@@ -103,3 +103,157 @@ export function cnpgPgHba(userRules: readonly string[]): string[] {
 
 /** The ports of an instance pod (pods.go:262-278) and a PgBouncer pod (deployments.go). */
 export const CNPG_PORTS = { postgres: 5432, status: 8000, metrics: 9187, pgbouncer: 5432, pgbouncerMetrics: 9127 } as const;
+
+/** The images CNPG 1.30.0 runs by default (pkg/versions/versions.go:32-35). */
+export const CNPG_OPERATOR_IMAGE = 'ghcr.io/cloudnative-pg/cloudnative-pg:1.30.0';
+export const CNPG_PGBOUNCER_IMAGE = 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1';
+
+type Obj = Record<string, any>;
+
+/**
+ * What CNPG creates for a Cluster, as plain objects (no owner references, no status): the
+ * instance pods `<cluster>-<n>` (created directly, not through a StatefulSet; pkg/specs/
+ * pods.go:184-207, 485-554), their PGDATA (and WAL) claims (pkg/reconciler/
+ * persistentvolumeclaim/calculator.go), its ServiceAccount, the -r/-ro/-rw services
+ * (pkg/specs/services.go) and its PodDisruptionBudgets (pkg/specs/poddisruptionbudget.go:
+ * primary minAvailable 1; replicas minAvailable instances-2 from 3 instances). `primary` is
+ * the serial of the primary; `serials` the instances that exist (CNPG never reuses a serial).
+ */
+export function cnpgClusterStandIn(cluster: Obj, options: { primary: number; serials?: readonly number[] }): Obj[] {
+  const name: string = cluster.metadata.name;
+  const namespace: string = cluster.metadata.namespace;
+  const spec = cluster.spec;
+  const instances: number = spec.instances ?? 1;
+  const serials = options.serials ?? Array.from({ length: instances }, (_, i) => i + 1);
+  const pgMajor = Number(/:(\d+)/.exec(spec.imageName ?? '')?.[1] ?? 16);
+  const affinity = spec.affinity ?? {};
+  const generated = affinity.enablePodAntiAffinity === false ? undefined : cnpgGeneratedAntiAffinity(name, affinity.podAntiAffinityType === 'required' ? 'required' : 'preferred', affinity.topologyKey ?? 'kubernetes.io/hostname');
+  const podSecurityContext = spec.podSecurityContext ?? { runAsNonRoot: true, runAsUser: 26, runAsGroup: 26, fsGroup: 26, seccompProfile: spec.seccompProfile ?? { type: 'RuntimeDefault' } };
+  const securityContext = { seccompProfile: spec.seccompProfile ?? { type: 'RuntimeDefault' }, capabilities: { drop: ['ALL'] }, privileged: false, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, ...(spec.securityContext ?? {}) };
+  const inherited = spec.inheritedMetadata ?? {};
+  const probe = (path: string, extra: Obj = {}) => ({ httpGet: { path, port: CNPG_PORTS.status }, periodSeconds: 10, timeoutSeconds: 5, ...extra });
+  const out: Obj[] = [];
+  for (const serial of serials) {
+    const pod = `${name}-${serial}`;
+    const role = serial === options.primary ? 'primary' : 'replica';
+    out.push({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: pod,
+        namespace,
+        labels: { ...(inherited.labels ?? {}), 'cnpg.io/cluster': name, 'cnpg.io/instanceName': pod, 'cnpg.io/pvcRole': 'PG_DATA', 'app.kubernetes.io/managed-by': 'cloudnative-pg', 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/component': 'database' },
+        annotations: { ...(inherited.annotations ?? {}) },
+      },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName: spec.storage?.storageClass, resources: { requests: { storage: spec.storage?.size } } },
+    });
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: pod,
+        namespace,
+        // CNPG's labels, then inheritedMetadata over them (cluster_create.go:1584-1589).
+        labels: { ...cnpgInstancePodLabels(name, pod, pgMajor, role), ...(inherited.labels ?? {}) },
+        annotations: { ...(inherited.annotations ?? {}) },
+      },
+      spec: {
+        hostname: pod,
+        serviceAccountName: name,
+        terminationGracePeriodSeconds: 1800,
+        securityContext: podSecurityContext,
+        affinity: { ...(generated ? { podAntiAffinity: generated } : {}), ...(affinity.nodeAffinity ? { nodeAffinity: affinity.nodeAffinity } : {}) },
+        ...(affinity.tolerations ? { tolerations: affinity.tolerations } : {}),
+        ...(affinity.nodeSelector ? { nodeSelector: affinity.nodeSelector } : {}),
+        ...(spec.topologySpreadConstraints ? { topologySpreadConstraints: spec.topologySpreadConstraints } : {}),
+        initContainers: [
+          { name: 'bootstrap-controller', image: CNPG_OPERATOR_IMAGE, command: ['/manager', 'bootstrap', '/controller/manager'], resources: spec.resources ?? {}, securityContext, volumeMounts: [{ name: 'scratch-data', mountPath: '/controller' }] },
+        ],
+        containers: [
+          {
+            name: 'postgres',
+            image: spec.imageName,
+            imagePullPolicy: spec.imagePullPolicy,
+            command: ['/controller/manager', 'instance', 'run'],
+            resources: spec.resources ?? {},
+            ports: [
+              { name: 'postgresql', containerPort: CNPG_PORTS.postgres, protocol: 'TCP' },
+              { name: 'metrics', containerPort: CNPG_PORTS.metrics, protocol: 'TCP' },
+              { name: 'status', containerPort: CNPG_PORTS.status, protocol: 'TCP' },
+            ],
+            startupProbe: probe('/startupz', { failureThreshold: 360 }),
+            readinessProbe: probe('/readyz'),
+            livenessProbe: probe('/healthz'),
+            securityContext,
+            volumeMounts: [
+              { name: 'pgdata', mountPath: '/var/lib/postgresql/data' },
+              { name: 'scratch-data', mountPath: '/run' },
+              { name: 'shm', mountPath: '/dev/shm' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'pgdata', persistentVolumeClaim: { claimName: pod } },
+          { name: 'scratch-data', emptyDir: {} },
+          { name: 'shm', emptyDir: { medium: 'Memory' } },
+        ],
+      },
+    });
+  }
+  out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
+  for (const s of cnpgClusterServices(name)) {
+    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: s.name, namespace, labels: { 'cnpg.io/cluster': name } }, spec: { type: 'ClusterIP', selector: s.selector, ports: [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }] } });
+  }
+  if (spec.enablePdb !== false) {
+    const pdbLabels = { 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/version': String(pgMajor), 'app.kubernetes.io/component': 'database', 'app.kubernetes.io/managed-by': 'cloudnative-pg' };
+    out.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `${name}-primary`, namespace, labels: pdbLabels }, spec: { minAvailable: 1, selector: { matchLabels: { 'cnpg.io/cluster': name, 'cnpg.io/instanceRole': 'primary' } } } });
+    if (instances >= 3) out.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace, labels: pdbLabels }, spec: { minAvailable: instances - 2, selector: { matchLabels: { 'cnpg.io/cluster': name, 'cnpg.io/instanceRole': 'replica' } } } });
+  }
+  return out;
+}
+
+/**
+ * What CNPG creates for a Pooler (pkg/specs/pgbouncer/deployments.go:48-215, services.go):
+ * a Deployment from `spec.template` with CNPG's labels written over it, its pod security
+ * context and the pgbouncer container's replaced (UID 998, the Cluster's security context),
+ * its ports named by CNPG; a Service on the pooler's name; its ServiceAccount.
+ */
+export function cnpgPoolerStandIn(pooler: Obj, cluster: Obj): Obj[] {
+  const name: string = pooler.metadata.name;
+  const namespace: string = pooler.metadata.namespace;
+  const clusterName: string = cluster.metadata.name;
+  const template = structuredClone(pooler.spec.template ?? { spec: { containers: [] } });
+  const labels = { ...(template.metadata?.labels ?? {}), ...cnpgPoolerPodLabels(clusterName, name) };
+  const seccompProfile = cluster.spec.seccompProfile ?? { type: 'RuntimeDefault' };
+  const securityContext = { seccompProfile, capabilities: { drop: ['ALL'] }, privileged: false, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, ...(cluster.spec.securityContext ?? {}) };
+  const containers: Obj[] = template.spec.containers ?? [];
+  let bouncer = containers.find((c) => c.name === 'pgbouncer');
+  if (!bouncer) containers.push((bouncer = { name: 'pgbouncer' }));
+  bouncer.image ??= CNPG_PGBOUNCER_IMAGE;
+  bouncer.command = ['/controller/manager', 'pgbouncer', 'run'];
+  bouncer.ports = [...(bouncer.ports ?? []).filter((p: Obj) => p.name !== 'pgbouncer' && p.name !== 'metrics'), { name: 'pgbouncer', containerPort: 5432, protocol: 'TCP' }, { name: 'metrics', containerPort: CNPG_PORTS.pgbouncerMetrics, protocol: 'TCP' }];
+  bouncer.securityContext = securityContext;
+  bouncer.readinessProbe ??= { tcpSocket: { port: 5432 } };
+  const pod = {
+    metadata: { ...(template.metadata ?? {}), labels },
+    spec: {
+      ...template.spec,
+      serviceAccountName: name,
+      securityContext: { runAsNonRoot: true, runAsUser: 998, runAsGroup: 996, fsGroup: 996, seccompProfile },
+      initContainers: [{ name: 'bootstrap-controller', image: CNPG_OPERATOR_IMAGE, command: ['/manager', 'bootstrap', '/controller/manager'], resources: template.spec.resources ?? {}, securityContext, volumeMounts: [{ name: 'scratch-data', mountPath: '/controller' }] }],
+      containers,
+      volumes: [...(template.spec.volumes ?? []), { name: 'scratch-data', emptyDir: {} }],
+    },
+  };
+  delete (pod.spec as Obj).resources;
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace, labels: cnpgPoolerPodLabels(clusterName, name) },
+      spec: { replicas: pooler.spec.instances ?? 1, selector: { matchLabels: cnpgPoolerSelector(name) }, ...(pooler.spec.deploymentStrategy ? { strategy: pooler.spec.deploymentStrategy } : {}), template: pod },
+    },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: cnpgPoolerPodLabels(clusterName, name) }, spec: { type: 'ClusterIP', selector: cnpgPoolerSelector(name), ports: [{ name: 'pgbouncer', port: 5432, targetPort: 'pgbouncer', protocol: 'TCP' }] } },
+  ];
+}

@@ -100,3 +100,27 @@ export function operatorFindsEqual(desired: Payload, current: Payload, rootRotat
  */
 export const esoSetsOwnerReference = (creationPolicy: string) => creationPolicy === 'Owner';
 export const esoRestoresDeletedSecretAtOnce = (creationPolicy: string) => creationPolicy === 'Owner' || creationPolicy === 'CreateOrMerge';
+
+/**
+ * The Secret External Secrets 2.9.0 writes for an ExternalSecret (its target name, the
+ * template's type, labels and annotations, the managed label, and a controller
+ * ownerReference only for `Owner`), with `values` standing in for what Vault returned.
+ */
+export function externalSecretStandIn(es: Record<string, any>, values: Readonly<Record<string, string>>, uid?: string): Record<string, any> {
+  const target = es.spec.target ?? {};
+  const template = target.template ?? {};
+  const owner = esoSetsOwnerReference(target.creationPolicy ?? 'Owner') && uid !== undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: target.name ?? es.metadata.name,
+      namespace: es.metadata.namespace,
+      labels: { ...(template.metadata?.labels ?? {}), 'reconcile.external-secrets.io/managed': 'true' },
+      annotations: { ...(template.metadata?.annotations ?? {}) },
+      ...(owner ? { ownerReferences: [{ apiVersion: es.apiVersion, kind: es.kind, name: es.metadata.name, uid, controller: true, blockOwnerDeletion: true }] } : {}),
+    },
+    type: template.type ?? 'Opaque',
+    stringData: Object.fromEntries(Object.keys(template.data ?? values).map((k) => [k, values[k] ?? `${k}-value`])),
+  };
+}
