@@ -11,9 +11,11 @@
  *
  * Pods scheduled to a kwok node become Running and Ready at once (kwok's "fast" stages), get a
  * pod IP from 10.244.0.0/16, and Job pods complete; claims of the harness's StorageClasses are
- * bound to fresh volumes. There are no containers: no logs, no exec, no probes. The controllers
- * are all the default ones (as the admin, not per-controller service accounts); PodSecurity and
- * the other default admission plugins are on. The `kubernetes` Service has no endpoints
+ * bound to fresh volumes. As with a kubelet, a pod with readiness gates is Ready only while its
+ * owner (an operator, or the test playing it) has set every gate's condition True. There are no
+ * containers: no logs, no exec, no probes. The controllers are all the default ones (as the
+ * admin, not per-controller service accounts); PodSecurity and the other default admission
+ * plugins are on. The `kubernetes` Service has no endpoints
  * (a loopback address may not be one).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -43,6 +45,8 @@ export interface NodeSpec {
   readonly cpu?: string;
   readonly memory?: string;
   readonly pods?: number;
+  /** Extended resources in capacity (= allocatable), e.g. `{ 'nvidia.com/gpu': '1' }` for a GPU node. */
+  readonly extendedResources?: Readonly<Record<string, string>>;
 }
 
 export interface StartOptions {
@@ -71,6 +75,21 @@ export interface ApplyResult extends KubectlResult {
   readonly warnings: string[];
 }
 
+/** The API server's answer to a server-side apply of one object (ControlPlane.applyObject). */
+export interface ObjectApplyResult {
+  /** `Kind/namespace/name` or `Kind/name`. */
+  readonly ref: string;
+  readonly ok: boolean;
+  readonly status: number;
+  /** The API server's message when refused (e.g. `... field is immutable`). */
+  readonly message: string;
+  /** The Status reason when refused (Invalid, Conflict, Forbidden...). */
+  readonly reason: string;
+  /** The object as stored, when accepted. */
+  readonly object?: Record<string, any>;
+  readonly warnings: string[];
+}
+
 /** YAML text, or files / folders for `kubectl apply -f` (folders recursively with `recursive`). */
 export type ApplySource = string | { readonly paths: readonly string[]; readonly recursive?: boolean };
 
@@ -93,6 +112,8 @@ const KUBE_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-schedu
 const NODE_POD_STAGES = ['node-initialize.yaml', 'node-heartbeat-with-lease.yaml', 'pod-ready.yaml', 'pod-complete.yaml', 'pod-delete.yaml'];
 const VOLUME_STAGES = ['pvc-provision.yaml', 'pvc-delete.yaml', 'pv-bind.yaml', 'pv-delete.yaml'];
 const STAGES = [...NODE_POD_STAGES, ...VOLUME_STAGES];
+/** Written by the harness: the kubelet's Ready = containers ready AND every readiness gate True. */
+const READINESS_GATE_STAGES = ['pod-readiness-gates-met.yaml', 'pod-readiness-gates-unmet.yaml'];
 /** The provisioner of the harness's StorageClasses: kwok "provisions" their claims. */
 export const KWOK_PROVISIONER = 'kwok.x-k8s.io/volume';
 
@@ -107,6 +128,55 @@ function volumeStage(text: string, file: string): string {
   if (!text.includes(byClass)) throw new Error(`kwok stage ${file} no longer selects by storageClassName: adapt volumeStage()`);
   const annotation = (key: string) => `has(self.metadata.annotations) && '${key}' in self.metadata.annotations && self.metadata.annotations['${key}'] == '${KWOK_PROVISIONER}'`;
   return text.replace(byClass, annotation(file.startsWith('pvc-') ? 'volume.kubernetes.io/storage-provisioner' : 'pv.kubernetes.io/provisioned-by'));
+}
+
+/**
+ * kwok's pod-ready stage marks every readiness gate True and the pod Ready at once. A kubelet
+ * never sets a readiness gate (its owner, an operator, patches the pod's status) and reports
+ * Ready only when every gate is True: ours leaves the gates alone and starts pods with gates
+ * not Ready; READINESS_GATE_STAGES then follow the gates both ways, as the kubelet's status
+ * manager does.
+ */
+function podReadyStage(text: string): string {
+  const gates = /\n *\{\{ range \.spec\.readinessGates \}\}\n(?:.*\n)*? *\{\{ end \}\}\n/;
+  const ready = '        status: "True"\n        type: Ready\n';
+  if (!gates.test(text) || !text.includes(ready)) throw new Error('kwok stage pod-ready.yaml no longer sets readiness gates as expected: adapt podReadyStage()');
+  return text.replace(gates, '\n').replace(ready, '        status: {{ if .spec.readinessGates }}"False"{{ else }}"True"{{ end }}\n        type: Ready\n');
+}
+
+function readinessGateStage(met: boolean): string {
+  // jq (kwok's selectors; its CEL cannot iterate typed lists): "met" when every gate is True.
+  const gates = `if ((.spec.readinessGates // []) | length) == 0 then "none" else ((.status.conditions // []) as $c | if all(.spec.readinessGates[]; .conditionType as $t | any($c[]; .type == $t and .status == "True")) then "met" else "unmet" end) end`;
+  return [
+    'apiVersion: kwok.x-k8s.io/v1alpha1',
+    'kind: Stage',
+    'metadata:',
+    `  name: pod-readiness-gates-${met ? 'met' : 'unmet'}`,
+    'spec:',
+    '  resourceRef:',
+    '    apiGroup: v1',
+    '    kind: Pod',
+    '  selector:',
+    '    matchExpressions:',
+    "    - key: '.metadata.deletionTimestamp'",
+    "      operator: 'DoesNotExist'",
+    "    - key: '.status.phase'",
+    "      operator: 'In'",
+    "      values: ['Running']",
+    `    - key: '${gates}'`,
+    "      operator: 'In'",
+    `      values: ['${met ? 'met' : 'unmet'}']`,
+    "    - key: '.status.conditions.[] | select( .type == \"Ready\" ) | .status'",
+    `      operator: '${met ? 'NotIn' : 'In'}'`,
+    "      values: ['True']",
+    '  next:',
+    '    statusTemplate: |',
+    '      conditions:',
+    '      - lastTransitionTime: {{ Now | Quote }}',
+    `        status: "${met ? 'True' : 'False'}"`,
+    '        type: Ready',
+    '',
+  ].join('\n');
 }
 
 function readManifest(): Manifest | undefined {
@@ -182,9 +252,11 @@ function openssl(args: string[], cwd: string): void {
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
 }
 
-interface HttpResult {
+export interface HttpResult {
   readonly status: number;
   readonly body: string;
+  /** The API server's warnings (`Warning:` response headers), decoded. */
+  readonly warnings?: string[];
 }
 
 interface Component {
@@ -226,6 +298,7 @@ export class ControlPlane {
   private readonly tls: { ca: Buffer; cert: Buffer; key: Buffer };
   private stopped = false;
   private nodeCount = 0;
+  private readonly discovery = new Map<string, { plural: string; namespaced: boolean }>();
 
   private constructor(version: KubeVersion, dir: string, server: string) {
     this.version = version;
@@ -361,7 +434,15 @@ export class ControlPlane {
       const kwok = cp.spawn('kwok', manifest.kwok.bin, [
         `--kubeconfig=${cp.kubeconfig}`,
         `--config=${k('kwok.yaml')}`,
-        ...NODE_POD_STAGES.map((s) => `--config=${join(manifest.kwok.stages, s)}`),
+        ...NODE_POD_STAGES.map((s) => {
+          if (s !== 'pod-ready.yaml') return `--config=${join(manifest.kwok.stages, s)}`;
+          writeFileSync(k(s), podReadyStage(readFileSync(join(manifest.kwok.stages, s), 'utf8')));
+          return `--config=${k(s)}`;
+        }),
+        ...READINESS_GATE_STAGES.map((s) => {
+          writeFileSync(k(s), readinessGateStage(s.endsWith('-met.yaml')));
+          return `--config=${k(s)}`;
+        }),
         ...VOLUME_STAGES.map((s) => {
           writeFileSync(k(s), volumeStage(readFileSync(join(manifest.kwok.stages, s), 'utf8'), s));
           return `--config=${k(s)}`;
@@ -402,7 +483,7 @@ export class ControlPlane {
     let ip = this.nodeCount;
     for (const n of nodes) {
       ip++;
-      const capacity = { cpu: n.cpu ?? '32', memory: n.memory ?? '128Gi', pods: String(n.pods ?? 110) };
+      const capacity = { cpu: n.cpu ?? '32', memory: n.memory ?? '128Gi', pods: String(n.pods ?? 110), ...n.extendedResources };
       const node = {
         apiVersion: 'v1',
         kind: 'Node',
@@ -523,6 +604,110 @@ export class ControlPlane {
     } else rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** The API server's port on 127.0.0.1. */
+  get port(): number {
+    return Number(new URL(this.server).port);
+  }
+
+  /** The CA certificate (PEM file) that signed the API server's serving certificate. */
+  get caFile(): string {
+    return join(this.dir, 'ca.crt');
+  }
+
+  /**
+   * The REST path of an object, a namespace's collection (`name` omitted) or, with `namespace`
+   * null, the collection across namespaces. Kinds are discovered from the API server and looked
+   * up again when unknown (a CRD installed since).
+   */
+  async resourcePath(apiVersion: string, kind: string, namespace?: string | null, name?: string): Promise<string> {
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const key = `${apiVersion}/${kind}`;
+    let r = this.discovery.get(key);
+    if (!r) {
+      const res = await this.request('GET', base);
+      if (res.status !== 200) throw new Error(`discovery of ${apiVersion}: HTTP ${res.status} ${res.body}`);
+      for (const x of (JSON.parse(res.body) as { resources: { name: string; kind: string; namespaced: boolean }[] }).resources) {
+        if (!x.name.includes('/')) this.discovery.set(`${apiVersion}/${x.kind}`, { plural: x.name, namespaced: x.namespaced });
+      }
+      r = this.discovery.get(key);
+      if (!r) throw new Error(`the API server serves no ${kind} in ${apiVersion}`);
+    }
+    const ns = r.namespaced && namespace !== null ? `/namespaces/${namespace ?? 'default'}` : '';
+    return `${base}${ns}/${r.plural}${name ? `/${name}` : ''}`;
+  }
+
+  /**
+   * A request retried while the API server answers 429 with a Retry-After of its own (a
+   * just-established CRD's storage "is (re)initializing"), for at most `ms`. Not for evictions,
+   * whose 429 is a PodDisruptionBudget's answer.
+   */
+  private async requestRetrying(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}, ms = 20_000): Promise<HttpResult> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const r = await this.request(method, path, body, opts);
+      if (r.status !== 429 || Date.now() > deadline || !r.body.includes('"retryAfterSeconds"')) return r;
+      await sleep(250);
+    }
+  }
+
+  /** GET of an API path, parsed; throws unless HTTP 200. */
+  async getPath<T = Record<string, unknown>>(path: string): Promise<T> {
+    const r = await this.requestRetrying('GET', path);
+    if (r.status !== 200) throw new Error(`GET ${path}: HTTP ${r.status} ${r.body}`);
+    return JSON.parse(r.body) as T;
+  }
+
+  /** The objects of a kind (in a namespace, or in all with null), optionally by label selector. */
+  async list<T = Record<string, any>>(apiVersion: string, kind: string, namespace: string | null = null, labelSelector?: string): Promise<T[]> {
+    const path = await this.resourcePath(apiVersion, kind, namespace);
+    const items = (await this.getPath<{ items: T[] }>(labelSelector ? `${path}?labelSelector=${encodeURIComponent(labelSelector)}` : path)).items;
+    // List items of built-in kinds carry no apiVersion/kind: give every item its own.
+    return items.map((i) => ({ apiVersion, kind, ...i }));
+  }
+
+  /**
+   * Server-side apply of one object through the API (no kubectl: one HTTP request, and the
+   * API server's own error and warnings for exactly this object). `ok` is HTTP 200/201.
+   */
+  async applyObject(obj: Record<string, any>, opts: { fieldManager?: string; force?: boolean; dryRun?: boolean } = {}): Promise<ObjectApplyResult> {
+    const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
+    const ref = `${obj.kind}/${meta.namespace ? `${meta.namespace}/` : ''}${meta.name}`;
+    const path = await this.resourcePath(obj.apiVersion, obj.kind, meta.namespace, meta.name);
+    const q = new URLSearchParams({ fieldManager: opts.fieldManager ?? 'db-platform-test' });
+    if (opts.force) q.set('force', 'true');
+    if (opts.dryRun) q.set('dryRun', 'All');
+    const r = await this.requestRetrying('PATCH', `${path}?${q}`, obj, { contentType: 'application/apply-patch+yaml', timeoutMs: 30_000 });
+    let body: Record<string, any> = {};
+    try {
+      body = JSON.parse(r.body) as Record<string, any>;
+    } catch {
+      body = { message: r.body };
+    }
+    const ok = r.status === 200 || r.status === 201;
+    return { ref, ok, status: r.status, message: ok ? '' : String(body.message ?? r.body), reason: ok ? '' : String(body.reason ?? ''), object: ok ? body : undefined, warnings: r.warnings ?? [] };
+  }
+
+  /** A strategic merge patch of an object's status subresource (as a kubelet or an operator writes pod conditions). */
+  async patchStatus(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: Record<string, unknown>): Promise<HttpResult> {
+    const path = await this.resourcePath(apiVersion, kind, namespace, name);
+    return this.request('PATCH', `${path}/status`, patch, { contentType: 'application/strategic-merge-patch+json' });
+  }
+
+  /**
+   * Asks the API server to evict a pod (policy/v1 Eviction, what `kubectl drain` does). HTTP 201
+   * is done; 429 is a refusal by a PodDisruptionBudget (`causes` names it).
+   */
+  async evict(namespace: string, name: string): Promise<{ status: number; message: string; causes: { reason?: string; message?: string }[] }> {
+    const r = await this.request('POST', `/api/v1/namespaces/${namespace}/pods/${name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } });
+    let body: { message?: string; details?: { causes?: { reason?: string; message?: string }[] } } = {};
+    try {
+      body = JSON.parse(r.body) as typeof body;
+    } catch {
+      body = { message: r.body };
+    }
+    return { status: r.status, message: body.message ?? '', causes: body.details?.causes ?? [] };
+  }
+
   // -------------------------------------------------------------------------------------------
 
   private killNow(): void {
@@ -565,18 +750,22 @@ export class ControlPlane {
     }
   }
 
-  /** A request to the API server as the admin. */
-  request(method: string, path: string, body?: unknown): Promise<HttpResult> {
+  /**
+   * A request to the API server as the admin. `body` is sent as JSON (a string as is) with
+   * `contentType` (default application/json; e.g. application/apply-patch+yaml,
+   * application/strategic-merge-patch+json). The result carries the API server's warnings.
+   */
+  request(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
     return new Promise((resolve, reject) => {
-      const data = body === undefined ? undefined : JSON.stringify(body);
+      const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
       const req = httpsRequest(
         `${this.server}${path}`,
-        { method, ...this.tls, headers: data ? { 'content-type': 'application/json' } : {}, timeout: 10_000 },
+        { method, ...this.tls, headers: data ? { 'content-type': opts.contentType ?? 'application/json' } : {}, timeout: opts.timeoutMs ?? 10_000 },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, warnings: warningHeaders(res.rawHeaders) }));
         },
       );
       req.on('error', reject);
@@ -605,6 +794,17 @@ export class ControlPlane {
 }
 
 const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
+
+/** `Warning: 299 - "text"` response headers (RFC 7234 warn-text, as the API server writes them), decoded. */
+function warningHeaders(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'warning') continue;
+    const m = /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(raw[i + 1]!);
+    out.push(m ? m[1]!.replace(/\\(.)/g, '$1') : raw[i + 1]!);
+  }
+  return out;
+}
 
 function kubectlBin(): string {
   const k = findProgram('kubectl');
@@ -658,3 +858,4 @@ function writeKubeconfig(dir: string, server: string): void {
   };
   writeFileSync(join(dir, 'admin.kubeconfig'), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
 }
+export * from './flux.ts';
