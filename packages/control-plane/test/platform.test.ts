@@ -25,7 +25,6 @@ import { discoverClusters, kubectlPath, ref, renderedNamespaces, type ClusterInf
 import { collectNames, resolveNames, schemaDefaultNames, type DnsName, type Resolution } from './lib/names.ts';
 import { esoSecret, FIELD_MANAGERS, mysqlObjects, Operators } from './lib/operators.ts';
 import { applyGitopsFolder, bootstrap, createArgoCdConfigMap, namespacesFor, readRendered, waitAllReady, type CrdAdaptation, type RenderedCluster } from './lib/platform.ts';
-import { itUnless, KNOWN_DEFECTS } from './lib/known-defects.ts';
 import { drainNode, setUnschedulable, type DrainResult } from './lib/drain.ts';
 import { spreadViolations } from './lib/scheduling.ts';
 
@@ -68,7 +67,7 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
     await cp?.stop();
   });
 
-  itUnless(KNOWN_DEFECTS.esoCrdsOn128, version.version)('installs every pinned CRD as published', () => {
+  it('installs every pinned CRD as published', () => {
     expect(crdAdaptations.map((a) => `${a.crd}: ${a.refusal}`)).toEqual([]);
   });
 

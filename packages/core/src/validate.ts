@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from './objects.ts';
 import { objectRef } from './objects.ts';
 
-export const KUBERNETES_VERSIONS = ['v1.28', 'v1.32'] as const;
+export const KUBERNETES_VERSIONS = ['v1.32', 'v1.37'] as const;
 export type KubernetesVersion = (typeof KUBERNETES_VERSIONS)[number];
 
 const SCHEMA_BASE = 'https://db-platform.dev/k8s';

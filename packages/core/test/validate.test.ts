@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SchemaValidator, closeCrdSchema } from '../src/index.ts';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '../../../schemas');
-const v = new SchemaValidator('v1.28', root);
+const v = new SchemaValidator('v1.32', root);
 
 const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'n' }, spec: { selector: { a: 'b' }, ports: [{ port: 5432 }] } };
 const database = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Database', metadata: { name: 'd', namespace: 'n' }, spec: { name: 'd', owner: 'd', cluster: { name: 'c' } } };

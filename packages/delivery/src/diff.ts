@@ -190,7 +190,7 @@ const SIGN = { added: '+', changed: '~', removed: '-' } as const;
 
 /** `spec.serviceName, spec.volumeClaimTemplates are immutable: <how>` */
 function replaceSummary(c: ObjectChange): string {
-  const fields = c.replace.map((r) => r.field);
+  const fields = c.replace.map((r) => (r.mutableSince ? `${r.field} (before Kubernetes ${r.mutableSince})` : r.field));
   const hows = [...new Set(c.replace.map((r) => r.how))];
   return `${fields.join(', ')} ${fields.length === 1 ? 'is' : 'are'} immutable: ${hows.join('; ')}`;
 }

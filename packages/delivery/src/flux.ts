@@ -23,6 +23,25 @@ export const OPERATORS_KUSTOMIZATION = 'db-platform-operators';
  */
 const HEALTH_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'batch/Job', 'postgresql.cnpg.io/Cluster', 'external-secrets.io/ExternalSecret']);
 
+/**
+ * Custom resources that are ready only when their operator says so. kstatus counts a resource
+ * without status conditions as current (fluxcd/cli-utils pkg/kstatus/status/status.go), so
+ * before the operator has looked at it a later phase would start; these expressions make Flux
+ * wait for the operator's `Ready` condition (the real kustomize-controller in the
+ * control-plane suite shows both).
+ */
+const READY_CONDITION = "has(status.conditions) && status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')";
+const READY_EXPRESSIONS = new Set(['postgresql.cnpg.io/Cluster', 'external-secrets.io/ExternalSecret']);
+
+export function healthCheckExprsOf(objects: readonly K8sObject[]): { apiVersion: string; kind: string; current: string }[] {
+  const seen = new Map<string, { apiVersion: string; kind: string; current: string }>();
+  for (const o of objects) {
+    const gk = `${groupKindOf(o).group}/${o.kind}`;
+    if (READY_EXPRESSIONS.has(gk)) seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind, current: READY_CONDITION });
+  }
+  return [...seen.values()].sort((a, b) => `${a.apiVersion}/${a.kind}`.localeCompare(`${b.apiVersion}/${b.kind}`));
+}
+
 export function healthChecksOf(objects: readonly K8sObject[]): { apiVersion: string; kind: string; name: string; namespace?: string }[] {
   return objects
     .filter((o) => HEALTH_KINDS.has(`${groupKindOf(o).group}/${o.kind}`))
@@ -81,6 +100,7 @@ export class FluxWiring extends Construct {
     for (const c of components) {
       const patches: KustomizationSpecPatches[] = keptKindsIn(c.objects).map((k) => ({ target: { ...(k.group ? { group: k.group } : {}), kind: k.kind }, patch: annotationPatch(k, FLUX_KEEP_ANNOTATION) }));
       const healthChecks = healthChecksOf(c.objects);
+      const healthCheckExprs = healthCheckExprsOf(c.objects);
       const dependsOn = dependsOnFor(c.phase);
       new Kustomization(this, `Component-${c.id}`, {
         metadata: meta(kustomizationName(c)),
@@ -93,6 +113,7 @@ export class FluxWiring extends Construct {
           sourceRef,
           ...(dependsOn.length > 0 ? { dependsOn: dependsOn.map((name) => ({ name })) } : {}),
           ...(healthChecks.length > 0 ? { healthChecks } : {}),
+          ...(healthCheckExprs.length > 0 ? { healthCheckExprs } : {}),
           ...(patches.length > 0 ? { patches } : {}),
           timeout: '15m',
         },

@@ -5,7 +5,7 @@
  * for a StatefulSet that is done keeping its pods and claims (`--cascade=orphan`).
  *
  * These are the rules of the API server's own validation (pkg/apis/<group>/validation at the
- * Kubernetes versions we support). The control-plane suite proves each rule against the real
+ * Kubernetes versions we support, 1.32 to 1.37). The control-plane suite proves each rule against the real
  * API server of every version it builds, and proves that applying the previous render, then
  * the new one, fails exactly on the objects named here.
  */
@@ -18,6 +18,8 @@ export interface ImmutableChange {
   readonly field: string;
   /** How to roll the change out. */
   readonly how: string;
+  /** When only older API servers refuse it: the first Kubernetes minor that accepts it (e.g. `1.37`). */
+  readonly mutableSince?: string;
 }
 
 const ORPHAN = 'delete it with `kubectl delete --cascade=orphan` (pods and claims stay and are adopted), then sync';
@@ -30,27 +32,39 @@ interface KindRule {
   readonly how: string;
   /** Applies only when this is true of the old object. */
   readonly when?: (old: K8sObject) => boolean;
+  /**
+   * The first Kubernetes minor whose API server accepts these changes: the rule holds for the
+   * older releases the platform supports (from 1.32), so a change is still named.
+   */
+  readonly mutableSince?: string;
 }
 
 /** By `group/kind` (`/kind` for the core group). */
 const RULES: Readonly<Record<string, readonly KindRule[]>> = {
-  // ValidateStatefulSetUpdate: "updates to statefulset spec for fields other than 'replicas',
-  // 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit',
-  // 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden".
+  // ValidateStatefulSetUpdate. At 1.37 (pkg/apis/apps/validation/validation.go:245-267) four
+  // fields are immutable; at 1.32 (:171-192 of that release) every spec field but 'replicas',
+  // 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and
+  // 'minReadySeconds' is refused.
   'apps/StatefulSet': [
-    { specExcept: ['replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'], how: ORPHAN },
+    { fields: ['spec.selector', 'spec.volumeClaimTemplates', 'spec.serviceName', 'spec.podManagementPolicy'], how: ORPHAN },
+    {
+      specExcept: ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'selector', 'volumeClaimTemplates', 'serviceName', 'podManagementPolicy'],
+      how: ORPHAN,
+      mutableSince: '1.37',
+    },
   ],
   // ValidateDeploymentUpdate / ValidateDaemonSetUpdate (apps/v1): the selector is immutable.
   'apps/Deployment': [{ fields: ['spec.selector'], how: ORPHAN }],
   'apps/DaemonSet': [{ fields: ['spec.selector'], how: ORPHAN }],
   'apps/ReplicaSet': [{ fields: ['spec.selector'], how: ORPHAN }],
-  // ValidateJobUpdate: the pod template, selector, completions and completion mode are fixed.
-  'batch/Job': [{ fields: ['spec.template', 'spec.selector', 'spec.completions', 'spec.completionMode', 'spec.podFailurePolicy', 'spec.backoffLimitPerIndex'], how: RECREATE }],
+  // ValidateJobUpdate: the pod template, selector, completions, completion mode and the
+  // failure, success and managed-by policies are fixed.
+  'batch/Job': [{ fields: ['spec.template', 'spec.selector', 'spec.completions', 'spec.completionMode', 'spec.podFailurePolicy', 'spec.backoffLimitPerIndex', 'spec.successPolicy', 'spec.managedBy'], how: RECREATE }],
   // ValidateService(Update): a ClusterIP, once allocated (or None), never changes.
   '/Service': [{ fields: ['spec.clusterIP', 'spec.clusterIPs'], how: RECREATE }],
   // ValidatePersistentVolumeUpdate: the volume source and node affinity are immutable.
   '/PersistentVolume': [
-    { specExcept: ['capacity', 'accessModes', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'mountOptions', 'volumeAttributesClassName', 'volumeMode'], how: RECREATE },
+    { specExcept: ['capacity', 'accessModes', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'mountOptions', 'volumeAttributesClassName'], how: RECREATE },
   ],
   // ValidatePersistentVolumeClaimUpdate: only the requested size (up) and the attributes class change.
   '/PersistentVolumeClaim': [{ specExcept: ['resources', 'volumeAttributesClassName'], how: 'a claim cannot be replaced without losing its data: restore into a new claim' }],
@@ -97,13 +111,13 @@ export function immutableChanges(before: K8sObject, after: K8sObject): Immutable
   for (const rule of rules) {
     if (rule.when && !rule.when(before)) continue;
     if (rule.fields) {
-      for (const f of rule.fields) if (!same(at(before, f), at(after, f))) changes.push({ field: f, how: rule.how });
+      for (const f of rule.fields) if (!same(at(before, f), at(after, f))) changes.push({ field: f, how: rule.how, ...(rule.mutableSince ? { mutableSince: rule.mutableSince } : {}) });
     }
     if (rule.specExcept) {
       const a = (before.spec ?? {}) as Json;
       const b = (after.spec ?? {}) as Json;
       const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !rule.specExcept!.includes(k)).sort();
-      for (const k of keys) if (!same(a[k], b[k])) changes.push({ field: `spec.${k}`, how: rule.how });
+      for (const k of keys) if (!same(a[k], b[k])) changes.push({ field: `spec.${k}`, how: rule.how, ...(rule.mutableSince ? { mutableSince: rule.mutableSince } : {}) });
     }
   }
   return changes;

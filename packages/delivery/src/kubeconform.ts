@@ -17,7 +17,7 @@ import { closeCrdSchema, KUBERNETES_VERSIONS } from '@db/core';
 
 type Json = Record<string, any>;
 
-/** `v1.28` → the full version kubeconform is given (`-kubernetes-version 1.28.0`). */
+/** `v1.32` → the full version kubeconform is given (`-kubernetes-version 1.32.0`). */
 export const fullVersion = (v: string) => `${v.replace(/^v/, '')}.0`;
 
 function refsOf(value: unknown, out: Set<string>): void {

@@ -190,7 +190,7 @@ describe('semantic checks of delivery, with positions', () => {
 
 describe('the vendored CRDs this package types its objects with', () => {
   it('are the ones the validator loads', () => {
-    const validator = validatorFor('v1.28');
+    const validator = validatorFor('v1.32');
     const unknownField = { ...obj('argoproj.io/v1alpha1', 'Application', 'x', 'argocd'), spec: { project: 'p', destination: {}, sourcee: {} } };
     expect(validator.validate(unknownField).map((e) => e.message)).toContain('spec: unknown field "sourcee"');
   });

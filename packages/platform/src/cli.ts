@@ -4,7 +4,7 @@
  *   db-platform synth [cluster...]     render clusters (default: the app folder you are in, or all)
  *   db-platform validate [cluster...]  check rendered files against Kubernetes and CRD schemas
  *   db-platform schema                 write schemas/platform.schema.json
- *   db-platform kubeconform [cluster...]  check rendered files with kubeconform -strict (Kubernetes 1.28 and 1.32, pinned CRDs)
+ *   db-platform kubeconform [cluster...]  check rendered files with kubeconform -strict (Kubernetes 1.32 and 1.37, pinned CRDs)
  *   db-platform diff [ref] [--markdown]   the rendered objects added, changed and removed since <ref>
  *   db-platform bench                  print render speed and memory figures
  *

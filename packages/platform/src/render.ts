@@ -49,7 +49,7 @@ export interface Refused {
 let validator: SchemaValidator | undefined;
 /** The schema validator of the primary Kubernetes version, built once per process. */
 export function primaryValidator(): SchemaValidator {
-  validator ??= new SchemaValidator('v1.28', SCHEMA_ROOT);
+  validator ??= new SchemaValidator('v1.32', SCHEMA_ROOT);
   return validator;
 }
 

@@ -14,7 +14,7 @@ import { GITOPS_COMPONENTS, escapeTemplateDelimiters } from '@db/delivery';
 import { APPS_DIR, chartDirOf, chartFilesOf, outputDirOf, platformFileOf, renderFile, renderText } from '../src/index.ts';
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
-const KUBE_VERSIONS = ['1.28.0', '1.32.0'];
+const KUBE_VERSIONS = ['1.32.0', '1.37.0'];
 
 /** The rendered object files a chart must reproduce: what the cluster's kustomization lists. */
 function chartedFiles(cluster: string): Map<string, string> {
@@ -72,7 +72,7 @@ describe.skipIf(!helm.available)('real Helm', () => {
     }
   });
 
-  it.each(clusters)('helm template of the %s chart with default values gives back clusters/ byte for byte (Kubernetes 1.28 and 1.32)', (cluster) => {
+  it.each(clusters)('helm template of the %s chart with default values gives back clusters/ byte for byte (Kubernetes 1.32 and 1.37)', (cluster) => {
     const expected = chartedFiles(cluster);
     for (const v of KUBE_VERSIONS) {
       const docs = documents(template(cluster, [], v));

@@ -1,5 +1,5 @@
 /**
- * kubeconform -strict, offline, against Kubernetes 1.28 and 1.32 and the pinned CRDs: every
+ * kubeconform -strict, offline, against Kubernetes 1.32 and 1.37 and the pinned CRDs: every
  * rendered file of clusters/ (the GitOps folders included) and what `helm template` makes of
  * every chart. It also refuses what it must: an unknown field in a core kind and in a custom
  * kind, and a kind without a schema.
@@ -32,8 +32,8 @@ describe.skipIf(!tools.available)('kubeconform -strict', () => {
   const objectFileCount = [...readTree(CLUSTERS_DIR)].filter(([p]) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml') && !p.startsWith('.')).length;
 
   it('generates a schema for every Kubernetes kind of both versions and every served CRD version', () => {
-    expect(schemas.counts['v1.28']).toBeGreaterThan(200);
-    expect(schemas.counts['v1.32']).toBeGreaterThan(schemas.counts['v1.28']!);
+    expect(schemas.counts['v1.32']).toBeGreaterThan(200);
+    expect(schemas.counts['v1.37']).toBeGreaterThan(schemas.counts['v1.32']!);
     expect(schemas.counts.crds).toBeGreaterThanOrEqual(30);
   });
 
@@ -64,7 +64,7 @@ describe.skipIf(!tools.available)('kubeconform -strict', () => {
     writeFileSync(join(bad, 'application.yaml'), 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: { name: a, namespace: argocd }\nspec: { project: p, destination: {}, sourcee: {} }\n');
     writeFileSync(join(bad, 'kustomization-flux.yaml'), 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: k, namespace: flux-system }\nspec: { interval: 10m, prune: yes-please, sourceRef: { kind: GitRepository, name: x } }\n');
     writeFileSync(join(bad, 'unknown.yaml'), 'apiVersion: example.org/v1\nkind: Gadget\nmetadata: { name: g }\n');
-    const r = kubeconform('v1.28', [bad]);
+    const r = kubeconform('v1.32', [bad]);
     expect(r.status).not.toBe(0);
     expect(r.invalid).toBe(3);
     expect(r.errors).toBe(1);
