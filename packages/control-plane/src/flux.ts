@@ -97,7 +97,7 @@ export function tarGz(files: ReadonlyMap<string, ArtifactFile>): Buffer {
       if (cut < 0 || Buffer.byteLength(prefix) > 155 || Buffer.byteLength(base) > 100) throw new Error(`artifact path too long for ustar: ${name}`);
     }
     const put = (value: string, offset: number, length: number) => header.write(value, offset, length, 'utf8');
-    const octal = (value: number, offset: number, length: number) => put(value.toString(8).padStart(length - 1, '0') + '\0', offset, length);
+    const octal = (value: number, offset: number, length: number) => put(`${value.toString(8).padStart(length - 1, '0')}\0`, offset, length);
     put(base, 0, 100);
     octal(mode, 100, 8);
     octal(0, 108, 8); // uid
@@ -111,7 +111,7 @@ export function tarGz(files: ReadonlyMap<string, ArtifactFile>): Buffer {
     put(prefix, 345, 155);
     let sum = 0;
     for (const b of header) sum += b;
-    put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
+    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8);
     blocks.push(header, data);
     if (data.length % 512) blocks.push(Buffer.alloc(512 - (data.length % 512)));
   };

@@ -166,7 +166,7 @@ function readinessGateStage(met: boolean): string {
     `    - key: '${gates}'`,
     "      operator: 'In'",
     `      values: ['${met ? 'met' : 'unmet'}']`,
-    "    - key: '.status.conditions.[] | select( .type == \"Ready\" ) | .status'",
+    '    - key: \'.status.conditions.[] | select( .type == "Ready" ) | .status\'',
     `      operator: '${met ? 'NotIn' : 'In'}'`,
     "      values: ['True']",
     '  next:',
@@ -197,9 +197,7 @@ function missingPieces(m: Manifest | undefined): string[] {
 export function builtKubeVersions(): KubeVersion[] {
   const m = readManifest();
   if (!m || !existsSync(m.etcd.bin) || !existsSync(m.kwok.bin)) return [];
-  return m.kubernetes
-    .filter((k) => KUBE_BINARIES.every((b) => existsSync(join(k.binDir, b))))
-    .sort((a, b) => compareVersions(b.version, a.version));
+  return m.kubernetes.filter((k) => KUBE_BINARIES.every((b) => existsSync(join(k.binDir, b)))).sort((a, b) => compareVersions(b.version, a.version));
 }
 
 function compareVersions(a: string, b: string): number {
@@ -232,12 +230,14 @@ export function requireControlPlane(purpose: string): { available: boolean; reas
 
 /** API warnings in kubectl's stderr: `Warning: <text>` lines (kubectl's own skew notice reads `WARNING: version difference...`). */
 export function apiWarnings(stderr: string): string[] {
-  return stderr
-    .split('\n')
-    .filter((l) => l.startsWith('Warning: '))
-    .map((l) => l.slice('Warning: '.length))
-    // Printed by kubectl itself (client-side apply), not by the API server.
-    .filter((w) => !w.includes('kubectl.kubernetes.io/last-applied-configuration'));
+  return (
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('Warning: '))
+      .map((l) => l.slice('Warning: '.length))
+      // Printed by kubectl itself (client-side apply), not by the API server.
+      .filter((w) => !w.includes('kubectl.kubernetes.io/last-applied-configuration'))
+  );
 }
 
 function tail(file: string, lines = 40): string {
@@ -489,7 +489,7 @@ export class ControlPlane {
         kind: 'Node',
         metadata: {
           name: n.name,
-          labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'type': 'kwok', ...n.labels },
+          labels: { 'kubernetes.io/hostname': n.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok', ...n.labels },
           annotations: { [KWOK_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
         },
         spec: { taints: n.taints?.map((t) => ({ ...t })) },
@@ -500,7 +500,18 @@ export class ControlPlane {
             { type: 'InternalIP', address: `10.1.${Math.floor((ip - 1) / 250)}.${((ip - 1) % 250) + 1}` },
             { type: 'Hostname', address: n.name },
           ],
-          nodeInfo: { architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: `v${this.version.version}`, kubeProxyVersion: '', containerRuntimeVersion: 'kwok', kernelVersion: 'kwok', osImage: 'kwok', machineID: '', systemUUID: '', bootID: '' },
+          nodeInfo: {
+            architecture: 'amd64',
+            operatingSystem: 'linux',
+            kubeletVersion: `v${this.version.version}`,
+            kubeProxyVersion: '',
+            containerRuntimeVersion: 'kwok',
+            kernelVersion: 'kwok',
+            osImage: 'kwok',
+            machineID: '',
+            systemUUID: '',
+            bootID: '',
+          },
         },
       };
       const r = await this.request('POST', '/api/v1/nodes', node);
@@ -508,14 +519,19 @@ export class ControlPlane {
     }
     this.nodeCount = ip;
     for (const n of nodes) {
-      await this.until(kwok, `node ${n.name} Ready (kwok)`, async () => {
-        const r = await this.request('GET', `/api/v1/nodes/${n.name}`);
-        const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] }; spec?: { taints?: { key: string }[] } };
-        const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-        // The node lifecycle controller lifts the not-ready taint once it sees the node Ready.
-        const notReadyTaint = node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready') ?? false;
-        return ready && !notReadyTaint;
-      }, 30_000);
+      await this.until(
+        kwok,
+        `node ${n.name} Ready (kwok)`,
+        async () => {
+          const r = await this.request('GET', `/api/v1/nodes/${n.name}`);
+          const node = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string }[] }; spec?: { taints?: { key: string }[] } };
+          const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+          // The node lifecycle controller lifts the not-ready taint once it sees the node Ready.
+          const notReadyTaint = node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/not-ready') ?? false;
+          return ready && !notReadyTaint;
+        },
+        30_000,
+      );
     }
   }
 
@@ -595,9 +611,11 @@ export class ControlPlane {
     live.delete(this);
     const running = this.components.filter((c) => !c.exited);
     for (const c of running) c.proc.kill('SIGKILL');
-    await Promise.all(running.map(async (c) => {
-      while (!c.exited) await sleep(10);
-    }));
+    await Promise.all(
+      running.map(async (c) => {
+        while (!c.exited) await sleep(10);
+      }),
+    );
     if (keepDir || process.env.CONTROL_PLANE_KEEP) {
       writeFileSync(join(this.dir, 'keep'), '');
       console.warn(`control plane logs kept in ${this.dir}`);

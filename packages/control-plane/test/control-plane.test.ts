@@ -127,10 +127,14 @@ function suite(version: KubeVersion): void {
       const applied = await cp.applyServerSide(MANIFESTS);
       expect(applied.warnings).toEqual([]);
       let pods: Pod[] = [];
-      await cp.waitFor(() => {
-        pods = cp.getJson<{ items: Pod[] }>(['pods', '-n', NS, '-l', 'app=db']).items;
-        return pods.length === 2 && pods.every(ready);
-      }, 60_000, 'db-0 and db-1 Running and Ready');
+      await cp.waitFor(
+        () => {
+          pods = cp.getJson<{ items: Pod[] }>(['pods', '-n', NS, '-l', 'app=db']).items;
+          return pods.length === 2 && pods.every(ready);
+        },
+        60_000,
+        'db-0 and db-1 Running and Ready',
+      );
       expect(pods.map((p) => p.metadata.name).sort()).toEqual(['db-0', 'db-1']);
       for (const p of pods) {
         expect(NODES).toContain(p.spec.nodeName);
@@ -139,24 +143,35 @@ function suite(version: KubeVersion): void {
       }
       // Scheduled first (WaitForFirstConsumer), then provisioned by kwok and bound.
       const claims = cp.getJson<{ items: { metadata: { name: string }; spec: { volumeName?: string }; status: { phase?: string } }[] }>(['pvc', '-n', NS]).items;
-      expect(claims.map((c) => [c.metadata.name, c.status.phase]).sort()).toEqual([['data-db-0', 'Bound'], ['data-db-1', 'Bound']]);
+      expect(claims.map((c) => [c.metadata.name, c.status.phase]).sort()).toEqual([
+        ['data-db-0', 'Bound'],
+        ['data-db-1', 'Bound'],
+      ]);
       for (const c of claims) expect(cp.getJson<{ status: { phase: string } }>(['pv', c.spec.volumeName ?? '?']).status.phase).toBe('Bound');
     });
 
     it('gives hostnames in EndpointSlices of the governing Service only', async () => {
       const slices = (service: string) => cp.getJson<{ items: EndpointSlice[] }>(['endpointslices', '-n', NS, '-l', `kubernetes.io/service-name=${service}`]).items.flatMap((s) => s.endpoints ?? []);
       await cp.waitFor(() => [slices('db'), slices('db-replicas')].every((e) => e.length === 2 && e.every((x) => x.conditions?.ready === true)), 60_000, 'two ready endpoints in each Service');
-      expect(slices('db').map((e) => e.hostname).sort()).toEqual(['db-0', 'db-1']);
+      expect(
+        slices('db')
+          .map((e) => e.hostname)
+          .sort(),
+      ).toEqual(['db-0', 'db-1']);
       expect(slices('db-replicas').map((e) => e.hostname)).toEqual([undefined, undefined]);
     });
 
     it('creates a Job from the CronJob and schedules its pod', async () => {
       cp.kubectlOk(['create', 'job', 'backup-now', '--from=cronjob/backup', '-n', NS]);
       let pod: Pod | undefined;
-      await cp.waitFor(() => {
-        pod = cp.getJson<{ items: Pod[] }>(['pods', '-n', NS, '-l', 'job-name=backup-now']).items[0];
-        return !!pod?.spec.nodeName;
-      }, 60_000, 'the pod of Job backup-now scheduled');
+      await cp.waitFor(
+        () => {
+          pod = cp.getJson<{ items: Pod[] }>(['pods', '-n', NS, '-l', 'job-name=backup-now']).items[0];
+          return !!pod?.spec.nodeName;
+        },
+        60_000,
+        'the pod of Job backup-now scheduled',
+      );
       expect(NODES).toContain(pod?.spec.nodeName);
       // kwok's pod-complete stage ends Job pods: the Job controller sees the success.
       await cp.waitFor(() => cp.getJson<{ status: { succeeded?: number } }>(['job', 'backup-now', '-n', NS]).status.succeeded === 1, 60_000, 'Job backup-now succeeded');
@@ -192,10 +207,14 @@ spec:
     });
 
     it('refuses an eviction that would break the PodDisruptionBudget', async () => {
-      await cp.waitFor(() => {
-        const s = cp.getJson<{ status?: { currentHealthy?: number; disruptionsAllowed?: number } }>(['pdb', 'db', '-n', NS]).status;
-        return s?.currentHealthy === 2 && s.disruptionsAllowed === 0;
-      }, 60_000, 'PDB db computed by the disruption controller');
+      await cp.waitFor(
+        () => {
+          const s = cp.getJson<{ status?: { currentHealthy?: number; disruptionsAllowed?: number } }>(['pdb', 'db', '-n', NS]).status;
+          return s?.currentHealthy === 2 && s.disruptionsAllowed === 0;
+        },
+        60_000,
+        'PDB db computed by the disruption controller',
+      );
       const eviction = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'db-0', namespace: NS } });
       const r = cp.kubectl(['create', '--raw', `/api/v1/namespaces/${NS}/pods/db-0/eviction`, '-f', '-'], { input: eviction });
       expect(r.status).not.toBe(0);

@@ -25,7 +25,9 @@ function git(repo: string, args: string[], input?: Buffer): Buffer {
  * may be editing the working tree).
  */
 export function committedTree(repo: string, rev = 'HEAD'): { commit: string; files: Map<string, ArtifactFile> } {
-  const commit = git(repo, ['rev-parse', `${rev}^{commit}`]).toString().trim();
+  const commit = git(repo, ['rev-parse', `${rev}^{commit}`])
+    .toString()
+    .trim();
   const entries = git(repo, ['ls-tree', '-r', '-z', commit])
     .toString('utf8')
     .split('\0')
@@ -37,7 +39,7 @@ export function committedTree(repo: string, rev = 'HEAD'): { commit: string; fil
     })
     .filter((e) => e.type === 'blob' && (e.mode === '100644' || e.mode === '100755'));
   // One `git cat-file --batch` for every blob: "<sha> blob <size>\n<bytes>\n" each.
-  const out = git(repo, ['cat-file', '--batch'], Buffer.from(entries.map((e) => e.sha).join('\n') + '\n'));
+  const out = git(repo, ['cat-file', '--batch'], Buffer.from(`${entries.map((e) => e.sha).join('\n')}\n`));
   const files = new Map<string, ArtifactFile>();
   let at = 0;
   for (const e of entries) {
@@ -91,7 +93,11 @@ export function renderedObjects(files: ReadonlyMap<string, ArtifactFile>, folder
   return resources.map((r) => {
     const file = posix.join(folder, r);
     const lines = text(file).split('\n');
-    const top = (key: string) => lines.find((l) => l.startsWith(`${key}: `))?.slice(key.length + 2).trim();
+    const top = (key: string) =>
+      lines
+        .find((l) => l.startsWith(`${key}: `))
+        ?.slice(key.length + 2)
+        .trim();
     const start = lines.indexOf('metadata:');
     const meta: Record<string, string> = {};
     for (let i = start + 1; start >= 0 && i < lines.length && (lines[i] ?? '').startsWith(' '); i++) {
@@ -237,7 +243,14 @@ export class HelmStandIn {
     return (JSON.parse(r.body) as { items: FluxObject[] }).items;
   }
 
-  private async markReady(o: FluxObject, plural: string, group: string, version: string, conditions: { type: string; reason: string; message: string }[], extra: Record<string, unknown> = {}): Promise<boolean> {
+  private async markReady(
+    o: FluxObject,
+    plural: string,
+    group: string,
+    version: string,
+    conditions: { type: string; reason: string; message: string }[],
+    extra: Record<string, unknown> = {},
+  ): Promise<boolean> {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     const body = {
       ...o,
@@ -258,7 +271,9 @@ export class HelmStandIn {
   private async installCrds(chart: string, dir: string): Promise<void> {
     const asPublished = await this.cp.applyServerSide({ paths: [dir] }, { fieldManager: 'helm-controller', allowFailure: true });
     if (asPublished.status !== 0) {
-      for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+      for (const file of readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()) {
         const parsed = JSON.parse(this.cp.kubectlOk(['create', '--dry-run=client', '-o', 'json', '-f', join(dir, file)])) as { kind: string; items?: Crd[] } & Crd;
         for (const crd of parsed.kind === 'List' ? (parsed.items ?? []) : [parsed]) {
           const first = await this.cp.applyServerSide(JSON.stringify(crd), { fieldManager: 'helm-controller', allowFailure: true });
@@ -309,10 +324,17 @@ export class HelmStandIn {
       await this.installCrds(chart.chart, join(this.crdRoot, crds));
       const revision = chart.version;
       const message = `Helm install succeeded for release ${target}/${hr.spec.releaseName ?? hr.metadata.name}.v1 with chart ${chart.chart}@${revision} (stand-in for helm-controller: CRDs only)`;
-      const done = await this.markReady(hr, 'helmreleases', 'helm.toolkit.fluxcd.io', 'v2', [
-        { type: 'Ready', reason: 'InstallSucceeded', message },
-        { type: 'Released', reason: 'InstallSucceeded', message },
-      ], { lastAttemptedRevision: revision, lastAttemptedGeneration: hr.metadata.generation, lastAttemptedReleaseAction: 'install', storageNamespace: hr.spec.storageNamespace ?? target });
+      const done = await this.markReady(
+        hr,
+        'helmreleases',
+        'helm.toolkit.fluxcd.io',
+        'v2',
+        [
+          { type: 'Ready', reason: 'InstallSucceeded', message },
+          { type: 'Released', reason: 'InstallSucceeded', message },
+        ],
+        { lastAttemptedRevision: revision, lastAttemptedGeneration: hr.metadata.generation, lastAttemptedReleaseAction: 'install', storageNamespace: hr.spec.storageNamespace ?? target },
+      );
       if (done) this.releasedAt.set(hr.metadata.name, Date.now());
     }
   }

@@ -42,7 +42,14 @@ interface Condition {
 }
 interface Kustomization {
   metadata: { name: string; generation: number; annotations?: Record<string, string> };
-  spec: { path: string; dependsOn?: { name: string }[]; healthChecks?: { apiVersion: string; kind: string; name: string; namespace?: string }[]; wait?: boolean; prune?: boolean; sourceRef: { kind: string; name: string; namespace?: string } };
+  spec: {
+    path: string;
+    dependsOn?: { name: string }[];
+    healthChecks?: { apiVersion: string; kind: string; name: string; namespace?: string }[];
+    wait?: boolean;
+    prune?: boolean;
+    sourceRef: { kind: string; name: string; namespace?: string };
+  };
   status?: { observedGeneration?: number; conditions?: Condition[]; lastAppliedRevision?: string; lastHandledReconcileAt?: string; inventory?: { entries: { id: string; v: string }[] } };
 }
 interface Job {
@@ -52,8 +59,7 @@ interface Job {
 }
 
 const cond = (k: { status?: { conditions?: Condition[] } }, type: string) => k.status?.conditions?.find((c) => c.type === type);
-const isReadyAt = (k: Kustomization, revision: string) =>
-  cond(k, 'Ready')?.status === 'True' && k.status?.lastAppliedRevision === revision && k.status.observedGeneration === k.metadata.generation;
+const isReadyAt = (k: Kustomization, revision: string) => cond(k, 'Ready')?.status === 'True' && k.status?.lastAppliedRevision === revision && k.status.observedGeneration === k.metadata.generation;
 
 /**
  * Plays CNPG and External Secrets for one thing: their `Ready` condition, written `delayMs`
@@ -88,7 +94,10 @@ class ReadinessStandIn {
               const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
               const put = await this.cp.request('PUT', `/apis/${k.group}/${k.version}/namespaces/${o.metadata.namespace}/${k.plural}/${o.metadata.name}/status`, {
                 ...o,
-                status: { ...o.status, conditions: [{ type: 'Ready', status: 'True', reason: 'StandIn', message: `Ready (set by the test, playing the ${k.kind}'s operator)`, lastTransitionTime: now }] },
+                status: {
+                  ...o.status,
+                  conditions: [{ type: 'Ready', status: 'True', reason: 'StandIn', message: `Ready (set by the test, playing the ${k.kind}'s operator)`, lastTransitionTime: now }],
+                },
               });
               if (put.status === 200) this.readyAt.set(key, Date.now());
               else if (put.status !== 409 && put.status !== 429) this.errors.push(`${key}: HTTP ${put.status} ${put.body}`);
@@ -148,10 +157,14 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
       const at = new Date().toISOString();
       cp.kubectlOk(['annotate', '--overwrite', 'kustomizations.kustomize.toolkit.fluxcd.io', name, '-n', FLUX_NS, `reconcile.fluxcd.io/requestedAt=${at}`]);
       let k: Kustomization | undefined;
-      await waitFlux(() => {
-        k = kustomization(name);
-        return k.status?.lastHandledReconcileAt === at && isReadyAt(k, revision);
-      }, 120_000, `Kustomization ${name} reconciled at ${at} and Ready`);
+      await waitFlux(
+        () => {
+          k = kustomization(name);
+          return k.status?.lastHandledReconcileAt === at && isReadyAt(k, revision);
+        },
+        120_000,
+        `Kustomization ${name} reconciled at ${at} and Ready`,
+      );
       return k as Kustomization;
     }
 
@@ -176,7 +189,9 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
       // Namespaces the components write into that no rendered object creates: the apps' own and Vault's.
       const created = new Set<string>();
       const used = new Set<string>([FLUX_NS]);
-      for (const folder of new Set([...tree.files.keys()].filter((p) => p.startsWith(`clusters/${CLUSTER}/`) && p.endsWith('/kustomization.yaml')).map((p) => p.slice(0, -'/kustomization.yaml'.length)))) {
+      for (const folder of new Set(
+        [...tree.files.keys()].filter((p) => p.startsWith(`clusters/${CLUSTER}/`) && p.endsWith('/kustomization.yaml')).map((p) => p.slice(0, -'/kustomization.yaml'.length)),
+      )) {
         // The cluster's root kustomization lists folders; Argo CD's wiring is not applied here.
         if (folder === `clusters/${CLUSTER}` || folder.startsWith(`clusters/${CLUSTER}/argocd`)) continue;
         for (const o of renderedObjects(tree.files, folder)) {
@@ -226,7 +241,9 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
       controllerReadyAt = Date.now();
       step('artifact, bootstrap, controller');
       console.log(`Kubernetes ${version.version}: set-up ${steps.join(', ')}`);
-      console.log(`Kubernetes ${version.version}: control plane in ${cp.startupMs} ms, kustomize-controller ready in ${kc.startupMs} ms; artifact ${artifact.revision} (${tree.files.size} files, ${artifact.size} bytes gzip)`);
+      console.log(
+        `Kubernetes ${version.version}: control plane in ${cp.startupMs} ms, kustomize-controller ready in ${kc.startupMs} ms; artifact ${artifact.revision} (${tree.files.size} files, ${artifact.size} bytes gzip)`,
+      );
     }, 180_000);
 
     afterAll(async () => {
@@ -243,7 +260,9 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
     });
 
     it('reconciles every Kustomization in dependsOn order until all are Ready, operators first', async () => {
-      const names = kustomizations().map((k) => k.metadata.name).sort();
+      const names = kustomizations()
+        .map((k) => k.metadata.name)
+        .sort();
       await waitFlux(() => names.every((n) => readyAt.has(n)), 180_000, `every Kustomization Ready at ${artifact.revision}`);
       expect(helm.errors).toEqual([]);
       const all = kustomizations();
@@ -285,12 +304,12 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
     // one, the install fails, the HelmRelease is never Ready and the operators Kustomization
     // (wait: true) fails its health check: nothing downstream is applied. The stand-in records
     // the refusal and installs the CRD adapted, so the tests after this one still run there.
-    it('installs every CRD of the operators\' charts as published (else the HelmRelease fails and nothing after the operators is applied)', () => {
+    it("installs every CRD of the operators' charts as published (else the HelmRelease fails and nothing after the operators is applied)", () => {
       expect(readyAt.has('db-platform-operators')).toBe(true);
       expect(helm.refusals).toEqual([]);
     });
 
-    it('creates every object of every component; the workloads\' health checks pass on their real status', async () => {
+    it("creates every object of every component; the workloads' health checks pass on their real status", async () => {
       for (const k of kustomizations()) {
         const folder = k.spec.path.replace(/^\.\//, '');
         const expected = renderedObjects(tree.files, folder);
@@ -301,7 +320,10 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
         const byNs = new Map<string, ObjectRef[]>();
         for (const o of expected) byNs.set(o.namespace ?? '', [...(byNs.get(o.namespace ?? '') ?? []), o]);
         for (const [ns, objs] of byNs) {
-          const got = cp.kubectlOk(['get', ...(ns ? ['-n', ns] : []), '-o', 'name', ...objs.map(kubectlRef)]).trim().split('\n');
+          const got = cp
+            .kubectlOk(['get', ...(ns ? ['-n', ns] : []), '-o', 'name', ...objs.map(kubectlRef)])
+            .trim()
+            .split('\n');
           expect(got, `${k.metadata.name}: objects in ${ns || 'the cluster scope'}`).toHaveLength(objs.length);
         }
         // Health: Healthy condition where the Kustomization has health checks or waits.
@@ -309,7 +331,10 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
       }
       // What the health checks saw: real workload status from the controllers and kwok.
       const sts = (ns: string, name: string) => cp.getJson<{ spec: { replicas: number }; status: { readyReplicas?: number; updatedReplicas?: number } }>(['statefulset', name, '-n', ns]);
-      for (const [ns, name] of [['dbaas', 'mysql'], ['redis', 'redis-v2']] as const) {
+      for (const [ns, name] of [
+        ['dbaas', 'mysql'],
+        ['redis', 'redis-v2'],
+      ] as const) {
         const s = sts(ns, name);
         expect(s.status.readyReplicas, `${ns}/${name} ready replicas`).toBe(s.spec.replicas);
       }
@@ -324,9 +349,15 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
     // holds (fluxcd/pkg/runtime cel/status_evaluator.go:104-125).
     it("waits for the operators: postgres and vault become Ready only after CNPG's Cluster and every ExternalSecret reported Ready", () => {
       expect(readiness.errors).toEqual([]);
-      for (const [name, kind] of [['db-platform-postgres', 'Cluster'], ['db-platform-vault', 'ExternalSecret']] as const) {
+      for (const [name, kind] of [
+        ['db-platform-postgres', 'Cluster'],
+        ['db-platform-vault', 'ExternalSecret'],
+      ] as const) {
         const k = kustomization(name) as Kustomization & { spec: { healthCheckExprs?: { kind: string; current: string }[] } };
-        expect(k.spec.healthCheckExprs?.map((e) => e.kind), name).toEqual([kind]);
+        expect(
+          k.spec.healthCheckExprs?.map((e) => e.kind),
+          name,
+        ).toEqual([kind]);
         const marked = [...readiness.readyAt].filter(([key]) => key.startsWith(`${kind}/`)).map(([, at]) => at);
         expect(marked.length, `${kind}s marked Ready`).toBe((k.spec.healthChecks ?? []).filter((h) => h.kind === kind).length);
         expect(readyAt.get(name)!, `${name} Ready after the last ${kind} was`).toBeGreaterThan(Math.max(...marked));
@@ -350,7 +381,10 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
         const j = job();
         expect(j.metadata.uid, `reconcile ${i + 1}: same Job`).toBe(first.metadata.uid);
         expect(j.status.succeeded).toBe(1);
-        expect(pods().map((p) => p.metadata.uid), `reconcile ${i + 1}: no new pod`).toEqual(firstPods.map((p) => p.metadata.uid));
+        expect(
+          pods().map((p) => p.metadata.uid),
+          `reconcile ${i + 1}: no new pod`,
+        ).toEqual(firstPods.map((p) => p.metadata.uid));
       }
 
       // What ttlSecondsAfterFinished would do (the old render had 604800): the TTL controller
@@ -400,11 +434,14 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
       const protectedKinds = rendered.filter((o) => o.kind === 'PersistentVolumeClaim' || o.kind === 'Namespace');
       expect(protectedKinds.filter((o) => o.kind === 'PersistentVolumeClaim').length).toBeGreaterThan(0);
       for (const o of protectedKinds) {
-        expect(ann([...(o.namespace ? ['-n', o.namespace] : []), kubectlRef(o)]).metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'], `${o.kind} ${o.namespace ?? ''}/${o.name}`).toBe('disabled');
+        expect(ann([...(o.namespace ? ['-n', o.namespace] : []), kubectlRef(o)]).metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'], `${o.kind} ${o.namespace ?? ''}/${o.name}`).toBe(
+          'disabled',
+        );
       }
       // And on nothing else: the other objects stay prunable.
       const others = rendered.filter((o) => !protectedKinds.includes(o) && o.kind !== 'Kustomization' && o.kind !== 'GitRepository');
-      for (const o of others.slice(0, 20)) expect(ann([...(o.namespace ? ['-n', o.namespace] : []), kubectlRef(o)]).metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'], `${o.kind} ${o.name}`).toBeUndefined();
+      for (const o of others.slice(0, 20))
+        expect(ann([...(o.namespace ? ['-n', o.namespace] : []), kubectlRef(o)]).metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'], `${o.kind} ${o.name}`).toBeUndefined();
       const claimUid = ann(['pvc', claim.name, '-n', claim.ns]).metadata.uid;
       const nsUid = ann(['namespace', namespace.name]).metadata.uid;
       expect(ann(['configmap', configMap.name, '-n', configMap.ns]).metadata.uid).toBeTruthy();
@@ -438,7 +475,11 @@ function suite(version: KubeVersion, flux: FluxBuild): void {
       expect(mysql).not.toContain(`${claim.ns}_${claim.name}__PersistentVolumeClaim`);
       expect(mysql).not.toContain(`${configMap.ns}_${configMap.name}__ConfigMap`);
       // The controller says what it did.
-      const said = kc.logLines().filter((l) => l.name === 'db-platform-mysql' || l.name === 'db-platform-platform').map((l) => JSON.stringify(l)).join('\n');
+      const said = kc
+        .logLines()
+        .filter((l) => l.name === 'db-platform-mysql' || l.name === 'db-platform-platform')
+        .map((l) => JSON.stringify(l))
+        .join('\n');
       expect(said).toContain(`ConfigMap/${configMap.ns}/${configMap.name}`);
     });
   });

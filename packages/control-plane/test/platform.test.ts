@@ -73,7 +73,10 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
 
   it('applies clusters/<cluster> server-side: zero errors, zero warnings (PodSecurity included)', async () => {
     const res = await cp.applyServerSide(r.yaml, { fieldManager: 'db-platform', allowFailure: true });
-    expect(res.stderr.split('\n').filter((l) => /error/i.test(l)), res.stderr).toEqual([]);
+    expect(
+      res.stderr.split('\n').filter((l) => /error/i.test(l)),
+      res.stderr,
+    ).toEqual([]);
     expect(res.status).toBe(0);
     expect(res.warnings).toEqual([]);
     // Every rendered Namespace got its PodSecurity labels as written.
@@ -178,25 +181,35 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
     }
     for (const j of jobs) created.push({ ns: j.metadata.namespace, name: j.metadata.name, from: ref(j) });
     const landed = new Map<string, Obj>();
-    await cp.waitFor(async () => {
-      for (const c of created) {
-        if (landed.has(`${c.ns}/${c.name}`)) continue;
-        const pod = (await cp.list('v1', 'Pod', c.ns, `job-name=${c.name}`)).find((p) => p.spec.nodeName);
-        if (pod) landed.set(`${c.ns}/${c.name}`, pod);
-      }
-      return landed.size === created.length;
-    }, 90_000, `the pods of ${created.length} Jobs scheduled (${created.map((c) => c.name).join(', ')})`);
+    await cp.waitFor(
+      async () => {
+        for (const c of created) {
+          if (landed.has(`${c.ns}/${c.name}`)) continue;
+          const pod = (await cp.list('v1', 'Pod', c.ns, `job-name=${c.name}`)).find((p) => p.spec.nodeName);
+          if (pod) landed.set(`${c.ns}/${c.name}`, pod);
+        }
+        return landed.size === created.length;
+      },
+      90_000,
+      `the pods of ${created.length} Jobs scheduled (${created.map((c) => c.name).join(', ')})`,
+    );
     const onAvoided = [...landed.values()].filter((p) => avoid().includes(p.spec.nodeName)).map((p) => `${p.metadata.namespace}/${p.metadata.name} on ${p.spec.nodeName}`);
     expect(onAvoided).toEqual([]);
     // kwok completes them: the Job controller sees success.
-    await cp.waitFor(async () => {
-      for (const c of created) if (((await cp.getPath<Obj>(await cp.resourcePath('batch/v1', 'Job', c.ns, c.name))).status?.succeeded ?? 0) < 1) return false;
-      return true;
-    }, 90_000, 'every Job succeeded');
+    await cp.waitFor(
+      async () => {
+        for (const c of created) if (((await cp.getPath<Obj>(await cp.resourcePath('batch/v1', 'Job', c.ns, c.name))).status?.succeeded ?? 0) < 1) return false;
+        return true;
+      },
+      90_000,
+      'every Job succeeded',
+    );
     // And across the whole cluster, nothing ever landed on an avoided node.
     const all = await cp.list('v1', 'Pod');
     expect(all.filter((p) => avoid().includes(p.spec.nodeName)).map((p) => p.metadata.name)).toEqual([]);
-    console.log(`[${version.version} ${cluster.name}] ${created.length} Jobs (${cronJobs.length} from CronJobs, ${jobs.length} rendered) scheduled on ${[...new Set([...landed.values()].map((p) => p.spec.nodeName))].join(', ')}`);
+    console.log(
+      `[${version.version} ${cluster.name}] ${created.length} Jobs (${cronJobs.length} from CronJobs, ${jobs.length} rendered) scheduled on ${[...new Set([...landed.values()].map((p) => p.spec.nodeName))].join(', ')}`,
+    );
   });
 
   it('without its node affinity a backup Job could land on an avoided node (the test can fail)', async (ctx) => {
@@ -216,15 +229,26 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
       cp.kubectlOk(['create', 'job', 'proof-no-affinity', `--from=cronjob/${stripped.metadata.name}`, '-n', backup.metadata.namespace]);
       cp.kubectlOk(['create', 'job', 'proof-rendered', `--from=cronjob/${backup.metadata.name}`, '-n', backup.metadata.namespace]);
       let pod: Obj | undefined;
-      await cp.waitFor(async () => !!(pod = (await cp.list('v1', 'Pod', backup.metadata.namespace, 'job-name=proof-no-affinity')).find((p) => p.spec.nodeName)), 60_000, 'the affinity-less backup pod scheduled');
+      await cp.waitFor(
+        async () => {
+          pod = (await cp.list('v1', 'Pod', backup.metadata.namespace, 'job-name=proof-no-affinity')).find((p) => p.spec.nodeName);
+          return pod !== undefined;
+        },
+        60_000,
+        'the affinity-less backup pod scheduled',
+      );
       expect(avoid()).toContain(pod!.spec.nodeName);
       // The rendered one, with every other node cordoned, has nowhere to go.
       let unschedulable: Obj | undefined;
-      await cp.waitFor(async () => {
-        const p = (await cp.list('v1', 'Pod', backup.metadata.namespace, 'job-name=proof-rendered'))[0];
-        unschedulable = (p?.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
-        return !!unschedulable;
-      }, 60_000, 'the rendered backup pod reported Unschedulable');
+      await cp.waitFor(
+        async () => {
+          const p = (await cp.list('v1', 'Pod', backup.metadata.namespace, 'job-name=proof-rendered'))[0];
+          unschedulable = (p?.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+          return !!unschedulable;
+        },
+        60_000,
+        'the rendered backup pod reported Unschedulable',
+      );
       expect(unschedulable!.message).toMatch(/node affinity|didn't match/);
     } finally {
       for (const n of others) await setUnschedulable(cp, n, false);
@@ -237,12 +261,21 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
     const objects = [...r.objects, ...r.gitops.flatMap((g) => g.objects)];
     const owned = renderedNamespaces(r.objects);
     let resolutions: Resolution[] = [];
-    await cp.waitFor(async () => {
-      const pods = await cp.list('v1', 'Pod');
-      const podsOf = (w: Obj) => pods.filter((p) => p.metadata.namespace === w.metadata.namespace && Object.entries(w.spec?.selector?.matchLabels ?? {}).every(([k, v]) => p.metadata.labels?.[k] === v) && !ownedByJob(p)).map((p) => p.metadata.name as string);
-      resolutions = await resolveNames(cp, collectNames(objects, podsOf), { owned, platformText: cluster.platformText, defaults: schemaDefaultNames() });
-      return resolutions.every((x) => x.verdict !== 'unresolved');
-    }, 30_000, 'every DNS name resolvable').catch(() => {});
+    await cp
+      .waitFor(
+        async () => {
+          const pods = await cp.list('v1', 'Pod');
+          const podsOf = (w: Obj) =>
+            pods
+              .filter((p) => p.metadata.namespace === w.metadata.namespace && Object.entries(w.spec?.selector?.matchLabels ?? {}).every(([k, v]) => p.metadata.labels?.[k] === v) && !ownedByJob(p))
+              .map((p) => p.metadata.name as string);
+          resolutions = await resolveNames(cp, collectNames(objects, podsOf), { owned, platformText: cluster.platformText, defaults: schemaDefaultNames() });
+          return resolutions.every((x) => x.verdict !== 'unresolved');
+        },
+        30_000,
+        'every DNS name resolvable',
+      )
+      .catch(() => {});
     const unique = (xs: readonly Resolution[]) => [...new Map(xs.map((x) => [`${x.name} ${x.verdict}`, x])).values()];
     expect(unique(resolutions.filter((x) => x.verdict === 'unresolved')).map((x) => `${x.name} (${x.where}): ${x.detail}`)).toEqual([]);
     expect(resolutions.length).toBeGreaterThan(0);
@@ -256,7 +289,12 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
   it("flags a pod name under a headless service that does not govern the pod (old lab Redis: redis-v2-N.redis-v2-peers while the StatefulSet's serviceName was redis-v2-headless)", async () => {
     const ns = 'resolver-proof';
     const labels = { app: 'redis-v2' };
-    const headless = (name: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: labels, ports: [{ name: 'redis', port: 6379 }] } });
+    const headless = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: ns },
+      spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector: labels, ports: [{ name: 'redis', port: 6379 }] },
+    });
     const sts = {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
@@ -266,11 +304,30 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
         replicas: 2,
         podManagementPolicy: 'Parallel',
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: 'redis', image: 'registry.example.com/redis:8.6.2', env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'SELF_HOST', value: `$(POD_NAME).redis-v2-peers.${ns}.svc.cluster.local` }] }] } },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'redis',
+                image: 'registry.example.com/redis:8.6.2',
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'SELF_HOST', value: `$(POD_NAME).redis-v2-peers.${ns}.svc.cluster.local` },
+                ],
+              },
+            ],
+          },
+        },
       },
     };
     for (const o of [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, headless('redis-v2-headless'), headless('redis-v2-peers'), sts]) expect((await cp.applyObject(o)).ok).toBe(true);
-    await cp.waitFor(async () => (await cp.list('discovery.k8s.io/v1', 'EndpointSlice', ns, 'kubernetes.io/service-name=redis-v2-headless')).flatMap((s) => s.endpoints ?? []).filter((e: Obj) => e.hostname).length === 2, 60_000, 'redis-v2-0 and -1 published under redis-v2-headless');
+    await cp.waitFor(
+      async () =>
+        (await cp.list('discovery.k8s.io/v1', 'EndpointSlice', ns, 'kubernetes.io/service-name=redis-v2-headless')).flatMap((s) => s.endpoints ?? []).filter((e: Obj) => e.hostname).length === 2,
+      60_000,
+      'redis-v2-0 and -1 published under redis-v2-headless',
+    );
     const pods = (await cp.list('v1', 'Pod', ns)).map((p) => p.metadata.name as string);
     const names: DnsName[] = collectNames([sts], () => pods);
     names.push({ name: `redis-v2-0.redis-v2-headless.${ns}.svc.cluster.local`, labels: ['redis-v2-0', 'redis-v2-headless', ns], where: 'control' });
@@ -324,10 +381,18 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
       expect(run().status).toBe(0);
 
       // The Role: get argocd-cm, nothing else.
-      const asCheck = (...args: string[]) => spawnSync(kubectlPath(), ['--server', cp.server, '--certificate-authority', join(dir, 'ca.crt'), '--token', token, ...args], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/dev/null' } });
+      const asCheck = (...args: string[]) =>
+        spawnSync(kubectlPath(), ['--server', cp.server, '--certificate-authority', join(dir, 'ca.crt'), '--token', token, ...args], {
+          encoding: 'utf8',
+          env: { ...process.env, KUBECONFIG: '/dev/null' },
+        });
       cp.kubectlOk(['create', 'configmap', 'other', '-n', ns, '--from-literal=a=b']);
       expect(asCheck('get', 'configmap', 'argocd-cm', '-n', ns, '-o', 'name').status).toBe(0);
-      for (const args of [['get', 'configmap', 'other', '-n', ns], ['get', 'configmaps', '-n', ns], ['get', 'secrets', '-n', ns]]) {
+      for (const args of [
+        ['get', 'configmap', 'other', '-n', ns],
+        ['get', 'configmaps', '-n', ns],
+        ['get', 'secrets', '-n', ns],
+      ]) {
         const res = asCheck(...args);
         expect(res.status, args.join(' ')).not.toBe(0);
         expect(res.stderr).toMatch(/Forbidden/);
@@ -360,7 +425,17 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
         `  operator reactions: ${results.flatMap((x) => x.reactions.filter((e) => !e.startsWith('mysql.oracle.com'))).join('; ') || 'none'}` +
         (results.some((x) => x.stale.length) ? `\n  PDB status not recounted by the disruption controller: ${[...new Set(results.flatMap((x) => x.stale))].join('; ')}` : ''),
     );
-    expect(results.filter((x) => !x.completed).map((x) => `${x.node}: still on it after ${x.ms} ms: ${x.stuck.join(', ')}; refusals: ${x.refused.slice(-3).map((y) => y.why).join(' | ')}`)).toEqual([]);
+    expect(
+      results
+        .filter((x) => !x.completed)
+        .map(
+          (x) =>
+            `${x.node}: still on it after ${x.ms} ms: ${x.stuck.join(', ')}; refusals: ${x.refused
+              .slice(-3)
+              .map((y) => y.why)
+              .join(' | ')}`,
+        ),
+    ).toEqual([]);
     expect(results.flatMap((x) => x.violations)).toEqual([]);
   }, 900_000);
 
@@ -376,7 +451,18 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: 'quorum', namespace: ns },
-        spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [{ key: 'db-platform.io/drain-proof', operator: 'Exists', effect: 'NoSchedule' }], containers: [{ name: 'c', image: 'registry.example.com/app:1.0' }] } } },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              nodeSelector: { 'kubernetes.io/hostname': node },
+              tolerations: [{ key: 'db-platform.io/drain-proof', operator: 'Exists', effect: 'NoSchedule' }],
+              containers: [{ name: 'c', image: 'registry.example.com/app:1.0' }],
+            },
+          },
+        },
       },
       { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'quorum', namespace: ns }, spec: { minAvailable: 2, selector: { matchLabels: labels } } },
     ];
@@ -390,7 +476,9 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
       expect(res.refused.length).toBeGreaterThan(0);
       for (const x of res.refused) expect(x.why).toBe('The disruption budget quorum needs 2 healthy pods and has 2 currently');
       expect(res.violations, res.violations.join('\n')).toEqual([]);
-      console.log(`[${version.version} ${cluster.name}] a PDB with minAvailable = replicas: drain of ${node} blocked after ${res.ms} ms, ${res.refused.length} evictions refused: ${res.refused[0]?.why}`);
+      console.log(
+        `[${version.version} ${cluster.name}] a PDB with minAvailable = replicas: drain of ${node} blocked after ${res.ms} ms, ${res.refused.length} evictions refused: ${res.refused[0]?.why}`,
+      );
     } finally {
       cp.kubectlOk(['delete', 'deployment', 'quorum', '-n', ns, '--cascade=foreground', '--wait=true', '--timeout=60s']);
       cp.kubectlOk(['delete', 'node', node, '--wait=true', '--timeout=60s']);
@@ -420,14 +508,24 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
 
     for (const es of [...live, created.object!]) cp.kubectlOk(['delete', 'externalsecret', es.metadata.name, '-n', es.metadata.namespace, '--wait=true']);
     // The garbage collector removes the Owner Secret...
-    await cp.waitFor(async () => (await cp.request('GET', `/api/v1/namespaces/${proof.metadata.namespace}/secrets/${proof.spec.target.name}`)).status === 404, 60_000, 'the Owner Secret garbage-collected');
+    await cp.waitFor(
+      async () => (await cp.request('GET', `/api/v1/namespaces/${proof.metadata.namespace}/secrets/${proof.spec.target.name}`)).status === 404,
+      60_000,
+      'the Owner Secret garbage-collected',
+    );
     // ...and has nothing to do with ours: every one is still there.
     for (const es of live) {
       const s = secretOf(es);
       expect((await cp.request('GET', `/api/v1/namespaces/${s.ns}/secrets/${s.name}`)).status, `${s.ns}/${s.name}`).toBe(200);
     }
     // Put the ExternalSecrets back (as the next sync would).
-    const again = await cp.applyServerSide(r.objects.filter((o) => o.kind === 'ExternalSecret').map((o) => stringify(o)).join('---\n'), { fieldManager: 'db-platform' });
+    const again = await cp.applyServerSide(
+      r.objects
+        .filter((o) => o.kind === 'ExternalSecret')
+        .map((o) => stringify(o))
+        .join('---\n'),
+      { fieldManager: 'db-platform' },
+    );
     expect(again.warnings).toEqual([]);
   });
 });

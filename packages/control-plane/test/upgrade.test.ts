@@ -33,7 +33,9 @@ function previousRef(): { ref: string; why: string } {
 }
 const FROM = check.available ? previousRef() : { ref: '', why: '' };
 const OLD = check.available ? committedTrees(ROOT, FROM.ref) : new Map<string, Map<string, string>>();
-const cases = check.versions.flatMap((version) => CLUSTERS.map((cluster) => ({ version, cluster, title: `Kubernetes ${version.version}, cluster ${cluster.name}: upgrade from ${FROM.ref.slice(0, 12)} to the committed render` })));
+const cases = check.versions.flatMap((version) =>
+  CLUSTERS.map((cluster) => ({ version, cluster, title: `Kubernetes ${version.version}, cluster ${cluster.name}: upgrade from ${FROM.ref.slice(0, 12)} to the committed render` })),
+);
 
 /** The render's objects in apply order: platform, then the GitOps folders (with their field managers). */
 function applyPlan(r: RenderedCluster): { obj: Obj; manager: string }[] {
@@ -91,7 +93,14 @@ describe.each(cases)('$title', ({ version, cluster }: { version: KubeVersion; cl
     const refusedRefs = new Set(refused.map((x) => x.ref));
     console.log(
       `[${version.version} ${cluster.name}] upgrade from ${FROM.ref} (${FROM.why}): ${changes.length} files differ (${changes.filter((c) => c.change === 'added').length} added, ${changes.filter((c) => c.change === 'changed').length} changed, ${changes.filter((c) => c.change === 'removed').length} removed)\n` +
-        `  previous render applied: kubectl exit ${old.status}${old.status ? `: ${old.stderr.split('\n').filter((l) => l.startsWith('Error')).join(' | ')}` : ''}; its operator objects: ${oldStandIns.length - oldRefusals.length} accepted, ${oldRefusals.length} refused${oldRefusals.map((x) => `\n    ${x.ref}: ${x.message}`).join('')}\n` +
+        `  previous render applied: kubectl exit ${old.status}${
+          old.status
+            ? `: ${old.stderr
+                .split('\n')
+                .filter((l) => l.startsWith('Error'))
+                .join(' | ')}`
+            : ''
+        }; its operator objects: ${oldStandIns.length - oldRefusals.length} accepted, ${oldRefusals.length} refused${oldRefusals.map((x) => `\n    ${x.ref}: ${x.message}`).join('')}\n` +
         `  npm run diff names ${named.length} for a replace${named.map((c) => `\n    ${c.object}: ${c.replace.map((x) => x.field).join(', ')}`).join('')}\n` +
         `  the API server refused ${refused.length} in place${refused.map((x) => `\n    ${x.ref}: ${x.message.split('\n')[0]}`).join('')}`,
     );
@@ -148,21 +157,56 @@ interface RuleCase {
 }
 
 const meta = (kind: string, apiVersion: string, name: string, namespaced = true) => ({ apiVersion, kind, metadata: { name, ...(namespaced ? { namespace: NS } : {}) } });
-const sts = (n: string) => [{ ...meta('StatefulSet', 'apps/v1', n), spec: { serviceName: n, replicas: 1, podManagementPolicy: 'OrderedReady', revisionHistoryLimit: 10, selector: { matchLabels: { app: n } }, template: pod(n), volumeClaimTemplates: claimTemplate('1Gi') } }];
-const workload = (kind: string) => (n: string) => [{ ...meta(kind, 'apps/v1', n), spec: { ...(kind === 'DaemonSet' ? {} : { replicas: 1 }), selector: { matchLabels: { app: n } }, template: pod(n) } }];
-const job = (extra: Obj = {}) => (n: string) => [{ ...meta('Job', 'batch/v1', n), spec: { completions: 1, parallelism: 1, backoffLimit: 0, ...extra, template: { ...pod(n), spec: { ...pod(n).spec, restartPolicy: 'Never' } } } }];
+const sts = (n: string) => [
+  {
+    ...meta('StatefulSet', 'apps/v1', n),
+    spec: {
+      serviceName: n,
+      replicas: 1,
+      podManagementPolicy: 'OrderedReady',
+      revisionHistoryLimit: 10,
+      selector: { matchLabels: { app: n } },
+      template: pod(n),
+      volumeClaimTemplates: claimTemplate('1Gi'),
+    },
+  },
+];
+const workload = (kind: string) => (n: string) => [
+  { ...meta(kind, 'apps/v1', n), spec: { ...(kind === 'DaemonSet' ? {} : { replicas: 1 }), selector: { matchLabels: { app: n } }, template: pod(n) } },
+];
+const job =
+  (extra: Obj = {}) =>
+  (n: string) => [{ ...meta('Job', 'batch/v1', n), spec: { completions: 1, parallelism: 1, backoffLimit: 0, ...extra, template: { ...pod(n), spec: { ...pod(n).spec, restartPolicy: 'Never' } } } }];
 const service = (n: string) => [{ ...meta('Service', 'v1', n), spec: { selector: { app: n }, ports: [{ name: 'p', port: 80 }] } }];
 const pv = (n: string) => [
-  { ...meta('PersistentVolume', 'v1', n, false), spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', mountOptions: ['hard'], volumeMode: 'Filesystem', nfs: { server: 'nfs.example.internal', path: '/a' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-a'] }] }] } } } },
+  {
+    ...meta('PersistentVolume', 'v1', n, false),
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: 'manual',
+      mountOptions: ['hard'],
+      volumeMode: 'Filesystem',
+      nfs: { server: 'nfs.example.internal', path: '/a' },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-a'] }] }] } },
+    },
+  },
 ];
 /** A CSI volume: the only kind a volume attributes class applies to. */
-const csiPv = (n: string) => [{ ...meta('PersistentVolume', 'v1', n, false), spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', csi: { driver: 'csi.example.com', volumeHandle: n } } }];
+const csiPv = (n: string) => [
+  {
+    ...meta('PersistentVolume', 'v1', n, false),
+    spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', csi: { driver: 'csi.example.com', volumeHandle: n } },
+  },
+];
 /** A claim bound the way ours are (WaitForFirstConsumer: a pod uses it first); the claim is the case's object. */
 const boundClaim = (n: string) => [
   { ...meta('Pod', 'v1', `${n}-user`), spec: { containers: [{ name: 'c', image: 'registry.example.com/app:1.0' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: n } }] } },
   { ...meta('PersistentVolumeClaim', 'v1', n), spec: { storageClassName: 'standard', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
 ];
-const waitBound = async (cp: ControlPlane, n: string) => cp.waitFor(async () => (await cp.getPath<Obj>(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${n}`)).status?.phase === 'Bound', 60_000, `claim ${n} Bound`);
+const waitBound = async (cp: ControlPlane, n: string) =>
+  cp.waitFor(async () => (await cp.getPath<Obj>(`/api/v1/namespaces/${NS}/persistentvolumeclaims/${n}`)).status?.phase === 'Bound', 60_000, `claim ${n} Bound`);
 const configMap = (immutable: boolean) => (n: string) => [{ ...meta('ConfigMap', 'v1', n), immutable, data: { a: '1' } }];
 const secret = (immutable: boolean) => (n: string) => [{ ...meta('Secret', 'v1', n), immutable, type: 'Opaque', stringData: { a: '1' } }];
 const rbac = (kind: string) => (n: string) => {
@@ -170,13 +214,39 @@ const rbac = (kind: string) => (n: string) => {
   return [
     { ...meta(cluster ? 'ClusterRole' : 'Role', 'rbac.authorization.k8s.io/v1', `${n}-a`, !cluster), rules: [] },
     { ...meta(cluster ? 'ClusterRole' : 'Role', 'rbac.authorization.k8s.io/v1', `${n}-b`, !cluster), rules: [] },
-    { ...meta(kind, 'rbac.authorization.k8s.io/v1', n, !cluster), roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: cluster ? 'ClusterRole' : 'Role', name: `${n}-a` }, subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }] },
+    {
+      ...meta(kind, 'rbac.authorization.k8s.io/v1', n, !cluster),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: cluster ? 'ClusterRole' : 'Role', name: `${n}-a` },
+      subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }],
+    },
   ];
 };
-const storageClass = (n: string) => [{ ...meta('StorageClass', 'storage.k8s.io/v1', n, false), provisioner: 'example.com/a', parameters: { type: 'a' }, reclaimPolicy: 'Delete', volumeBindingMode: 'Immediate', allowVolumeExpansion: false, mountOptions: ['hard'] }];
+const storageClass = (n: string) => [
+  {
+    ...meta('StorageClass', 'storage.k8s.io/v1', n, false),
+    provisioner: 'example.com/a',
+    parameters: { type: 'a' },
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'Immediate',
+    allowVolumeExpansion: false,
+    mountOptions: ['hard'],
+  },
+];
 
 const RULE_CASES: readonly RuleCase[] = [
-  ...['serviceName', 'selector', 'volumeClaimTemplates', 'podManagementPolicy', 'replicas', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'ordinals'].map(
+  ...[
+    'serviceName',
+    'selector',
+    'volumeClaimTemplates',
+    'podManagementPolicy',
+    'replicas',
+    'template',
+    'updateStrategy',
+    'revisionHistoryLimit',
+    'persistentVolumeClaimRetentionPolicy',
+    'minReadySeconds',
+    'ordinals',
+  ].map(
     (f): RuleCase => ({
       rule: 'apps/StatefulSet',
       field: `spec.${f}`,
@@ -205,8 +275,18 @@ const RULE_CASES: readonly RuleCase[] = [
   { rule: 'batch/Job', field: 'spec.completions', base: job(), patch: { spec: { completions: 2 } } },
   { rule: 'batch/Job', field: 'spec.completionMode', base: job(), patch: { spec: { completionMode: 'Indexed' } } },
   { rule: 'batch/Job', field: 'spec.podFailurePolicy', base: job(), patch: { spec: { podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }] } } } },
-  { rule: 'batch/Job', field: 'spec.backoffLimitPerIndex', base: job({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimitPerIndex: 1, backoffLimit: undefined }), patch: { spec: { backoffLimitPerIndex: 2 } } },
-  { rule: 'batch/Job', field: 'spec.successPolicy', base: job({ completionMode: 'Indexed', completions: 2, parallelism: 2, successPolicy: { rules: [{ succeededIndexes: '0' }] } }), patch: { spec: { successPolicy: { rules: [{ succeededIndexes: '1' }] } } } },
+  {
+    rule: 'batch/Job',
+    field: 'spec.backoffLimitPerIndex',
+    base: job({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimitPerIndex: 1, backoffLimit: undefined }),
+    patch: { spec: { backoffLimitPerIndex: 2 } },
+  },
+  {
+    rule: 'batch/Job',
+    field: 'spec.successPolicy',
+    base: job({ completionMode: 'Indexed', completions: 2, parallelism: 2, successPolicy: { rules: [{ succeededIndexes: '0' }] } }),
+    patch: { spec: { successPolicy: { rules: [{ succeededIndexes: '1' }] } } },
+  },
   { rule: 'batch/Job', field: 'spec.managedBy', base: job({ managedBy: 'example.com/job-controller' }), patch: { spec: { managedBy: 'example.com/other-controller' } } },
   { rule: 'batch/Job', field: 'spec.parallelism', base: job(), patch: { spec: { parallelism: 2 } } },
   { rule: 'batch/Job', field: 'spec.activeDeadlineSeconds', base: job(), patch: { spec: { activeDeadlineSeconds: 600 } } },
@@ -215,7 +295,12 @@ const RULE_CASES: readonly RuleCase[] = [
   { rule: '/Service', field: 'spec.ports', base: service, patch: { spec: { ports: [{ name: 'p', port: 8080 }] } } },
   { rule: '/Service', field: 'spec.selector', base: service, patch: { spec: { selector: { app: 'other' } } } },
   { rule: '/PersistentVolume', field: 'spec.nfs', base: pv, patch: { spec: { nfs: { path: '/b' } } } },
-  { rule: '/PersistentVolume', field: 'spec.nodeAffinity', base: pv, patch: { spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] }] }] } } } } },
+  {
+    rule: '/PersistentVolume',
+    field: 'spec.nodeAffinity',
+    base: pv,
+    patch: { spec: { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] }] }] } } } },
+  },
   { rule: '/PersistentVolume', field: 'spec.capacity', base: pv, patch: { spec: { capacity: { storage: '2Gi' } } } },
   { rule: '/PersistentVolume', field: 'spec.accessModes', base: pv, patch: { spec: { accessModes: ['ReadWriteMany'] } } },
   { rule: '/PersistentVolume', field: 'spec.claimRef', base: pv, patch: { spec: { claimRef: { namespace: NS, name: 'some-claim' } } } },
@@ -244,7 +329,14 @@ const RULE_CASES: readonly RuleCase[] = [
       rule: 'storage.k8s.io/StorageClass',
       field: f,
       base: storageClass,
-      patch: { parameters: { parameters: { type: 'b' } }, provisioner: { provisioner: 'example.com/b' }, reclaimPolicy: { reclaimPolicy: 'Retain' }, volumeBindingMode: { volumeBindingMode: 'WaitForFirstConsumer' }, allowVolumeExpansion: { allowVolumeExpansion: true }, mountOptions: { mountOptions: ['soft'] } }[f]!,
+      patch: {
+        parameters: { parameters: { type: 'b' } },
+        provisioner: { provisioner: 'example.com/b' },
+        reclaimPolicy: { reclaimPolicy: 'Retain' },
+        volumeBindingMode: { volumeBindingMode: 'WaitForFirstConsumer' },
+        allowVolumeExpansion: { allowVolumeExpansion: true },
+        mountOptions: { mountOptions: ['soft'] },
+      }[f]!,
     }),
   ),
 ];
@@ -305,7 +397,9 @@ describe.each(check.versions)('Kubernetes $version: IMMUTABLE_RULES of @db/deliv
     const patch = resolvePatch(c.patch, name);
     const minor = Number(version.version.split('.')[1]);
     // A change some supported release refuses is named; a newer release may accept it.
-    const named = immutableChanges(target() as unknown as K8sObject, mergePatch(target(), patch) as K8sObject).filter((x) => x.mutableSince === undefined || minor < Number(x.mutableSince.split('.')[1]));
+    const named = immutableChanges(target() as unknown as K8sObject, mergePatch(target(), patch) as K8sObject).filter(
+      (x) => x.mutableSince === undefined || minor < Number(x.mutableSince.split('.')[1]),
+    );
     const rulesSay = named.length > 0 ? 'refused' : 'accepted';
     const known = KNOWN_RULE_DISAGREEMENTS.find((d) => d.rule === c.rule && d.field === c.field && d.on(version.version));
     const title = `${c.rule} ${c.field}: the rules say ${rulesSay === 'refused' ? 'immutable (needs a replace)' : 'mutable'}`;

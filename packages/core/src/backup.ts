@@ -39,7 +39,7 @@ export function backupScript(props: BackupScriptProps): string {
     'keep' in props.retention
       ? [
           `# Keep the newest ${props.retention.keep}: names sort by their UTC timestamp.`,
-          `ls -1 "$BACKUP_DIR" | grep -E "^\${BACKUP_NAME}-[0-9]{8}T[0-9]{6}Z\\.${props.extension.replace(/\./g, '\\\\.')}\$" | sort -r | tail -n +${props.retention.keep + 1} | while read -r old; do`,
+          `ls -1 "$BACKUP_DIR" | grep -E "^\${BACKUP_NAME}-[0-9]{8}T[0-9]{6}Z\\.${props.extension.replace(/\./g, '\\\\.')}$" | sort -r | tail -n +${props.retention.keep + 1} | while read -r old; do`,
           '  rm -f -- "$BACKUP_DIR/$old"',
           '  echo "retention: removed $old"',
           'done',

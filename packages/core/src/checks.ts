@@ -8,7 +8,8 @@ export function checkPlatform(model: PlatformModel): Problem[] {
   const names = new Map<string, number>();
   input.tenants.forEach((t, i) => {
     const seen = names.get(t.name);
-    if (seen !== undefined) problems.push(source.problem(['tenants', i, 'name'], `tenant "${t.name}" is declared twice (first at tenants[${seen}])`, 'merge the two entries: one tenant can use several engines'));
+    if (seen !== undefined)
+      problems.push(source.problem(['tenants', i, 'name'], `tenant "${t.name}" is declared twice (first at tenants[${seen}])`, 'merge the two entries: one tenant can use several engines'));
     else names.set(t.name, i);
     if (!t.postgres && !t.mysql && !t.redis) problems.push(source.problem(['tenants', i], `tenant "${t.name}" uses no database`, 'add postgres:, mysql: or redis:, or remove the tenant'));
   });
@@ -20,7 +21,8 @@ export function checkPlatform(model: PlatformModel): Problem[] {
   });
   const known = new Set([input.storage.block, input.storage.encrypted].filter((s): s is string => s !== undefined));
   for (const nfs of input.storage.nfs ?? []) {
-    if (known.has(nfs)) problems.push(source.problem(['storage', 'nfs'], `"${nfs}" is listed as NFS and also as a block storage class`, 'database volumes need block storage: fix storage.block / storage.encrypted'));
+    if (known.has(nfs))
+      problems.push(source.problem(['storage', 'nfs'], `"${nfs}" is listed as NFS and also as a block storage class`, 'database volumes need block storage: fix storage.block / storage.encrypted'));
   }
   return problems;
 }

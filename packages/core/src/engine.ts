@@ -125,4 +125,3 @@ export interface DocsGraph {
   readonly nodes: readonly { readonly id: string; readonly label: string }[];
   readonly edges: readonly { readonly from: string; readonly to: string; readonly label?: string; readonly dotted?: boolean }[];
 }
-

@@ -85,7 +85,11 @@ export function runGuardrails(rules: readonly Rule[], ctx: RuleContext): Guardra
       waiverProblems.push(model.source.problem(['waivers', i, 'rule'], `unknown guardrail "${w.rule}"`, `known guardrails: ${[...known].sort().join(', ')}`));
     } else if (!used.has(i)) {
       waiverProblems.push(
-        model.source.problem(['waivers', i], `waiver for ${w.rule} on ${w.object} matches no finding`, byRef.has(w.object) ? 'the object complies now: remove the waiver' : `no rendered object is named ${w.object}`),
+        model.source.problem(
+          ['waivers', i],
+          `waiver for ${w.rule} on ${w.object} matches no finding`,
+          byRef.has(w.object) ? 'the object complies now: remove the waiver' : `no rendered object is named ${w.object}`,
+        ),
       );
     }
   });

@@ -22,3 +22,4 @@ export * from './operators.ts';
 export * from './posture.ts';
 export * from './credentials.ts';
 export * from './credential-scan.ts';
+export * from './programs.ts';

@@ -40,7 +40,7 @@ export function selectorLabels(l: ComponentLabels): Record<string, string> {
  * in-place update.
  */
 export function versionlessLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
-  const { ['app.kubernetes.io/version']: _version, ...rest } = labels;
+  const { 'app.kubernetes.io/version': _version, ...rest } = labels;
   return rest;
 }
 
@@ -58,8 +58,5 @@ export const PIN_LABELS: Readonly<Record<string, string>> = {
 
 /** True when the metadata carries every image-update opt-out. */
 export function isPinned(labels: Record<string, string> | undefined, annotations: Record<string, string> | undefined): boolean {
-  return (
-    Object.entries(PIN_ANNOTATIONS).every(([k, v]) => annotations?.[k] === v) &&
-    Object.entries(PIN_LABELS).every(([k, v]) => labels?.[k] === v)
-  );
+  return Object.entries(PIN_ANNOTATIONS).every(([k, v]) => annotations?.[k] === v) && Object.entries(PIN_LABELS).every(([k, v]) => labels?.[k] === v);
 }

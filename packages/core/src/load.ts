@@ -6,7 +6,26 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
-import { DNS_LABEL, SQL_IDENTIFIER, QUANTITY, DURATION, CRON, FREE_TEXT, CONF_KEY, LABEL_KEY, LABEL_VALUE, NFS_PATH, CONF_VALUE, REDIS_PREFIX, RUNBOOK_URL, GIT_URL, GIT_REVISION, CHART_MIRROR, PlatformSchema, type PlatformInput } from './schema.ts';
+import {
+  DNS_LABEL,
+  SQL_IDENTIFIER,
+  QUANTITY,
+  DURATION,
+  CRON,
+  FREE_TEXT,
+  CONF_KEY,
+  LABEL_KEY,
+  LABEL_VALUE,
+  NFS_PATH,
+  CONF_VALUE,
+  REDIS_PREFIX,
+  RUNBOOK_URL,
+  GIT_URL,
+  GIT_REVISION,
+  CHART_MIRROR,
+  PlatformSchema,
+  type PlatformInput,
+} from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
 
 export type Path = readonly (string | number)[];
@@ -42,7 +61,7 @@ export class SourceMap {
           const keyNode = pair?.key as Node | undefined;
           if (keyNode?.range) return this.pos(keyNode.range[0]);
         }
-        if (node && node.range) return this.pos(node.range[0]);
+        if (node?.range) return this.pos(node.range[0]);
       }
     }
     return { line: 1, column: 1 };

@@ -23,7 +23,10 @@ export interface AlertSpec {
 
 /** docs/runbooks/<file> for an alert. */
 export function runbookFile(alert: string): string {
-  return `${alert.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z])([A-Z][a-z])/g, '$1-$2').toLowerCase()}.md`;
+  return `${alert
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase()}.md`;
 }
 
 export interface AlertRulesProps {

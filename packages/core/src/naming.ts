@@ -2,9 +2,33 @@
 
 /** PostgreSQL and MySQL keywords and system names a tenant may not take. */
 export const RESERVED_SQL_NAMES: ReadonlySet<string> = new Set([
-  'postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'db_backup',
-  'mysql', 'information_schema', 'performance_schema', 'sys', 'root', 'mysql_sys', 'admin',
-  'user', 'select', 'insert', 'update', 'delete', 'drop', 'table', 'grant', 'all', 'public', 'default', 'role', 'database',
+  'postgres',
+  'template0',
+  'template1',
+  'app',
+  'streaming_replica',
+  'cnpg_pooler_pgbouncer',
+  'db_backup',
+  'mysql',
+  'information_schema',
+  'performance_schema',
+  'sys',
+  'root',
+  'mysql_sys',
+  'admin',
+  'user',
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'table',
+  'grant',
+  'all',
+  'public',
+  'default',
+  'role',
+  'database',
 ]);
 
 /** Role names that start with `pg_` are reserved by PostgreSQL itself. */

@@ -137,13 +137,24 @@ export function vaultConfigOperator(vaultAddress: string, namespace = 'vault-con
     // self-signed Issuer and two Certificates (templates/certificate.yaml).
     kinds: {
       cluster: [CRD, CLUSTER_ROLE, CLUSTER_ROLE_BINDING, MUTATING_WEBHOOK, VALIDATING_WEBHOOK],
-      namespaced: [DEPLOYMENT, SERVICE, SERVICE_ACCOUNT, CONFIG_MAP, ROLE, ROLE_BINDING, gk('monitoring.coreos.com', 'ServiceMonitor'), gk('cert-manager.io', 'Certificate'), gk('cert-manager.io', 'Issuer')],
+      namespaced: [
+        DEPLOYMENT,
+        SERVICE,
+        SERVICE_ACCOUNT,
+        CONFIG_MAP,
+        ROLE,
+        ROLE_BINDING,
+        gk('monitoring.coreos.com', 'ServiceMonitor'),
+        gk('cert-manager.io', 'Certificate'),
+        gk('cert-manager.io', 'Issuer'),
+      ],
     },
     prerequisites: [
       {
         name: 'cert-manager',
         crds: ['certificates.cert-manager.io', 'issuers.cert-manager.io'],
-        reason: "vault-config-operator's webhooks take their serving certificate from cert-manager (enableCertManager: true); without it the chart expects OpenShift's service CA and the operator pod never starts",
+        reason:
+          "vault-config-operator's webhooks take their serving certificate from cert-manager (enableCertManager: true); without it the chart expects OpenShift's service CA and the operator pod never starts",
       },
       { name: 'Prometheus operator CRDs', crds: ['servicemonitors.monitoring.coreos.com'], reason: 'the chart renders a ServiceMonitor for the operator' },
     ],

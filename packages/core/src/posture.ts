@@ -35,8 +35,7 @@ export interface PodTemplateRef {
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function templatesOf(o: K8sObject, complete: boolean): PodTemplateRef[] {
-  const runsToCompletion =
-    o.kind === 'Job' || o.kind === 'CronJob' || (o.kind === 'Pod' && ['Never', 'OnFailure'].includes(o.spec?.restartPolicy)) || o.spec?.jobTemplate !== undefined;
+  const runsToCompletion = o.kind === 'Job' || o.kind === 'CronJob' || (o.kind === 'Pod' && ['Never', 'OnFailure'].includes(o.spec?.restartPolicy)) || o.spec?.jobTemplate !== undefined;
   return findPodSpecs(o)
     .filter(({ spec }) => spec.containers.every((c: Json) => typeof c.image === 'string') === complete)
     .map(({ path, spec, parent }) => ({
@@ -103,7 +102,18 @@ export const POSTURE_RULES: readonly PostureRule[] = [
 
 const ALLOWED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
 const BASELINE_CAPABILITIES = new Set(['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT']);
-const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes']);
+const SAFE_SYSCTLS = new Set([
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+]);
 const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
 /** Env names that hold a credential: a literal value under such a name is a leaked secret. */
 export const SECRET_ENV_NAME = /(PASS(WORD|WD)?|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIALS?|_PWD)$/i;
@@ -158,7 +168,8 @@ export function checkPodTemplate(t: PodTemplateRef, all: readonly K8sObject[]): 
   if (pod.runAsNonRoot === false) add('run-as-non-root', '(pod)', 'pod runAsNonRoot is false');
   if (pod.seccompProfile?.type === 'Unconfined') add('seccomp', '(pod)', 'pod seccompProfile is Unconfined');
   if (pod.appArmorProfile?.type === 'Unconfined') add('apparmor', '(pod)', 'pod appArmorProfile is Unconfined');
-  if (pod.seLinuxOptions && (!SELINUX_TYPES.has(pod.seLinuxOptions.type ?? '') || pod.seLinuxOptions.user || pod.seLinuxOptions.role)) add('selinux', '(pod)', 'pod seLinuxOptions out of the allowed set');
+  if (pod.seLinuxOptions && (!SELINUX_TYPES.has(pod.seLinuxOptions.type ?? '') || pod.seLinuxOptions.user || pod.seLinuxOptions.role))
+    add('selinux', '(pod)', 'pod seLinuxOptions out of the allowed set');
   if (spec.automountServiceAccountToken !== false) add('service-account-token', '(pod)', 'automountServiceAccountToken is not false: every pod would get an API token it does not need');
 
   for (const c of containers) {
@@ -196,7 +207,8 @@ export function checkPodTemplate(t: PodTemplateRef, all: readonly K8sObject[]): 
     for (const c of longRunning(spec)) {
       const name = String(c.name);
       if (!c.livenessProbe || !c.readinessProbe) add('probes', name, `missing ${!c.livenessProbe ? 'livenessProbe' : 'readinessProbe'}`);
-      else if (JSON.stringify(c.livenessProbe) === JSON.stringify(c.readinessProbe)) add('probes', name, 'livenessProbe and readinessProbe are identical: a slow pod is killed instead of taken out of the service');
+      else if (JSON.stringify(c.livenessProbe) === JSON.stringify(c.readinessProbe))
+        add('probes', name, 'livenessProbe and readinessProbe are identical: a slow pod is killed instead of taken out of the service');
     }
   }
 

@@ -81,10 +81,14 @@ export const databaseOnAvoidedNode: Rule = {
       if (!isDataWorkload(object) && podTemplate(object) === undefined) continue;
       const terms: any[] = nodeAffinityOf(object)?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
       const excludedEverywhere = (node: string) =>
-        terms.length > 0 &&
-        terms.every((t) => (t.matchExpressions ?? []).some((e: any) => e.key === 'kubernetes.io/hostname' && e.operator === 'NotIn' && (e.values ?? []).includes(node)));
+        terms.length > 0 && terms.every((t) => (t.matchExpressions ?? []).some((e: any) => e.key === 'kubernetes.io/hostname' && e.operator === 'NotIn' && (e.values ?? []).includes(node)));
       const allowed = model.avoidNodes.filter((n) => !excludedEverywhere(n));
-      if (allowed.length > 0) findings.push({ object: objectRef(object), message: `pods can be scheduled on ${allowed.join(', ')}: no required node affinity excludes ${allowed.length === 1 ? 'it' : 'them'}`, path: ['scheduling', 'avoidNodes'] });
+      if (allowed.length > 0)
+        findings.push({
+          object: objectRef(object),
+          message: `pods can be scheduled on ${allowed.join(', ')}: no required node affinity excludes ${allowed.length === 1 ? 'it' : 'them'}`,
+          path: ['scheduling', 'avoidNodes'],
+        });
     }
     return findings;
   },
@@ -124,8 +128,7 @@ export const stableClaimTemplates: Rule = {
   id: 'versioned-claim-template',
   severity: 'error',
   title: 'StatefulSet claim templates carry no version label',
-  reason:
-    "A StatefulSet's volumeClaimTemplates are immutable: an app.kubernetes.io/version label there turns every version bump into a refused sync that needs the StatefulSet replaced by hand.",
+  reason: "A StatefulSet's volumeClaimTemplates are immutable: an app.kubernetes.io/version label there turns every version bump into a refused sync that needs the StatefulSet replaced by hand.",
   check({ objects }: RuleContext): Finding[] {
     return objects
       .filter(({ object }) => object.kind === 'StatefulSet')

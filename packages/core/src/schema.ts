@@ -16,7 +16,6 @@ function Closed<T extends TProperties>(properties: T, options: { description?: s
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
 
-
 /** RFC 1123 label: namespaces, services, most object names. */
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** An identifier that is valid, unquoted, in PostgreSQL and MySQL alike. */
@@ -58,7 +57,11 @@ const Quantity = (description: string) => Type.String({ pattern: QUANTITY, descr
 export const ImageOverride = Closed(
   {
     repository: Type.String({ minLength: 1, pattern: '^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$', description: 'Repository path without registry, e.g. `cloudnative-pg/postgis`.' }),
-    tag: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'Full, immutable tag. Floating tags (`latest`, a bare major) are refused by the `unpinned-image` guardrail.' }),
+    tag: Type.String({
+      minLength: 1,
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$',
+      description: 'Full, immutable tag. Floating tags (`latest`, a bare major) are refused by the `unpinned-image` guardrail.',
+    }),
   },
   { description: 'Overrides the pinned image. The registry still comes from `imageRegistry`.' },
 );
@@ -124,7 +127,9 @@ export const MysqlSpec = Closed(
     name: Type.Optional(DnsLabel('Name of the StatefulSet or InnoDBCluster and of the service apps connect to (its DNS name never changes). @default mysql')),
     version: Type.Optional(Type.Union([Type.Literal('8.4.4')], { description: 'MySQL version; only versions with pinned images are accepted. @default 8.4.4' })),
     image: Type.Optional(ImageOverride),
-    instances: Type.Optional(Type.Integer({ minimum: 3, maximum: 9, description: 'Group Replication members (innodb-cluster only); odd, so a partition always leaves one side with a majority. @default 3' })),
+    instances: Type.Optional(
+      Type.Integer({ minimum: 3, maximum: 9, description: 'Group Replication members (innodb-cluster only); odd, so a partition always leaves one side with a majority. @default 3' }),
+    ),
     router: Type.Optional(
       Closed({
         instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'MySQL Router replicas (innodb-cluster only). @default 2' })),
@@ -172,11 +177,20 @@ export const RedisSpec = Closed(
     ),
     image: Type.Optional(ImageOverride),
     resources: Type.Optional(Resources),
-    maxmemory: Type.Optional(Type.Integer({ minimum: 16, maximum: 1048576, description: '`maxmemory` in MiB (`mb` in redis.conf). Must leave fork headroom below the memory limit (the `redis-fork-headroom` guardrail). @default 5/6 of resources.memory (640 of 768Mi)' })),
-    maxmemoryPolicy: Type.Optional(
-      Type.Union(['volatile-lru', 'volatile-lfu', 'volatile-ttl', 'volatile-random', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'].map((p) => Type.Literal(p)), {
-        description: 'Eviction policy. `allkeys-*` can evict TTL-less queue keys and is refused when a tenant has `use: queue`. @default volatile-lru',
+    maxmemory: Type.Optional(
+      Type.Integer({
+        minimum: 16,
+        maximum: 1048576,
+        description: '`maxmemory` in MiB (`mb` in redis.conf). Must leave fork headroom below the memory limit (the `redis-fork-headroom` guardrail). @default 5/6 of resources.memory (640 of 768Mi)',
       }),
+    ),
+    maxmemoryPolicy: Type.Optional(
+      Type.Union(
+        ['volatile-lru', 'volatile-lfu', 'volatile-ttl', 'volatile-random', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'].map((p) => Type.Literal(p)),
+        {
+          description: 'Eviction policy. `allkeys-*` can evict TTL-less queue keys and is refused when a tenant has `use: queue`. @default volatile-lru',
+        },
+      ),
     ),
     storage: Type.Optional(
       Closed({
@@ -185,7 +199,11 @@ export const RedisSpec = Closed(
         storageClass: Type.Optional(DnsLabel('Storage class. @default storage.encrypted')),
       }),
     ),
-    antiAffinity: Type.Optional(Type.Union([Type.Literal('required'), Type.Literal('preferred')], { description: 'Pod anti-affinity of the sentinel topology; `preferred` is refused by a guardrail (2026-04-22). @default required' })),
+    antiAffinity: Type.Optional(
+      Type.Union([Type.Literal('required'), Type.Literal('preferred')], {
+        description: 'Pod anti-affinity of the sentinel topology; `preferred` is refused by a guardrail (2026-04-22). @default required',
+      }),
+    ),
     livenessProbe: Type.Optional(
       Closed({
         timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: '@default 10' })),
@@ -231,8 +249,7 @@ export const RedisSpec = Closed(
 );
 
 /** Rotation period of one tenant's password: 1 to 90 days (checked semantically too). */
-const RotationPeriod = () =>
-  Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates this password, 1d to 90d. @default vault.rotationPeriod (7d)' }));
+const RotationPeriod = () => Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates this password, 1d to 90d. @default vault.rotationPeriod (7d)' }));
 
 export const TenantPostgres = Closed({
   database: SqlIdentifier('Database name.'),
@@ -246,7 +263,22 @@ export const TenantPostgres = Closed({
       description: '`pooler` (PgBouncer) or `direct` (the `postgresql` compatibility service, for apps that need session features such as LISTEN/NOTIFY). @default pooler',
     }),
   ),
-  extensions: Type.Optional(Type.Array(Type.Union([Type.Literal('postgis'), Type.Literal('postgis_topology'), Type.Literal('pg_trgm'), Type.Literal('btree_gin'), Type.Literal('unaccent'), Type.Literal('uuid-ossp'), Type.Literal('vector'), Type.Literal('hstore'), Type.Literal('citext')]), { uniqueItems: true, description: 'Extensions created in the database.' })),
+  extensions: Type.Optional(
+    Type.Array(
+      Type.Union([
+        Type.Literal('postgis'),
+        Type.Literal('postgis_topology'),
+        Type.Literal('pg_trgm'),
+        Type.Literal('btree_gin'),
+        Type.Literal('unaccent'),
+        Type.Literal('uuid-ossp'),
+        Type.Literal('vector'),
+        Type.Literal('hstore'),
+        Type.Literal('citext'),
+      ]),
+      { uniqueItems: true, description: 'Extensions created in the database.' },
+    ),
+  ),
 });
 
 export const TenantMysql = Closed({
@@ -261,9 +293,9 @@ export const TenantMysql = Closed({
         every: Type.String({ pattern: DURATION, description: 'How often the rotated password is pushed into the app, e.g. 6h.' }),
         url: Type.String({
           pattern: '^https?://[a-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/-]*)?$',
-          description: 'The app\'s API endpoint that takes the new configuration (an HTTP POST of form fields), e.g. Technitium\'s /api/apps/config/set.',
+          description: "The app's API endpoint that takes the new configuration (an HTTP POST of form fields), e.g. Technitium's /api/apps/config/set.",
         }),
-        tokenSecret: DnsLabel('Secret in the app\'s namespace whose key `token` holds the API token, sent as the form field `token`. Created out of band.'),
+        tokenSecret: DnsLabel("Secret in the app's namespace whose key `token` holds the API token, sent as the form field `token`. Created out of band."),
         fields: Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' }), Type.String({ maxLength: 4000 }), {
           minProperties: 1,
           additionalProperties: false,
@@ -279,7 +311,9 @@ export const TenantRedis = Closed({
   use: Type.Union([Type.Literal('cache'), Type.Literal('queue')], {
     description: '`cache`: keys carry a TTL and may be evicted. `queue`: job keys without TTL (BullMQ, Celery) that must never be evicted.',
   }),
-  prefixes: Type.Optional(Type.Array(Type.String({ pattern: REDIS_PREFIX, maxLength: 64 }), { uniqueItems: true, description: 'Extra key prefixes the app uses besides `<tenant>:` (e.g. `bull:` for BullMQ).' })),
+  prefixes: Type.Optional(
+    Type.Array(Type.String({ pattern: REDIS_PREFIX, maxLength: 64 }), { uniqueItems: true, description: 'Extra key prefixes the app uses besides `<tenant>:` (e.g. `bull:` for BullMQ).' }),
+  ),
 });
 
 export const Tenant = Closed({
@@ -300,17 +334,27 @@ export const SqliteVolume = Closed({
 
 export const VaultSpec = Closed(
   {
-    namespace: Type.Optional(DnsLabel('Namespace where Vault runs; the vault-config-operator objects live there too. Not created or fenced by the platform (Vault is installed on its own). @default vault')),
-    address: Type.Optional(Type.String({ pattern: '^https?://[a-z0-9.-]+(:[0-9]+)?$', description: 'Vault address External Secrets and the operator use. @default http://vault.<namespace>.svc.cluster.local:8200' })),
-    podLabels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels of the Vault server pods, for the network policies that let Vault reach the databases. @default {app.kubernetes.io/name: vault}' })),
+    namespace: Type.Optional(
+      DnsLabel('Namespace where Vault runs; the vault-config-operator objects live there too. Not created or fenced by the platform (Vault is installed on its own). @default vault'),
+    ),
+    address: Type.Optional(
+      Type.String({ pattern: '^https?://[a-z0-9.-]+(:[0-9]+)?$', description: 'Vault address External Secrets and the operator use. @default http://vault.<namespace>.svc.cluster.local:8200' }),
+    ),
+    podLabels: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Labels of the Vault server pods, for the network policies that let Vault reach the databases. @default {app.kubernetes.io/name: vault}',
+      }),
+    ),
     mount: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$', description: 'Mount path of the database secrets engine. @default database' })),
     kubernetesAuthMount: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$', description: 'Mount path of the Kubernetes auth method. @default kubernetes' })),
     operatorRole: Type.Optional(DnsLabel('Vault Kubernetes-auth role the vault-config-operator logs in with (created once, by hand: see README). @default db-platform-vault-config')),
     rotationPeriod: Type.Optional(Type.String({ pattern: DURATION, description: 'How often every tenant password is rotated, 1d to 90d. @default 7d (604800 s)' })),
-    refreshInterval: Type.Optional(Type.String({ pattern: DURATION, description: 'How often External Secrets re-reads each password. Must stay well below the rotation period (guardrail vault-refresh-interval). @default 15m' })),
+    refreshInterval: Type.Optional(
+      Type.String({ pattern: DURATION, description: 'How often External Secrets re-reads each password. Must stay well below the rotation period (guardrail vault-refresh-interval). @default 15m' }),
+    ),
     rootRotationPeriod: Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates its own (root) login on each database. @default 30d' })),
   },
-  { description: 'Vault rotates every tenant\'s database password (static roles); External Secrets syncs it into the tenant\'s namespace.' },
+  { description: "Vault rotates every tenant's database password (static roles); External Secrets syncs it into the tenant's namespace." },
 );
 
 export const Waiver = Closed({
@@ -331,7 +375,8 @@ export const DeliverySpec = Closed(
     tools: Type.Array(Type.Union([Type.Literal('argocd'), Type.Literal('flux')]), {
       minItems: 1,
       uniqueItems: true,
-      description: 'GitOps tools to render wiring for (clusters/<cluster>/argocd, clusters/<cluster>/flux). Bootstrap one of them per cluster; both are rendered when a cluster moves from one to the other.',
+      description:
+        'GitOps tools to render wiring for (clusters/<cluster>/argocd, clusters/<cluster>/flux). Bootstrap one of them per cluster; both are rendered when a cluster moves from one to the other.',
     }),
     repository: Closed(
       {
@@ -343,13 +388,13 @@ export const DeliverySpec = Closed(
     argocd: Type.Optional(
       Closed({
         namespace: Type.Optional(DnsLabel('Namespace of Argo CD (its Applications and AppProjects live there). @default argocd')),
-        project: Type.Optional(DnsLabel('Name of the AppProject the platform\'s Applications belong to. @default db-platform')),
+        project: Type.Optional(DnsLabel("Name of the AppProject the platform's Applications belong to. @default db-platform")),
         server: Type.Optional(Type.String({ pattern: '^https://\\S+$', description: 'API server Argo CD deploys to. @default https://kubernetes.default.svc' })),
       }),
     ),
     flux: Type.Optional(
       Closed({
-        namespace: Type.Optional(DnsLabel('Namespace of the Flux controllers and of the platform\'s Flux objects. @default flux-system')),
+        namespace: Type.Optional(DnsLabel("Namespace of the Flux controllers and of the platform's Flux objects. @default flux-system")),
         interval: Type.Optional(Type.String({ pattern: DURATION, description: 'How often Flux reconciles. @default 10m' })),
       }),
     ),
@@ -357,7 +402,13 @@ export const DeliverySpec = Closed(
       Closed(
         {
           install: Type.Optional(Type.Boolean({ description: 'Install the operators the engines need (CloudNativePG, MySQL Operator...) from their pinned Helm charts. @default true' })),
-          chartMirror: Type.Optional(Type.String({ pattern: CHART_MIRROR, description: 'Air-gapped clusters: where the operator charts are mirrored, an OCI registry (`oci://registry.lab.internal:5000/charts`) or a Helm repository URL. Operator images follow `imageRegistry`. @default each chart\'s upstream repository' })),
+          chartMirror: Type.Optional(
+            Type.String({
+              pattern: CHART_MIRROR,
+              description:
+                "Air-gapped clusters: where the operator charts are mirrored, an OCI registry (`oci://registry.lab.internal:5000/charts`) or a Helm repository URL. Operator images follow `imageRegistry`. @default each chart's upstream repository",
+            }),
+          ),
         },
         { description: 'Operator installs.' },
       ),
@@ -373,7 +424,7 @@ export const PlatformSchema = Closed(
     imageRegistry: Type.Optional(
       Type.String({
         pattern: '^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*$',
-        description: 'Registry (mirror) every image is pulled from; air-gapped clusters point this at their mirror. @default each image\'s upstream registry',
+        description: "Registry (mirror) every image is pulled from; air-gapped clusters point this at their mirror. @default each image's upstream registry",
       }),
     ),
     storage: Closed({
@@ -401,7 +452,9 @@ export const PlatformSchema = Closed(
     }),
     network: Type.Optional(
       Closed({
-        apiServerPorts: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { uniqueItems: true, description: 'Ports of the Kubernetes API server (ClusterIP 443 and endpoint 6443). @default [443, 6443]' })),
+        apiServerPorts: Type.Optional(
+          Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { uniqueItems: true, description: 'Ports of the Kubernetes API server (ClusterIP 443 and endpoint 6443). @default [443, 6443]' }),
+        ),
         dnsNamespace: Type.Optional(DnsLabel('@default kube-system')),
         dnsPodLabels: Type.Optional(Labels('@default {k8s-app: kube-dns}')),
         operatorNamespaces: Type.Optional(
@@ -422,7 +475,7 @@ export const PlatformSchema = Closed(
   },
   {
     title: 'db-platform desired state',
-    description: 'One cluster\'s shared database services. See README.md.',
+    description: "One cluster's shared database services. See README.md.",
   },
 );
 

@@ -87,7 +87,9 @@ function loadCrds(dir: string): CrdVersion[] {
   const versions: CrdVersion[] = [];
   for (const sub of readdirSync(dir, { withFileTypes: true })) {
     if (!sub.isDirectory()) continue;
-    for (const file of readdirSync(join(dir, sub.name)).filter((f) => f.endsWith('.yaml')).sort()) {
+    for (const file of readdirSync(join(dir, sub.name))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()) {
       for (const d of parseAllDocuments(readFileSync(join(dir, sub.name, file), 'utf8'))) {
         const crd = d.toJS() as Json | null;
         if (crd?.kind !== 'CustomResourceDefinition') continue;
@@ -131,7 +133,8 @@ export class SchemaValidator {
     const key = `${o.apiVersion}/${o.kind}`;
     const fn = this.validator(key);
     const ref = objectRef(o);
-    if (!fn) return [{ object: ref, kubernetesVersion: this.kubernetesVersion, message: `unknown kind ${o.kind} (${o.apiVersion}): neither a Kubernetes ${this.kubernetesVersion} kind nor a pinned CRD` }];
+    if (!fn)
+      return [{ object: ref, kubernetesVersion: this.kubernetesVersion, message: `unknown kind ${o.kind} (${o.apiVersion}): neither a Kubernetes ${this.kubernetesVersion} kind nor a pinned CRD` }];
     if (fn(o)) return [];
     return dedupe(fn.errors ?? []).map((e) => ({ object: ref, kubernetesVersion: this.kubernetesVersion, message: describeError(e) }));
   }

@@ -54,7 +54,10 @@ export function renderTree(objects: readonly RenderedObject[], header: string, e
     files.set(`${component}/kustomization.yaml`, `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names.sort() })}`);
   }
   for (const [path, content] of extraFiles) files.set(path, content);
-  files.set('kustomization.yaml', `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...byComponent.keys()].filter((c) => !options.standalone?.has(c)).sort() })}`);
+  files.set(
+    'kustomization.yaml',
+    `${header}${toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...byComponent.keys()].filter((c) => !options.standalone?.has(c)).sort() })}`,
+  );
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

@@ -20,7 +20,11 @@ const sts = (over: Record<string, any> = {}): RenderedObject => ({
       template: {
         metadata: { labels: { 'keel.sh/policy': 'never' }, annotations: { 'keel.sh/policy': 'never', 'diun.enable': 'false' } },
         spec: {
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] }] }] } } },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] }] }] },
+            },
+          },
           containers: [{ name: 'db', image: 'docker.io/library/mysql:8.4.4' }],
         },
       },
@@ -58,7 +62,9 @@ describe('core guardrails', () => {
     expect(ids([job]).errors).toEqual([]);
   });
   it('refuse a version label on a claim template (immutable: every bump would need a replace)', () => {
-    expect(ids([sts({ volumeClaimTemplates: [{ metadata: { name: 'data', labels: { 'app.kubernetes.io/version': '8.4.4' } }, spec: { storageClassName: 'proxmox-lvm' } }] })]).errors).toEqual(['versioned-claim-template']);
+    expect(ids([sts({ volumeClaimTemplates: [{ metadata: { name: 'data', labels: { 'app.kubernetes.io/version': '8.4.4' } }, spec: { storageClassName: 'proxmox-lvm' } }] })]).errors).toEqual([
+      'versioned-claim-template',
+    ]);
   });
   it('refuse an unpinned image and a missing update-bot opt-out', () => {
     const o = sts();

@@ -29,7 +29,10 @@ describe('schema validation of rendered objects', () => {
     expect(v.validate({ ...service, apiVersion: 'v2' })[0]!.message).toContain('unknown kind');
   });
   it('keeps fields open where the CRD preserves unknown fields', () => {
-    const closed = closeCrdSchema({ type: 'object', properties: { a: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, b: { type: 'object', properties: { c: { type: 'string' } } }, d: { 'x-kubernetes-int-or-string': true } } });
+    const closed = closeCrdSchema({
+      type: 'object',
+      properties: { a: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, b: { type: 'object', properties: { c: { type: 'string' } } }, d: { 'x-kubernetes-int-or-string': true } },
+    });
     expect(closed.additionalProperties).toBe(false);
     expect(closed.properties.a.additionalProperties).toBeUndefined();
     expect(closed.properties.b.additionalProperties).toBe(false);

@@ -34,7 +34,15 @@ describe('writeTreeAtomically', () => {
   });
   it('leaves the previous tree intact when writing fails', () => {
     // A path that cannot be created (a file where a folder must go) fails mid-write.
-    expect(() => writeTreeAtomically(out, new Map([['x', 'file'], ['x/y.yaml', 'nested under a file']]))).toThrow();
+    expect(() =>
+      writeTreeAtomically(
+        out,
+        new Map([
+          ['x', 'file'],
+          ['x/y.yaml', 'nested under a file'],
+        ]),
+      ),
+    ).toThrow();
     expect(readFileSync(join(out, 'c/a.yaml'), 'utf8')).toBe('a\n');
     expect(existsSync(join(out, 'x'))).toBe(false);
     expect(readdirSync(join(dir, 'clusters'))).toEqual(['prod']);

@@ -174,10 +174,7 @@ export class ApplicationHealthCheck extends Construct {
               {
                 name: 'token',
                 projected: {
-                  sources: [
-                    { serviceAccountToken: { path: 'token', expirationSeconds: 600 } },
-                    { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                  ],
+                  sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 600 } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }],
                 },
               },
             ],

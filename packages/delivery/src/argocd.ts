@@ -98,7 +98,10 @@ export class ArgoCdWiring extends Construct {
     }
 
     for (const c of components) {
-      const patches: ApplicationSpecSourceKustomizePatches[] = keptKindsIn(c.objects).map((k) => ({ target: { ...(k.group ? { group: k.group } : {}), kind: k.kind }, patch: annotationPatch(k, ARGOCD_KEEP_ANNOTATION) }));
+      const patches: ApplicationSpecSourceKustomizePatches[] = keptKindsIn(c.objects).map((k) => ({
+        target: { ...(k.group ? { group: k.group } : {}), kind: k.kind },
+        patch: annotationPatch(k, ARGOCD_KEEP_ANNOTATION),
+      }));
       const ignoreDifferences: ApplicationSpecIgnoreDifferences[] = ignoredFieldsIn(c.objects).map((f) => ({ ...f, jqPathExpressions: [...f.jqPathExpressions] }));
       new Application(this, `Component-${c.id}`, {
         metadata: { name: `db-platform-${c.id}`, namespace: argo.namespace, labels, annotations: { [WAVE]: String(waveOf(c.phase)) } },

@@ -50,7 +50,7 @@ export function committedTrees(repo: string, ref: string, clustersDir = 'cluster
   const trees = new Map<string, Map<string, string>>();
   if (paths.length === 0) return trees;
   // One `git cat-file --batch` for every file.
-  const out = execFileSync('git', ['cat-file', '--batch'], { cwd: repo, input: paths.map((p) => `${ref}:${p}`).join('\n') + '\n', maxBuffer: 256 * 1024 * 1024 });
+  const out = execFileSync('git', ['cat-file', '--batch'], { cwd: repo, input: `${paths.map((p) => `${ref}:${p}`).join('\n')}\n`, maxBuffer: 256 * 1024 * 1024 });
   let offset = 0;
   for (const path of paths) {
     const eol = out.indexOf(0x0a, offset);
@@ -211,7 +211,13 @@ export function formatDiffText(ref: string, changes: readonly ObjectChange[], wi
       lines.push('', `${current}`);
     }
     lines.push(`  ${SIGN[c.change]} ${c.object} (+${c.linesAdded} -${c.linesRemoved})${c.replace.length > 0 ? ' NEEDS REPLACE' : ''}`);
-    if (withDiffs) lines.push(...c.diff.replace(/\n$/, '').split('\n').map((l) => `      ${l}`));
+    if (withDiffs)
+      lines.push(
+        ...c.diff
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => `      ${l}`),
+      );
   }
   return `${lines.join('\n')}\n`;
 }

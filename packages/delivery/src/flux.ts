@@ -98,7 +98,10 @@ export class FluxWiring extends Construct {
     };
 
     for (const c of components) {
-      const patches: KustomizationSpecPatches[] = keptKindsIn(c.objects).map((k) => ({ target: { ...(k.group ? { group: k.group } : {}), kind: k.kind }, patch: annotationPatch(k, FLUX_KEEP_ANNOTATION) }));
+      const patches: KustomizationSpecPatches[] = keptKindsIn(c.objects).map((k) => ({
+        target: { ...(k.group ? { group: k.group } : {}), kind: k.kind },
+        patch: annotationPatch(k, FLUX_KEEP_ANNOTATION),
+      }));
       const healthChecks = healthChecksOf(c.objects);
       const healthCheckExprs = healthCheckExprsOf(c.objects);
       const dependsOn = dependsOnFor(c.phase);

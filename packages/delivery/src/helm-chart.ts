@@ -173,7 +173,10 @@ ${GLOBAL_VALUES}`;
     };
     sub.set('values.schema.json', `${JSON.stringify(subSchema, null, 2)}\n`);
     const version = `0.1.0+${hashOf(sub)}`;
-    sub.set('Chart.yaml', toYaml({ apiVersion: CHART_API_VERSION, name: component, description: `${description} (${cluster}), rendered by db-platform`, type: 'application', version, kubeVersion: '>=1.32.0-0' }));
+    sub.set(
+      'Chart.yaml',
+      toYaml({ apiVersion: CHART_API_VERSION, name: component, description: `${description} (${cluster}), rendered by db-platform`, type: 'application', version, kubeVersion: '>=1.32.0-0' }),
+    );
     for (const [path, content] of sub) out.set(`charts/${component}/${path}`, content);
     dependencies.push({ name: component, version, condition: `${component}.enabled` });
     umbrellaValues += `\n${component}:\n  # -- Install the ${component} component (${description}).\n  enabled: true\n`;

@@ -48,7 +48,18 @@ const RULES: Readonly<Record<string, readonly KindRule[]>> = {
   'apps/StatefulSet': [
     { fields: ['spec.selector', 'spec.volumeClaimTemplates', 'spec.serviceName', 'spec.podManagementPolicy'], how: ORPHAN },
     {
-      specExcept: ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'selector', 'volumeClaimTemplates', 'serviceName', 'podManagementPolicy'],
+      specExcept: [
+        'replicas',
+        'ordinals',
+        'template',
+        'updateStrategy',
+        'persistentVolumeClaimRetentionPolicy',
+        'minReadySeconds',
+        'selector',
+        'volumeClaimTemplates',
+        'serviceName',
+        'podManagementPolicy',
+      ],
       how: ORPHAN,
       mutableSince: '1.37',
     },
@@ -59,13 +70,16 @@ const RULES: Readonly<Record<string, readonly KindRule[]>> = {
   'apps/ReplicaSet': [{ fields: ['spec.selector'], how: ORPHAN }],
   // ValidateJobUpdate: the pod template, selector, completions, completion mode and the
   // failure, success and managed-by policies are fixed.
-  'batch/Job': [{ fields: ['spec.template', 'spec.selector', 'spec.completions', 'spec.completionMode', 'spec.podFailurePolicy', 'spec.backoffLimitPerIndex', 'spec.successPolicy', 'spec.managedBy'], how: RECREATE }],
+  'batch/Job': [
+    {
+      fields: ['spec.template', 'spec.selector', 'spec.completions', 'spec.completionMode', 'spec.podFailurePolicy', 'spec.backoffLimitPerIndex', 'spec.successPolicy', 'spec.managedBy'],
+      how: RECREATE,
+    },
+  ],
   // ValidateService(Update): a ClusterIP, once allocated (or None), never changes.
   '/Service': [{ fields: ['spec.clusterIP', 'spec.clusterIPs'], how: RECREATE }],
   // ValidatePersistentVolumeUpdate: the volume source and node affinity are immutable.
-  '/PersistentVolume': [
-    { specExcept: ['capacity', 'accessModes', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'mountOptions', 'volumeAttributesClassName'], how: RECREATE },
-  ],
+  '/PersistentVolume': [{ specExcept: ['capacity', 'accessModes', 'claimRef', 'persistentVolumeReclaimPolicy', 'storageClassName', 'mountOptions', 'volumeAttributesClassName'], how: RECREATE }],
   // ValidatePersistentVolumeClaimUpdate: only the requested size (up) and the attributes class change.
   '/PersistentVolumeClaim': [{ specExcept: ['resources', 'volumeAttributesClassName'], how: 'a claim cannot be replaced without losing its data: restore into a new claim' }],
   // ValidateConfigMapUpdate / ValidateSecretUpdate: immutable ones keep their data.

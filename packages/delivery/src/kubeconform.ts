@@ -110,12 +110,26 @@ export interface KubeconformResult {
 
 /** Arguments of one strict kubeconform run over `paths` against one Kubernetes version. */
 export function kubeconformArgs(schemas: KubeconformSchemas, kubernetesVersion: string, paths: readonly string[]): string[] {
-  return ['-strict', '-summary', '-output', 'json', '-kubernetes-version', fullVersion(kubernetesVersion), ...schemas.locations.flatMap((l) => ['-schema-location', l]), '-ignore-filename-pattern', 'kustomization\\.yaml$', ...paths];
+  return [
+    '-strict',
+    '-summary',
+    '-output',
+    'json',
+    '-kubernetes-version',
+    fullVersion(kubernetesVersion),
+    ...schemas.locations.flatMap((l) => ['-schema-location', l]),
+    '-ignore-filename-pattern',
+    'kustomization\\.yaml$',
+    ...paths,
+  ];
 }
 
 /** Parses kubeconform's `-output json` (with `-summary`). */
 export function parseKubeconformOutput(kubernetesVersion: string, stdout: string): KubeconformResult {
-  const out = JSON.parse(stdout) as { resources?: { filename: string; kind: string; name: string; status: string; msg: string }[]; summary: { valid: number; invalid: number; errors: number; skipped: number } };
+  const out = JSON.parse(stdout) as {
+    resources?: { filename: string; kind: string; name: string; status: string; msg: string }[];
+    summary: { valid: number; invalid: number; errors: number; skipped: number };
+  };
   const problems = (out.resources ?? []).filter((r) => r.status !== 'statusValid').map((r) => `${r.filename}: ${r.kind} ${r.name}: ${r.status.replace(/^status/, '')}: ${r.msg}`);
   return { kubernetesVersion, ...out.summary, problems };
 }

@@ -40,29 +40,44 @@ export function checkDelivery(model: PlatformModel, engines: readonly Engine[]):
   const problems: Problem[] = [];
   for (const tool of ['argocd', 'flux'] as const) {
     if (d[tool] !== undefined && !d.tools.includes(tool)) {
-      problems.push(source.problem(['delivery', tool], `settings for ${tool === 'argocd' ? 'Argo CD' : 'Flux'}, which is not in delivery.tools`, `add ${tool} to delivery.tools, or remove delivery.${tool}`));
+      problems.push(
+        source.problem(['delivery', tool], `settings for ${tool === 'argocd' ? 'Argo CD' : 'Flux'}, which is not in delivery.tools`, `add ${tool} to delivery.tools, or remove delivery.${tool}`),
+      );
     }
   }
   const install = d.operators?.install ?? true;
   if (d.operators?.chartMirror !== undefined && model.imageRegistry === undefined && install) {
     problems.push(
-      source.problem(['delivery', 'operators', 'chartMirror'], 'a chart mirror without imageRegistry: the charts would come from the mirror but the operator images from the Internet', 'set imageRegistry to the registry that mirrors the images (an air-gapped cluster needs both)'),
+      source.problem(
+        ['delivery', 'operators', 'chartMirror'],
+        'a chart mirror without imageRegistry: the charts would come from the mirror but the operator images from the Internet',
+        'set imageRegistry to the registry that mirrors the images (an air-gapped cluster needs both)',
+      ),
     );
   }
   if (d.operators?.chartMirror !== undefined && !install) {
-    problems.push(source.problem(['delivery', 'operators', 'chartMirror'], 'a chart mirror, but operators.install is false: nothing would use it', 'remove chartMirror, or set operators.install to true'));
+    problems.push(
+      source.problem(['delivery', 'operators', 'chartMirror'], 'a chart mirror, but operators.install is false: nothing would use it', 'remove chartMirror, or set operators.install to true'),
+    );
   }
   const byId = new Map<string, HelmOperator>();
   for (const o of operators) {
     const seen = byId.get(o.id);
     if (seen && seen.namespace !== o.namespace) {
-      problems.push(source.problem(['delivery', 'operators'], `two engines need the operator ${o.id} in different namespaces (${seen.namespace} and ${o.namespace})`, 'one operator per cluster: give both the same operator namespace'));
+      problems.push(
+        source.problem(
+          ['delivery', 'operators'],
+          `two engines need the operator ${o.id} in different namespaces (${seen.namespace} and ${o.namespace})`,
+          'one operator per cluster: give both the same operator namespace',
+        ),
+      );
     }
     byId.set(o.id, o);
   }
   const namespaces = [d.argocd?.namespace ?? 'argocd', d.flux?.namespace ?? 'flux-system'];
   for (const o of byId.values()) {
-    if (namespaces.includes(o.namespace)) problems.push(source.problem(['delivery'], `the operator ${o.id} would be installed into ${o.namespace}, the namespace of the GitOps tool`, 'give the operator its own namespace'));
+    if (namespaces.includes(o.namespace))
+      problems.push(source.problem(['delivery'], `the operator ${o.id} would be installed into ${o.namespace}, the namespace of the GitOps tool`, 'give the operator its own namespace'));
   }
   return problems;
 }

@@ -12,7 +12,8 @@ import { committedTrees, defaultRef, diffTrees, DIFF_MARKER, formatDiffMarkdown,
 const scratch = mkdtempSync(join(tmpdir(), 'rendered-diff-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const git = (repo: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' });
+const git = (repo: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' });
 
 function repoWith(files: Record<string, string>): string {
   const repo = mkdtempSync(join(scratch, 'repo-'));
@@ -42,7 +43,13 @@ describe('the rendered diff against a git ref', () => {
   it('reads every rendered file committed at the ref, by cluster', () => {
     const trees = committedTrees(repo, 'HEAD');
     expect([...trees.keys()].sort()).toEqual(['lab', 'prod']);
-    expect([...trees.get('prod')!.keys()].sort()).toEqual(['kustomization.yaml', 'postgres/configmap-a.yaml', 'postgres/configmap-gone.yaml', 'postgres/configmap-same.yaml', 'postgres/kustomization.yaml']);
+    expect([...trees.get('prod')!.keys()].sort()).toEqual([
+      'kustomization.yaml',
+      'postgres/configmap-a.yaml',
+      'postgres/configmap-gone.yaml',
+      'postgres/configmap-same.yaml',
+      'postgres/kustomization.yaml',
+    ]);
     expect(trees.get('prod')!.get('postgres/configmap-a.yaml')).toBe(obj('ConfigMap', 'a', 'data:\n  x: "1"\n  y: "2"\n'));
   });
 
@@ -69,7 +76,7 @@ describe('the rendered diff against a git ref', () => {
     const text = formatDiffText('HEAD', changes);
     expect(text).toContain('Rendered diff against HEAD: 1 added, 1 changed, 2 removed');
     expect(text).toContain('  ~ ConfigMap/dbaas/a (+1 -1)');
-    expect(text).toMatch(/-  y: "2"\n\s+\+  y: "3"/);
+    expect(text).toMatch(/- {2}y: "2"\n\s+\+ {2}y: "3"/);
 
     const md = formatDiffMarkdown('origin/main', changes);
     expect(md.startsWith(DIFF_MARKER)).toBe(true);
@@ -82,9 +89,28 @@ describe('the rendered diff against a git ref', () => {
   it('names the objects that need a replace (immutable fields), and only those', () => {
     const sts = (serviceName: string, replicas: number, image: string) =>
       `apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: redis-v2\n  namespace: redis\nspec:\n  replicas: ${replicas}\n  serviceName: ${serviceName}\n  template:\n    spec:\n      containers:\n        - name: redis\n          image: ${image}\n`;
-    const job = (image: string) => `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: provision\n  namespace: dbaas\nspec:\n  template:\n    spec:\n      containers:\n        - name: p\n          image: ${image}\n`;
-    const before = new Map([['lab', new Map([['redis/statefulset-redis-v2.yaml', sts('redis-v2-headless', 3, 'redis:8.6.2')], ['redis/statefulset-other.yaml', sts('x', 1, 'redis:8.6.2').replace('redis-v2', 'other')], ['mysql/job-provision.yaml', job('mysql:8.4.4')]])]]);
-    const after = new Map([['lab', new Map([['redis/statefulset-redis-v2.yaml', sts('redis-v2-peers', 3, 'redis:8.6.2')], ['redis/statefulset-other.yaml', sts('x', 2, 'redis:8.6.3').replace('redis-v2', 'other')], ['mysql/job-provision.yaml', job('mysql:8.4.5')]])]]);
+    const job = (image: string) =>
+      `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: provision\n  namespace: dbaas\nspec:\n  template:\n    spec:\n      containers:\n        - name: p\n          image: ${image}\n`;
+    const before = new Map([
+      [
+        'lab',
+        new Map([
+          ['redis/statefulset-redis-v2.yaml', sts('redis-v2-headless', 3, 'redis:8.6.2')],
+          ['redis/statefulset-other.yaml', sts('x', 1, 'redis:8.6.2').replace('redis-v2', 'other')],
+          ['mysql/job-provision.yaml', job('mysql:8.4.4')],
+        ]),
+      ],
+    ]);
+    const after = new Map([
+      [
+        'lab',
+        new Map([
+          ['redis/statefulset-redis-v2.yaml', sts('redis-v2-peers', 3, 'redis:8.6.2')],
+          ['redis/statefulset-other.yaml', sts('x', 2, 'redis:8.6.3').replace('redis-v2', 'other')],
+          ['mysql/job-provision.yaml', job('mysql:8.4.5')],
+        ]),
+      ],
+    ]);
     const changes = diffTrees(before, after);
     expect(changes.map((c) => [c.object, c.replace.map((r) => r.field)])).toEqual([
       ['Job/dbaas/provision', ['spec.template']],
@@ -103,7 +129,12 @@ describe('the rendered diff against a git ref', () => {
 
   it('says so when nothing changed, and folds away diffs too long for a comment', () => {
     expect(formatDiffMarkdown('main', [])).toContain('No rendered object is added, changed or removed.');
-    const big = diffTrees(new Map(), new Map([['prod', new Map(Array.from({ length: 50 }, (_, i) => [`c/configmap-${i}.yaml`, obj('ConfigMap', `n${i}`, `data:\n${Array.from({ length: 50 }, (_, k) => `  k${k}: v\n`).join('')}`)]))]]));
+    const big = diffTrees(
+      new Map(),
+      new Map([
+        ['prod', new Map(Array.from({ length: 50 }, (_, i) => [`c/configmap-${i}.yaml`, obj('ConfigMap', `n${i}`, `data:\n${Array.from({ length: 50 }, (_, k) => `  k${k}: v\n`).join('')}`)]))],
+      ]),
+    );
     const md = formatDiffMarkdown('main', big, 10_000);
     expect(md.length).toBeLessThan(10_000);
     expect(md).not.toContain('<details>');
@@ -127,7 +158,11 @@ describe('the rendered diff against a git ref', () => {
 describe('unified diffs', () => {
   const cases: [string, string, string][] = [
     ['one line changed', 'a\nb\nc\nd\ne\nf\ng\nh\n', 'a\nb\nc\nD\ne\nf\ng\nh\n'],
-    ['changes far apart make two hunks', Array.from({ length: 30 }, (_, i) => `l${i}`).join('\n') + '\n', Array.from({ length: 30 }, (_, i) => (i === 2 || i === 25 ? `L${i}` : `l${i}`)).join('\n') + '\n'],
+    [
+      'changes far apart make two hunks',
+      `${Array.from({ length: 30 }, (_, i) => `l${i}`).join('\n')}\n`,
+      `${Array.from({ length: 30 }, (_, i) => (i === 2 || i === 25 ? `L${i}` : `l${i}`)).join('\n')}\n`,
+    ],
     ['lines inserted at the start and removed at the end', 'x\ny\nz\n', 'new\nx\ny\n'],
     ['a new file', '', 'only\nnew\n'],
     ['a deleted file', 'old\nlines\n', ''],

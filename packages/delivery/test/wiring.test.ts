@@ -6,7 +6,18 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cloudnativePgOperator, externalSecretsOperator, KUBERNETES_VERSIONS, mysqlOperator, SchemaValidator, vaultConfigOperator, type Engine, type HelmOperator, type K8sObject, type RenderedObject } from '@db/core';
+import {
+  cloudnativePgOperator,
+  externalSecretsOperator,
+  KUBERNETES_VERSIONS,
+  mysqlOperator,
+  SchemaValidator,
+  vaultConfigOperator,
+  type Engine,
+  type HelmOperator,
+  type K8sObject,
+  type RenderedObject,
+} from '@db/core';
 import { modelFromYaml } from '@db/core/testing';
 import { APPLICATION_HEALTH_KEY, applicationHealthCheckScript, checkDelivery, deliveryObjects, operatorsOf } from '../src/index.ts';
 
@@ -63,7 +74,12 @@ describe('wiring of a cluster with Argo CD and Flux', () => {
 
   it('puts Argo CD objects in argocd/, Flux objects in flux/ and the HelmReleases in flux/operators/', () => {
     expect([...new Set(out.map((r) => r.component))].sort()).toEqual(['argocd', 'argocd/bootstrap', 'flux', 'flux/operators']);
-    expect(out.filter((r) => r.component === 'flux/operators').map((r) => `${r.object.kind}/${r.object.metadata.name}`).sort()).toEqual([
+    expect(
+      out
+        .filter((r) => r.component === 'flux/operators')
+        .map((r) => `${r.object.kind}/${r.object.metadata.name}`)
+        .sort(),
+    ).toEqual([
       'HelmRelease/cloudnative-pg',
       'HelmRelease/external-secrets',
       'HelmRelease/vault-config-operator',
@@ -116,7 +132,12 @@ describe('wiring of a cluster with Argo CD and Flux', () => {
     expect(spec.namespaceResourceWhitelist).toContainEqual({ group: 'cert-manager.io', kind: 'Certificate' });
     expect(spec.clusterResourceWhitelist).toContainEqual({ group: '', kind: 'Namespace' });
     expect(spec.clusterResourceWhitelist).not.toContainEqual({ group: '', kind: 'Node' });
-    expect(spec.sourceRepos).toEqual(['https://charts.external-secrets.io', 'https://cloudnative-pg.github.io/charts', 'https://git.example.org/platform/db.git', 'https://redhat-cop.github.io/vault-config-operator']);
+    expect(spec.sourceRepos).toEqual([
+      'https://charts.external-secrets.io',
+      'https://cloudnative-pg.github.io/charts',
+      'https://git.example.org/platform/db.git',
+      'https://redhat-cop.github.io/vault-config-operator',
+    ]);
   });
 
   it('installs operators at their pinned chart versions, from upstream', () => {
@@ -134,7 +155,9 @@ describe('wiring of a cluster with Argo CD and Flux', () => {
 });
 
 describe('an air-gapped cluster', () => {
-  const model = modelFromYaml(base('  tools: [argocd, flux]\n  repository: { url: https://git.lab/p/db.git }\n  operators: { chartMirror: oci://registry.lab:5000/charts }\n', 'imageRegistry: registry.lab:5000\n'));
+  const model = modelFromYaml(
+    base('  tools: [argocd, flux]\n  repository: { url: https://git.lab/p/db.git }\n  operators: { chartMirror: oci://registry.lab:5000/charts }\n', 'imageRegistry: registry.lab:5000\n'),
+  );
   const out = deliveryObjects(model, ENGINES, OBJECTS, 'platform');
 
   it('pulls charts from the OCI mirror and operator images from the registry', () => {
@@ -239,6 +262,10 @@ describe('Argo CD waits between sync waves (Application health in argocd-cm)', (
     expect(inArgo('ConfigMap')[0]!.data['check.sh']).toBe(applicationHealthCheckScript());
     // The project lets the root Application create them.
     const project = find(out, 'AppProject', 'db-platform').object;
-    for (const kind of ['Job', 'Role', 'RoleBinding', 'NetworkPolicy']) expect(project.spec.namespaceResourceWhitelist.some((k: { kind: string }) => k.kind === kind), kind).toBe(true);
+    for (const kind of ['Job', 'Role', 'RoleBinding', 'NetworkPolicy'])
+      expect(
+        project.spec.namespaceResourceWhitelist.some((k: { kind: string }) => k.kind === kind),
+        kind,
+      ).toBe(true);
   });
 });

@@ -85,7 +85,7 @@ export class MysqlInnoDbCluster extends Construct {
           podSpec: {
             affinity: { ...(nodeAffinity ? { nodeAffinity } : {}), podAntiAffinity: antiAffinity(routerPods(my)) },
             // No pod-wide runAsNonRoot: it would stop the operator's root init container.
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
             containers: [{ name: 'router', securityContext: OPERATOR_CONTAINER_SECURITY, resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } } }],
           },
         },

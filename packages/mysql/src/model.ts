@@ -58,7 +58,6 @@ export interface MysqlModel {
   readonly host: string;
 }
 
-
 export function resolveMysql(model: PlatformModel): MysqlModel {
   const spec = model.input.mysql ?? {};
   const version = spec.version ?? '8.4.4';

@@ -8,7 +8,7 @@
 import { Construct } from 'constructs';
 import { apiServerEgress, FlowPolicy, prometheusPeer, type Peer, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
-import { backupPods, frontPods, mysqlLabels, provisionPods, routerPods, serverPods } from './labels.ts';
+import { backupPods, mysqlLabels, provisionPods, routerPods, serverPods } from './labels.ts';
 import { EXPORTER_PORT, MYSQL_PORT } from './standalone.ts';
 
 /** MySQL classic protocol, X protocol, Group Replication. */
@@ -27,7 +27,12 @@ export class MysqlNetwork extends Construct {
     const { my, model } = props;
     const labels = mysqlLabels(my, 'network-policy');
     const clients: Peer[] = [...tenantPeers(my), { pods: backupPods(my) }, { pods: provisionPods(my) }];
-    const toServers = [{ peers: [{ pods: my.topology === 'standalone' ? serverPods(my) : routerPods(my) }], ports: my.topology === 'standalone' ? [{ port: MYSQL_PORT }] : [{ port: MYSQL_PORT }, ...ROUTER_PORTS.map((port) => ({ port }))] }];
+    const toServers = [
+      {
+        peers: [{ pods: my.topology === 'standalone' ? serverPods(my) : routerPods(my) }],
+        ports: my.topology === 'standalone' ? [{ port: MYSQL_PORT }] : [{ port: MYSQL_PORT }, ...ROUTER_PORTS.map((port) => ({ port }))],
+      },
+    ];
 
     if (my.topology === 'standalone') {
       new FlowPolicy(this, 'Server', {

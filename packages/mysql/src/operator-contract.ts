@@ -115,12 +115,53 @@ export function innoDbClusterStandIn(ic: Obj): Obj[] {
       securityContext: { runAsUser: 27, runAsGroup: 27, fsGroup: 27 },
       terminationGracePeriodSeconds: 120,
       initContainers: [
-        { name: 'fixdatadir', image: operatorImage, command: ['bash', '-c', 'chown 27:27 /var/lib/mysql && chmod 0700 /var/lib/mysql'], securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { add: ['CHOWN', 'FOWNER'], drop: ['ALL'] } }, volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }] },
-        { name: 'initconf', image: operatorImage, command: ['mysqlsh', '--pym', 'mysqloperator', 'init'], securityContext: dropAll, volumeMounts: [{ name: 'initconfdir', mountPath: '/mnt/initconf', readOnly: true }, { name: 'datadir', mountPath: '/var/lib/mysql' }, { name: 'mycnfdata', mountPath: '/mnt/mycnfdata' }, { name: 'initconf-tmp', mountPath: '/tmp' }] },
-        { name: 'initmysql', image: mysqlImage, args: ['mysqld', '--user=mysql'], securityContext: dropAll, env: [{ name: 'MYSQL_INITIALIZE_ONLY', value: '1' }, { name: 'MYSQL_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: spec.secretName, key: ROOT_SECRET_KEYS.password } } }], volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }, { name: 'rundir', mountPath: '/var/run/mysqld' }, { name: 'initmysql-tmp', mountPath: '/tmp' }] },
+        {
+          name: 'fixdatadir',
+          image: operatorImage,
+          command: ['bash', '-c', 'chown 27:27 /var/lib/mysql && chmod 0700 /var/lib/mysql'],
+          securityContext: { runAsUser: 0, allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { add: ['CHOWN', 'FOWNER'], drop: ['ALL'] } },
+          volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }],
+        },
+        {
+          name: 'initconf',
+          image: operatorImage,
+          command: ['mysqlsh', '--pym', 'mysqloperator', 'init'],
+          securityContext: dropAll,
+          volumeMounts: [
+            { name: 'initconfdir', mountPath: '/mnt/initconf', readOnly: true },
+            { name: 'datadir', mountPath: '/var/lib/mysql' },
+            { name: 'mycnfdata', mountPath: '/mnt/mycnfdata' },
+            { name: 'initconf-tmp', mountPath: '/tmp' },
+          ],
+        },
+        {
+          name: 'initmysql',
+          image: mysqlImage,
+          args: ['mysqld', '--user=mysql'],
+          securityContext: dropAll,
+          env: [
+            { name: 'MYSQL_INITIALIZE_ONLY', value: '1' },
+            { name: 'MYSQL_ROOT_PASSWORD', valueFrom: { secretKeyRef: { name: spec.secretName, key: ROOT_SECRET_KEYS.password } } },
+          ],
+          volumeMounts: [
+            { name: 'datadir', mountPath: '/var/lib/mysql' },
+            { name: 'rundir', mountPath: '/var/run/mysqld' },
+            { name: 'initmysql-tmp', mountPath: '/tmp' },
+          ],
+        },
       ],
       containers: [
-        { name: 'sidecar', image: operatorImage, command: ['mysqlsh', '--pym', 'mysqloperator', 'sidecar'], securityContext: dropAll, volumeMounts: [{ name: 'rundir', mountPath: '/var/run/mysqld' }, { name: 'shellhome', mountPath: '/mysqlsh' }, { name: 'sidecar-tmp', mountPath: '/tmp' }] },
+        {
+          name: 'sidecar',
+          image: operatorImage,
+          command: ['mysqlsh', '--pym', 'mysqloperator', 'sidecar'],
+          securityContext: dropAll,
+          volumeMounts: [
+            { name: 'rundir', mountPath: '/var/run/mysqld' },
+            { name: 'shellhome', mountPath: '/mysqlsh' },
+            { name: 'sidecar-tmp', mountPath: '/tmp' },
+          ],
+        },
         {
           name: 'mysql',
           image: mysqlImage,
@@ -134,10 +175,24 @@ export function innoDbClusterStandIn(ic: Obj): Obj[] {
             { containerPort: OPERATOR_PORTS.mysqlx, name: 'mysqlx' },
             { containerPort: OPERATOR_PORTS.grXcom, name: 'gr-xcom' },
           ],
-          volumeMounts: [{ name: 'datadir', mountPath: '/var/lib/mysql' }, { name: 'rundir', mountPath: '/var/run/mysqld' }, { name: 'mysql-tmp', mountPath: '/tmp' }],
+          volumeMounts: [
+            { name: 'datadir', mountPath: '/var/lib/mysql' },
+            { name: 'rundir', mountPath: '/var/run/mysqld' },
+            { name: 'mysql-tmp', mountPath: '/tmp' },
+          ],
         },
         // metrics.enable adds the exporter (cluster_api.py:53-67, 133-175).
-        ...(spec.metrics?.enable ? [{ name: 'metrics', image: spec.metrics.image, args: [...(spec.metrics.options ?? [])], securityContext: { ...dropAll, runAsUser: 2, runAsGroup: 27 }, ports: [{ containerPort: 9104, name: 'metrics' }] }] : []),
+        ...(spec.metrics?.enable
+          ? [
+              {
+                name: 'metrics',
+                image: spec.metrics.image,
+                args: [...(spec.metrics.options ?? [])],
+                securityContext: { ...dropAll, runAsUser: 2, runAsGroup: 27 },
+                ports: [{ containerPort: 9104, name: 'metrics' }],
+              },
+            ]
+          : []),
       ],
       volumes: [...emptyDirs, { name: 'initconfdir', configMap: { name: `${name}-initconf`, defaultMode: 0o755 } }],
     },
@@ -186,27 +241,69 @@ export function innoDbClusterStandIn(ic: Obj): Obj[] {
   const port = (n: string, p: number, target = p) => ({ name: n, port: p, targetPort: target, protocol: 'TCP' });
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: `${name}-sidecar-rb`, namespace }, subjects: [{ kind: 'ServiceAccount', name: sa }], roleRef: { kind: 'ClusterRole', name: 'mysql-sidecar', apiGroup: 'rbac.authorization.k8s.io' } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `${name}-sidecar-rb`, namespace },
+      subjects: [{ kind: 'ServiceAccount', name: sa }],
+      roleRef: { kind: 'ClusterRole', name: 'mysql-sidecar', apiGroup: 'rbac.authorization.k8s.io' },
+    },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-initconf`, namespace }, data: {} },
     {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: `${name}-instances`, namespace, labels: { tier: 'mysql', 'mysql.oracle.com/cluster': name, 'mysql.oracle.com/instance-type': 'group-member' } },
-      spec: { clusterIP: 'None', publishNotReadyAddresses: true, ports: [port('mysql', 3306), port('mysqlx', 33060), port('gr-xcom', 33061)], selector: { component: 'mysqld', tier: 'mysql', 'mysql.oracle.com/cluster': name, 'mysql.oracle.com/instance-type': 'group-member' }, type: 'ClusterIP' },
+      spec: {
+        clusterIP: 'None',
+        publishNotReadyAddresses: true,
+        ports: [port('mysql', 3306), port('mysqlx', 33060), port('gr-xcom', 33061)],
+        selector: { component: 'mysqld', tier: 'mysql', 'mysql.oracle.com/cluster': name, 'mysql.oracle.com/instance-type': 'group-member' },
+        type: 'ClusterIP',
+      },
     },
     {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       metadata: { name, namespace, labels: { tier: 'mysql', 'mysql.oracle.com/cluster': name, 'app.kubernetes.io/name': 'mysql-innodbcluster' } },
-      spec: { serviceName: `${name}-instances`, replicas: spec.instances, podManagementPolicy: 'Parallel', selector: { matchLabels: serverLabels }, template, volumeClaimTemplates: [{ metadata: { name: 'datadir' }, spec: claim }] },
+      spec: {
+        serviceName: `${name}-instances`,
+        replicas: spec.instances,
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: serverLabels },
+        template,
+        volumeClaimTemplates: [{ metadata: { name: 'datadir' }, spec: claim }],
+      },
     },
-    { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `${name}-pdb`, namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: { component: 'mysqld', tier: 'mysql', 'mysql.oracle.com/cluster': name } } } },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: `${name}-pdb`, namespace },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { component: 'mysqld', tier: 'mysql', 'mysql.oracle.com/cluster': name } } },
+    },
     {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace, labels: { tier: 'mysql', 'mysql.oracle.com/cluster': name } },
-      spec: { ports: [port('mysql', 3306, OPERATOR_PORTS.routerRw), port('mysqlx', 33060, OPERATOR_PORTS.routerXrw), port('mysql-alternate', 6446), port('mysqlx-alternate', 6448), port('mysql-ro', 6447), port('mysqlx-ro', 6449), port('mysql-rw-split', 6450), port('router-rest', 8443)], selector: { component: 'mysqlrouter', tier: 'mysql', 'mysql.oracle.com/cluster': name }, type: spec.service?.type ?? 'ClusterIP' },
+      spec: {
+        ports: [
+          port('mysql', 3306, OPERATOR_PORTS.routerRw),
+          port('mysqlx', 33060, OPERATOR_PORTS.routerXrw),
+          port('mysql-alternate', 6446),
+          port('mysqlx-alternate', 6448),
+          port('mysql-ro', 6447),
+          port('mysqlx-ro', 6449),
+          port('mysql-rw-split', 6450),
+          port('router-rest', 8443),
+        ],
+        selector: { component: 'mysqlrouter', tier: 'mysql', 'mysql.oracle.com/cluster': name },
+        type: spec.service?.type ?? 'ClusterIP',
+      },
     },
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `${name}-router`, namespace }, spec: { replicas: spec.router?.instances ?? 1, selector: { matchLabels: routerLabels }, template: router } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `${name}-router`, namespace },
+      spec: { replicas: spec.router?.instances ?? 1, selector: { matchLabels: routerLabels }, template: router },
+    },
   ];
 }

@@ -125,7 +125,12 @@ export class MysqlStandalone extends Construct {
     });
     new k8s.KubeService(this, 'Headless', {
       metadata: { name: `${my.name}-headless`, namespace: my.namespace, labels },
-      spec: { clusterIp: 'None', publishNotReadyAddresses: false, selector: serverPods(my), ports: [{ name: 'mysql', port: MYSQL_PORT, targetPort: k8s.IntOrString.fromString('mysql'), protocol: 'TCP' }] },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: false,
+        selector: serverPods(my),
+        ports: [{ name: 'mysql', port: MYSQL_PORT, targetPort: k8s.IntOrString.fromString('mysql'), protocol: 'TCP' }],
+      },
     });
   }
 }

@@ -26,19 +26,32 @@ describe('MySQL alerts', () => {
   });
 
   it.skipIf(!promtool.available)('pass promtool check rules (both topologies)', () => {
-    for (const [name, my] of [['prod', prod], ['lab', lab]] as const) {
+    for (const [name, my] of [
+      ['prod', prod],
+      ['lab', lab],
+    ] as const) {
       const file = join(dir, `${name}.rules.yaml`);
-      const rules = mysqlAlerts(my).map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity }, annotations: { summary: a.summary, description: a.description, runbook_url: `https://example.com/${runbookFile(a.alert)}` } }));
+      const rules = mysqlAlerts(my).map((a) => ({
+        alert: a.alert,
+        expr: a.expr,
+        ...(a.for ? { for: a.for } : {}),
+        labels: { severity: a.severity },
+        annotations: { summary: a.summary, description: a.description, runbook_url: `https://example.com/${runbookFile(a.alert)}` },
+      }));
       writeFileSync(file, stringify({ groups: [{ name: `mysql-${name}`, rules }] }));
       expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 6 rules found/);
     }
   });
 
-  it.skipIf(!promtool.available)('pass promtool test rules: each fires and stays quiet when it should', () => {
-    // Annotations are left out: the unit tests are about when an alert fires.
-    const rules = mysqlAlerts(prod).map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity } }));
-    writeFileSync(join(dir, 'mysql-alerts.rules.yaml'), stringify({ groups: [{ name: 'mysql', rules }] }));
-    copyFileSync(join(import.meta.dirname, 'alerts.promtool.yaml'), join(dir, 'alerts.promtool.yaml'));
-    expect(run('promtool', ['test', 'rules', join(dir, 'alerts.promtool.yaml')])).toMatch(/SUCCESS/);
-  }, 60_000);
+  it.skipIf(!promtool.available)(
+    'pass promtool test rules: each fires and stays quiet when it should',
+    () => {
+      // Annotations are left out: the unit tests are about when an alert fires.
+      const rules = mysqlAlerts(prod).map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity } }));
+      writeFileSync(join(dir, 'mysql-alerts.rules.yaml'), stringify({ groups: [{ name: 'mysql', rules }] }));
+      copyFileSync(join(import.meta.dirname, 'alerts.promtool.yaml'), join(dir, 'alerts.promtool.yaml'));
+      expect(run('promtool', ['test', 'rules', join(dir, 'alerts.promtool.yaml')])).toMatch(/SUCCESS/);
+    },
+    60_000,
+  );
 });

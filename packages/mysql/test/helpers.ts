@@ -24,4 +24,3 @@ monitoring:
   pushgateway: http://pushgateway.monitoring:9091
   runbookBaseUrl: https://example.com/docs/runbooks
 `;
-

@@ -44,7 +44,12 @@ describe('MySQL Operator 8.4.3-2.1.5 contract', () => {
   });
 
   it('merges podSpec containers by name into the operator containers (utils.py:110-127)', () => {
-    const base = { containers: [{ name: 'mysql', image: 'x', securityContext: { readOnlyRootFilesystem: true } }, { name: 'sidecar', image: 'y' }] };
+    const base = {
+      containers: [
+        { name: 'mysql', image: 'x', securityContext: { readOnlyRootFilesystem: true } },
+        { name: 'sidecar', image: 'y' },
+      ],
+    };
     const merged = mergePatchObject(structuredClone(base), ic.spec.podSpec) as { containers: { name: string; securityContext?: Record<string, unknown> }[] };
     expect(merged.containers.map((c) => c.name)).toEqual(['mysql', 'sidecar']);
     expect(merged.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });

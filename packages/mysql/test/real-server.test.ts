@@ -10,7 +10,11 @@ import { requirePrograms } from '@db/core/testing';
 import { mysqlBackupScript, provisioningScript, provisioningSql, resolveMysql } from '../src/index.ts';
 import { BASE, modelOf, PrivateMariaDb } from './helpers.ts';
 
-const programs = requirePrograms('MySQL provisioning and backup tests against MariaDB', ['mariadbd', 'mariadb-install-db', 'mysql', 'mysqldump', 'bash', 'gzip'], 'apt-get install mariadb-server mariadb-client');
+const programs = requirePrograms(
+  'MySQL provisioning and backup tests against MariaDB',
+  ['mariadbd', 'mariadb-install-db', 'mysql', 'mysqldump', 'bash', 'gzip'],
+  'apt-get install mariadb-server mariadb-client',
+);
 
 const model = modelOf(`${BASE}
 mysql: { backup: { keep: 2 } }
@@ -171,7 +175,17 @@ describe.skipIf(!programs.available)('MySQL SQL and scripts on a real MariaDB', 
         encoding: 'utf8',
         timeout: 60_000,
         stdio: 'pipe',
-        env: { PATH: process.env.PATH, TMPDIR: work, BACKUP_DIR: backupDir(), BACKUP_NAME: my.name, PUSHGATEWAY_URL: '', MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(db.port), MYSQL_USER: my.users.backup, MYSQL_PASSWORD: 'wrong-password-123' },
+        env: {
+          PATH: process.env.PATH,
+          TMPDIR: work,
+          BACKUP_DIR: backupDir(),
+          BACKUP_NAME: my.name,
+          PUSHGATEWAY_URL: '',
+          MYSQL_HOST: '127.0.0.1',
+          MYSQL_PORT: String(db.port),
+          MYSQL_USER: my.users.backup,
+          MYSQL_PASSWORD: 'wrong-password-123',
+        },
       }),
     ).toThrow();
     expect(readdirSync(backupDir()).sort()).toEqual(before);

@@ -23,7 +23,11 @@ describe('standalone (prod)', () => {
     expect(mysql.image).toBe('docker.io/library/mysql:8.4.4');
     expect(mysql.resources).toEqual({ requests: { cpu: '500m', memory: '2Gi' }, limits: { memory: '3Gi' } });
     expect(sts.spec.volumeClaimTemplates[0].spec.storageClassName).toBe('proxmox-lvm');
-    expect(pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] });
+    expect(pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
+      key: 'kubernetes.io/hostname',
+      operator: 'NotIn',
+      values: ['k8s-node1'],
+    });
     expect(find(objs, 'Service', 'mysql')!.metadata.namespace).toBe('dbaas');
   });
 

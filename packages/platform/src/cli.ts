@@ -16,8 +16,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
-import { formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
-import { findProgram } from '@db/core/testing';
+import { findProgram, formatProblems, platformJsonSchema, readTree, SchemaValidator, KUBERNETES_VERSIONS, type K8sObject } from '@db/core';
 import { defaultRef, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
 import { renderedDiff, type RenderedDiff } from './rendered-diff.ts';
 import { synthToDisk } from './synth.ts';

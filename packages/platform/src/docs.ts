@@ -9,7 +9,7 @@
  * credentials, backups, diagram), `alerts(model)` and `rules`. A new engine documents
  * itself by implementing the hook; nothing here names an engine.
  */
-import { CORE_RULES, durationSeconds, runbookFile, type Engine, type EngineDocs, type GuardrailReport, type PlatformModel } from '@db/core';
+import { CORE_RULES, durationSeconds, runbookFile, type Engine, type GuardrailReport, type PlatformModel } from '@db/core';
 
 /**
  * Rotation facts of the platform (seed 000): Vault static roles rotated every 604800 s,
@@ -87,7 +87,12 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   const credentials = documented.flatMap((d) => d.docs.credentials.map((c) => ({ ...c, engine: d.docs.title })));
   const rotated = credentials.filter((c) => c.rotated);
   if (rotated.length > 0) {
-    p('  subgraph engine_Vault["Vault"]', `    vault["Vault database engine<br/>static roles, ${policy.periodSeconds} s"]`, `    external_secrets["External Secrets<br/>refresh ${policy.refresh}"]`, '  end');
+    p(
+      '  subgraph engine_Vault["Vault"]',
+      `    vault["Vault database engine<br/>static roles, ${policy.periodSeconds} s"]`,
+      `    external_secrets["External Secrets<br/>refresh ${policy.refresh}"]`,
+      '  end',
+    );
   }
   const backups = documented.flatMap((d) => d.docs.backups);
   if (backups.length > 0) p(`  nfs[("NFS ${label(model.backups.nfs.server)}<br/>${label(model.backups.nfs.path)}")]`);
@@ -106,7 +111,13 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
 
   // Endpoints
   p('## Endpoints', '', 'Apps always use these names: they survive failovers, topology changes and renames of the pods behind them.', '');
-  p(...table(['Engine', 'Service', 'Port', 'Use it for'], documented.flatMap(({ docs }) => docs.endpoints.map((e) => [docs.title, `\`${e.host}\``, String(e.port), e.purpose]))), '');
+  p(
+    ...table(
+      ['Engine', 'Service', 'Port', 'Use it for'],
+      documented.flatMap(({ docs }) => docs.endpoints.map((e) => [docs.title, `\`${e.host}\``, String(e.port), e.purpose])),
+    ),
+    '',
+  );
 
   // Engines
   p('## Engines', '');
@@ -118,7 +129,13 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   p(
     ...table(
       ['App', 'Namespace', 'Engine', 'What it gets', 'Connects to'],
-      users.map((u) => [descriptions.get(u.tenant) ? `${u.tenant} (${descriptions.get(u.tenant)})` : u.tenant, u.namespace, u.engine, u.what, u.connectsTo.startsWith('(') ? u.connectsTo : `\`${u.connectsTo}\``]),
+      users.map((u) => [
+        descriptions.get(u.tenant) ? `${u.tenant} (${descriptions.get(u.tenant)})` : u.tenant,
+        u.namespace,
+        u.engine,
+        u.what,
+        u.connectsTo.startsWith('(') ? u.connectsTo : `\`${u.connectsTo}\``,
+      ]),
     ),
     '',
   );
@@ -133,28 +150,69 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   );
   if (rotated.length > 0) {
     p('### Rotated', '');
-    p(...table(['App', 'Engine', 'Credential', 'Period', 'Synced to its namespace', 'Notes'], rotated.map((c) => [c.tenant, c.engine, c.principal, `${c.rotationPeriod ? durationSeconds(c.rotationPeriod) : policy.periodSeconds} s`, `every ${policy.refresh}`, c.pushEvery ? `pushed into the app's own config every ${c.pushEvery} by a CronJob` : ''])), '');
+    p(
+      ...table(
+        ['App', 'Engine', 'Credential', 'Period', 'Synced to its namespace', 'Notes'],
+        rotated.map((c) => [
+          c.tenant,
+          c.engine,
+          c.principal,
+          `${c.rotationPeriod ? durationSeconds(c.rotationPeriod) : policy.periodSeconds} s`,
+          `every ${policy.refresh}`,
+          c.pushEvery ? `pushed into the app's own config every ${c.pushEvery} by a CronJob` : '',
+        ]),
+      ),
+      '',
+    );
   }
   const excluded = credentials.filter((c) => !c.rotated);
   p('### Excluded from rotation', '');
-  if (excluded.length > 0) p(...table(['App', 'Engine', 'Credential', 'Why'], excluded.map((c) => [c.tenant, c.engine, c.principal, c.reason ?? ''])), '');
+  if (excluded.length > 0)
+    p(
+      ...table(
+        ['App', 'Engine', 'Credential', 'Why'],
+        excluded.map((c) => [c.tenant, c.engine, c.principal, c.reason ?? '']),
+      ),
+      '',
+    );
   p("Root users and the platform's own service users (backup, exporter, Redis ACL system users) are managed by hand: their Secrets are created out of band.", '');
 
   // Operators and what they need
   const operators = [...new Map(engines.flatMap((e) => e.operators?.(model) ?? []).map((o) => [o.id, o])).values()].sort((a, b) => a.id.localeCompare(b.id));
   if (operators.length > 0) {
     p('## Operators and prerequisites', '', 'Installed from their pinned upstream charts by the GitOps wiring (`argocd/`, `flux/`):', '');
-    p(...table(['Operator', 'Version', 'Chart', 'Namespace'], operators.map((o) => [o.description, o.appVersion, `${o.chart.name} ${o.chart.version}`, `\`${o.namespace}\``])), '');
+    p(
+      ...table(
+        ['Operator', 'Version', 'Chart', 'Namespace'],
+        operators.map((o) => [o.description, o.appVersion, `${o.chart.name} ${o.chart.version}`, `\`${o.namespace}\``]),
+      ),
+      '',
+    );
     const prerequisites = [
       { name: 'Prometheus operator CRDs', reason: 'the PodMonitors and PrometheusRules rendered here' },
       ...operators.flatMap((o) => (o.prerequisites ?? []).map((r) => ({ name: r.name, reason: `${o.id}: ${r.reason}` }))),
     ];
-    p('Installed before, by you (nothing here provides them):', '', ...table(['Prerequisite', 'Needed by'], [...new Map(prerequisites.map((r) => [`${r.name} ${r.reason}`, r])).values()].map((r) => [r.name, r.reason])), '');
+    p(
+      'Installed before, by you (nothing here provides them):',
+      '',
+      ...table(
+        ['Prerequisite', 'Needed by'],
+        [...new Map(prerequisites.map((r) => [`${r.name} ${r.reason}`, r])).values()].map((r) => [r.name, r.reason]),
+      ),
+      '',
+    );
   }
 
   // Backups
   p('## Backups', '', `Every backup job reports to the Pushgateway \`${model.monitoring.pushgateway}\`, on failure too, so an alert tells a failed backup from one that never ran.`, '');
-  if (backups.length > 0) p(...table(['What', 'Schedule (UTC)', 'Target (NFS)', 'Retention', 'CronJob'], backups.map((b) => [b.what, `\`${b.schedule}\``, `\`${b.target}\``, b.retention, b.job])), '');
+  if (backups.length > 0)
+    p(
+      ...table(
+        ['What', 'Schedule (UTC)', 'Target (NFS)', 'Retention', 'CronJob'],
+        backups.map((b) => [b.what, `\`${b.schedule}\``, `\`${b.target}\``, b.retention, b.job]),
+      ),
+      '',
+    );
   else p('No engine of this cluster takes backups.', '');
 
   // Alerts
@@ -171,10 +229,23 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   // Guardrails
   const rules = [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
   p('## Guardrails', '', 'Checked on every render: an `error` refuses to render, a `warning` prints. Each rule comes from an outage.', '');
-  p(...table(['Rule', 'Severity', 'Refuses', 'Why'], rules.map((r) => [`\`${r.id}\``, r.severity, r.title, r.reason])), '');
+  p(
+    ...table(
+      ['Rule', 'Severity', 'Refuses', 'Why'],
+      rules.map((r) => [`\`${r.id}\``, r.severity, r.title, r.reason]),
+    ),
+    '',
+  );
   p('### Waivers', '');
   const waivers = [...new Map(guardrails.waived.map((w) => [`${w.rule} ${w.object}`, w])).values()];
-  if (waivers.length > 0) p(...table(['Rule', 'Object', 'Reason'], waivers.map((w) => [`\`${w.rule}\``, `\`${w.object}\``, w.reason])), '');
+  if (waivers.length > 0)
+    p(
+      ...table(
+        ['Rule', 'Object', 'Reason'],
+        waivers.map((w) => [`\`${w.rule}\``, `\`${w.object}\``, w.reason]),
+      ),
+      '',
+    );
   else p('None: every guardrail holds for every object.', '');
   return `${out.join('\n').replace(/\n+$/, '')}\n`;
 }

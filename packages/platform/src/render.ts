@@ -89,7 +89,13 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   const schemaProblems = objects.flatMap(({ object }) =>
     primaryValidator()
       .validate(object)
-      .map((e) => model.source.problem([], `rendered ${e.object} is not valid against the Kubernetes ${e.kubernetesVersion} / CRD schema: ${e.message}`, 'an override in the desired state produced a field the API server would refuse')),
+      .map((e) =>
+        model.source.problem(
+          [],
+          `rendered ${e.object} is not valid against the Kubernetes ${e.kubernetesVersion} / CRD schema: ${e.message}`,
+          'an override in the desired state produced a field the API server would refuse',
+        ),
+      ),
   );
   const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems];
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };

@@ -14,7 +14,11 @@ export type RenderedDiff = { ok: true; changes: ObjectChange[] } | { ok: false; 
 export function renderedDiff(workspace: string, ref: string): RenderedDiff {
   const before = committedTrees(workspace, ref);
   const apps = join(workspace, 'apps');
-  const clusters = existsSync(apps) ? readdirSync(apps).filter((c) => existsSync(join(apps, c, 'platform.yaml'))).sort() : [];
+  const clusters = existsSync(apps)
+    ? readdirSync(apps)
+        .filter((c) => existsSync(join(apps, c, 'platform.yaml')))
+        .sort()
+    : [];
   const after = new Map<string, Map<string, string>>();
   const refused: { cluster: string; problems: readonly Problem[] }[] = [];
   for (const cluster of clusters) {

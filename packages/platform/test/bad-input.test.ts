@@ -59,7 +59,7 @@ function refused(text: string): Refused {
 const CASES: [string, string, string, number, string][] = [
   ['unknown top-level key (typo)', VALID.replace('tenants:', 'tenant:'), 'tenant', 14, 'unknown field'],
   ['unknown nested key', VALID.replace('  instances: 2', '  instancez: 2'), 'postgres.instancez', 13, 'did you mean "instances"'],
-  ['missing required field', VALID.replace(/monitoring:\n  pushgateway: .*\n/, 'monitoring:\n'), 'monitoring.pushgateway', 9, 'missing required field'],
+  ['missing required field', VALID.replace(/monitoring:\n {2}pushgateway: .*\n/, 'monitoring:\n'), 'monitoring.pushgateway', 9, 'missing required field'],
   ['wrong type', VALID.replace('  instances: 2', '  instances: two'), 'postgres.instances', 13, 'must be integer'],
   ['out of range', VALID.replace('  instances: 2', '  instances: 0'), 'postgres.instances', 13, 'must be >= 1'],
   ['invalid Kubernetes name', VALID.replace('name: affine', 'name: Affine_App'), 'tenants[1].name', 17, 'not valid'],
@@ -68,20 +68,50 @@ const CASES: [string, string, string, number, string][] = [
   ['duplicate tenant', VALID.replace('name: affine', 'name: linkwarden'), 'tenants[1].name', 17, 'declared twice'],
   ['duplicate database', VALID.replace('database: affine', 'database: linkwarden'), 'tenants[1].postgres.database', 18, 'already used by tenant linkwarden'],
   ['reserved database name', VALID.replace('database: affine', 'database: postgres'), 'tenants[1].postgres.database', 18, 'reserved'],
-  ['tenant uses an engine that is not configured', VALID.replace(/postgres:\n  instances: 2\n/, ''), 'tenants[0].postgres', 14, 'no postgres section'],
-  ['rotated role that also takes its password from a Secret', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, passwordSecret: affine-db }'), 'tenants[1].postgres.passwordSecret', 18, 'one owner per password'],
+  ['tenant uses an engine that is not configured', VALID.replace(/postgres:\n {2}instances: 2\n/, ''), 'tenants[0].postgres', 14, 'no postgres section'],
+  [
+    'rotated role that also takes its password from a Secret',
+    VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, passwordSecret: affine-db }'),
+    'tenants[1].postgres.passwordSecret',
+    18,
+    'one owner per password',
+  ],
   ['rotation exclusion without a reason', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, rotate: false }'), 'tenants[1].postgres.rotate', 18, 'needs a reason'],
-  ['value not in the allowed set', VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, connection: proxy }'), 'tenants[1].postgres.connection', 18, 'must be one of "pooler", "direct"'],
+  [
+    'value not in the allowed set',
+    VALID.replace('postgres: { database: affine }', 'postgres: { database: affine, connection: proxy }'),
+    'tenants[1].postgres.connection',
+    18,
+    'must be one of "pooler", "direct"',
+  ],
   ['database on an NFS storage class (guardrail)', VALID.replace('  instances: 2', '  instances: 2\n  storage: { storageClass: nfs-client }'), '', 1, '[nfs-database-volume] Cluster/dbaas/pg-cluster'],
   ['floating image tag (guardrail)', VALID.replace('  instances: 2', '  instances: 2\n  image: { repository: cloudnative-pg/postgis, tag: latest }'), '', 1, '[unpinned-image]'],
   ['waiver for an unknown rule', `${VALID}waivers:\n  - { rule: no-such-rule, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0].rule', 21, 'unknown guardrail'],
   ['waiver that matches nothing', `${VALID}waivers:\n  - { rule: unpinned-image, object: Cluster/dbaas/pg-cluster, reason: "because we really want to" }\n`, 'waivers[0]', 21, 'matches no finding'],
   ['duplicate YAML key', VALID.replace('  instances: 2', '  instances: 2\n  instances: 3'), '', 14, 'duplicate key'],
   ['broken YAML', VALID.replace('  block: proxmox-lvm', '  block: [proxmox-lvm'), '', 4, 'YAML'],
-  ['GitOps tool that does not exist', `${VALID}delivery:\n  tools: [argocd, spinnaker]\n  repository: { url: https://git.example.org/db.git }\n`, 'delivery.tools[1]', 21, 'must be one of "argocd", "flux"'],
+  [
+    'GitOps tool that does not exist',
+    `${VALID}delivery:\n  tools: [argocd, spinnaker]\n  repository: { url: https://git.example.org/db.git }\n`,
+    'delivery.tools[1]',
+    21,
+    'must be one of "argocd", "flux"',
+  ],
   ['repository over plain http', `${VALID}delivery:\n  tools: [flux]\n  repository: { url: http://git.example.org/db.git }\n`, 'delivery.repository.url', 22, 'plain http is refused'],
-  ['settings of a GitOps tool that is not chosen', `${VALID}delivery:\n  tools: [flux]\n  repository: { url: https://git.example.org/db.git }\n  argocd: { namespace: gitops }\n`, 'delivery.argocd', 23, 'not in delivery.tools'],
-  ['chart mirror without an image registry', `${VALID}delivery:\n  tools: [argocd]\n  repository: { url: https://git.example.org/db.git }\n  operators: { chartMirror: oci://registry.lab:5000/charts }\n`, 'delivery.operators.chartMirror', 23, 'set imageRegistry'],
+  [
+    'settings of a GitOps tool that is not chosen',
+    `${VALID}delivery:\n  tools: [flux]\n  repository: { url: https://git.example.org/db.git }\n  argocd: { namespace: gitops }\n`,
+    'delivery.argocd',
+    23,
+    'not in delivery.tools',
+  ],
+  [
+    'chart mirror without an image registry',
+    `${VALID}delivery:\n  tools: [argocd]\n  repository: { url: https://git.example.org/db.git }\n  operators: { chartMirror: oci://registry.lab:5000/charts }\n`,
+    'delivery.operators.chartMirror',
+    23,
+    'set imageRegistry',
+  ],
   ['NFS class also listed as block storage', VALID.replace('nfs: [nfs-client]', 'nfs: [proxmox-lvm]'), 'storage.nfs', 4, 'also as a block storage class'],
 ];
 
@@ -108,7 +138,12 @@ describe('bad input is refused with file, line and field', () => {
 
   it('refuses an alias bomb quickly with a position', () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const r = refused(`${lines.join('\n')}\n${VALID}`);
     expect(r.problems[0]!.message).toMatch(/alias/i);
     expect(r.problems[0]!.line).toBeGreaterThan(0);

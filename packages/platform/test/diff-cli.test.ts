@@ -58,11 +58,19 @@ describe('the rendered diff of a workspace', () => {
     expect(list(changes)).toContain('changed argocd AppProject/argocd/db-platform');
     const added = changes.find((c) => c.object === 'Database/dbaas/pg-cluster-newapp')!;
     expect(added.diff).toContain('+  name: newapp');
-    expect(parse(added.diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).map((l) => l.slice(1)).join('\n')).spec.name).toBe('newapp');
+    expect(
+      parse(
+        added.diff
+          .split('\n')
+          .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+          .map((l) => l.slice(1))
+          .join('\n'),
+      ).spec.name,
+    ).toBe('newapp');
   });
 
   it('shows deleted objects as removed', () => {
-    const changes = changesFor(good.replace(/sqlite:\n(  - .*\n)+/, 'sqlite:\n  - { app: headscale, size: 1Gi }\n'));
+    const changes = changesFor(good.replace(/sqlite:\n( {2}- .*\n)+/, 'sqlite:\n  - { app: headscale, size: 1Gi }\n'));
     expect(list(changes)).toContain('removed sqlite PersistentVolumeClaim/vaultwarden/vaultwarden-sqlite');
     expect(formatDiffText('HEAD', changes)).toMatch(/^Rendered diff against HEAD: 0 added, \d+ changed, 4 removed/);
   });

@@ -11,7 +11,9 @@ import { CORE_RULES, runbookFile, type Engine } from '@db/core';
 import { ENGINES, DOCS_FILE, REPO_ROOT, APPS_DIR, platformFileOf, renderFile, renderText, renderDocs } from '../src/index.ts';
 import { readFileSync } from 'node:fs';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c))).sort();
+const clusters = readdirSync(APPS_DIR)
+  .filter((c) => existsSync(platformFileOf(c)))
+  .sort();
 
 function docsOf(cluster: string) {
   const r = renderFile(platformFileOf(cluster), cluster);
@@ -58,9 +60,32 @@ describe('clusters/prod/README.md holds the facts of the seed documents', () => 
   ])('%s', (_, fact) => {
     expect(md).toMatch(fact);
   });
-  it('lists the seeds\' users of each engine', () => {
+  it("lists the seeds' users of each engine", () => {
     const section = md.slice(md.indexOf('## Who uses what'), md.indexOf('## Credential rotation'));
-    for (const app of ['trading-bot', 'apple-health-data', 'linkwarden', 'affine', 'woodpecker', 'claude-memory-mcp', 'tripit', 'wrongmove', 'speedtest', 'codimd', 'nextcloud', 'shlink', 'grafana', 'technitium', 'immich', 'paperless', 'dawarich', 'headscale', 'vaultwarden', 'plotting-book', 'holiday-planner', 'priority-pass']) {
+    for (const app of [
+      'trading-bot',
+      'apple-health-data',
+      'linkwarden',
+      'affine',
+      'woodpecker',
+      'claude-memory-mcp',
+      'tripit',
+      'wrongmove',
+      'speedtest',
+      'codimd',
+      'nextcloud',
+      'shlink',
+      'grafana',
+      'technitium',
+      'immich',
+      'paperless',
+      'dawarich',
+      'headscale',
+      'vaultwarden',
+      'plotting-book',
+      'holiday-planner',
+      'priority-pass',
+    ]) {
       expect(section).toContain(`| ${app}`);
     }
   });
@@ -122,11 +147,26 @@ describe('docs of an engine added later, and hostile free text', () => {
         users: [{ tenant: 'linkwarden', namespace: 'linkwarden', what: 'a future thing', connectsTo: 'future.dbaas.svc.cluster.local:1234', node: 'future_server' }],
         credentials: [{ tenant: 'linkwarden', principal: 'future user `lw`', rotated: false, reason: 'the future engine cannot rotate yet' }],
         backups: [{ what: 'Future dump', schedule: '0 4 * * *', target: 'nfs:/x', retention: '3 days', job: 'dbaas/future-backup' }],
-        graph: { nodes: [{ id: 'future_server', label: 'Future' }, { id: 'future_backup', label: 'dump' }], edges: [{ from: 'future_backup', to: 'future_server', dotted: true }] },
+        graph: {
+          nodes: [
+            { id: 'future_server', label: 'Future' },
+            { id: 'future_backup', label: 'dump' },
+          ],
+          edges: [{ from: 'future_backup', to: 'future_server', dotted: true }],
+        },
       }),
     };
     const md = renderDocs({ model: r.model, engines: [...ENGINES.filter((e) => e.enabled(r.model)), future], guardrails: r.guardrails });
-    for (const s of ['### Future', '`future.dbaas.svc.cluster.local` | 1234 |', '| `FutureDown` | future |', 'the future engine cannot rotate yet', '| `0 4 * * *` | `nfs:/x` | 3 days |', 'app_linkwarden --> future_server', 'future_backup --> nfs']) expect(md).toContain(s);
+    for (const s of [
+      '### Future',
+      '`future.dbaas.svc.cluster.local` | 1234 |',
+      '| `FutureDown` | future |',
+      'the future engine cannot rotate yet',
+      '| `0 4 * * *` | `nfs:/x` | 3 days |',
+      'app_linkwarden --> future_server',
+      'future_backup --> nfs',
+    ])
+      expect(md).toContain(s);
     const { declared, used } = mermaid(md);
     for (const id of used) expect(declared).toContain(id);
   });

@@ -110,7 +110,7 @@ type Json = any;
 /** Every path in a value: object keys and array indexes. */
 function paths(v: Json, at: (string | number)[] = []): (string | number)[][] {
   const out: (string | number)[][] = [at];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...at, i])));
+  if (Array.isArray(v)) for (const [i, x] of v.entries()) out.push(...paths(x, [...at, i]));
   else if (v && typeof v === 'object') for (const k of Object.keys(v)) out.push(...paths(v[k], [...at, k]));
   return out;
 }
@@ -121,7 +121,12 @@ function parentOf(root: Json, path: (string | number)[]): Json {
 }
 
 type Op = { kind: 'drop' | 'set' | 'rename' | 'duplicate'; at: number; value: unknown; name: string };
-const op: fc.Arbitrary<Op> = fc.record({ kind: fc.constantFrom('drop', 'set', 'set', 'rename', 'duplicate'), at: fc.nat(), value: nasty, name: fc.oneof(fc.constantFrom('name', 'database', 'postgres', 'tenants', 'rotate', 'instances'), fc.string({ maxLength: 10 })) });
+const op: fc.Arbitrary<Op> = fc.record({
+  kind: fc.constantFrom('drop', 'set', 'set', 'rename', 'duplicate'),
+  at: fc.nat(),
+  value: nasty,
+  name: fc.oneof(fc.constantFrom('name', 'database', 'postgres', 'tenants', 'rotate', 'instances'), fc.string({ maxLength: 10 })),
+});
 
 function mutate(source: string, ops: readonly Op[]): string {
   const root: Json = parse(source);
@@ -149,7 +154,11 @@ const rawOp: fc.Arbitrary<RawOp> = fc.record({
   kind: fc.constantFrom('delete', 'duplicate', 'swap', 'insert', 'truncate', 'char', 'indent'),
   a: fc.nat(),
   b: fc.nat(),
-  text: fc.oneof(fc.constantFrom(...INJECTIONS, ':', '- ', '  ', '\t', '"', "'", '[', '{', '&x', '*x', '#', '|', '>', '%YAML 1.1', '---', '...', '<<: *x', '? '), fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 })),
+  text: fc.oneof(
+    fc.constantFrom(...INJECTIONS, ':', '- ', '  ', '\t', '"', "'", '[', '{', '&x', '*x', '#', '|', '>', '%YAML 1.1', '---', '...', '<<: *x', '? '),
+    fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 6 }),
+  ),
 });
 
 function rawMutate(source: string, ops: readonly RawOp[]): string {
@@ -202,56 +211,85 @@ describe('fuzzing platform.yaml: valid output or positioned problems, never a cr
     for (const s of SOURCES) expect(renderChecked(s.text).ok).toBe(true);
   });
 
-  it('structural mutations of the prod and lab files: dropped, renamed, duplicated and mistyped values, injection strings', () => {
-    fc.assert(
-      fc.property(source, fc.array(op, { minLength: 1, maxLength: 4 }), (text, ops) => {
-        renderChecked(mutate(text, ops));
-      }),
-      { numRuns: runs(1200), seed: SEED },
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'structural mutations of the prod and lab files: dropped, renamed, duplicated and mistyped values, injection strings',
+    () => {
+      fc.assert(
+        fc.property(source, fc.array(op, { minLength: 1, maxLength: 4 }), (text, ops) => {
+          renderChecked(mutate(text, ops));
+        }),
+        { numRuns: runs(1200), seed: SEED },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('raw line and byte mutations: half-edited, mis-indented and truncated files', () => {
-    fc.assert(
-      fc.property(source, fc.array(rawOp, { minLength: 1, maxLength: 3 }), (text, ops) => {
-        renderChecked(rawMutate(text, ops));
-      }),
-      { numRuns: runs(1500), seed: SEED + 1 },
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'raw line and byte mutations: half-edited, mis-indented and truncated files',
+    () => {
+      fc.assert(
+        fc.property(source, fc.array(rawOp, { minLength: 1, maxLength: 3 }), (text, ops) => {
+          renderChecked(rawMutate(text, ops));
+        }),
+        { numRuns: runs(1500), seed: SEED + 1 },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('arbitrary YAML documents and arbitrary text', () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.anything({ maxDepth: 4 }).map((v) => stringify(v, { lineWidth: 0 }) ?? ""), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 })), (text) => {
-        renderChecked(text);
-      }),
-      { numRuns: runs(800), seed: SEED + 2 },
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'arbitrary YAML documents and arbitrary text',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.anything({ maxDepth: 4 }).map((v) => stringify(v, { lineWidth: 0 }) ?? ''),
+            fc.string({ maxLength: 300 }),
+            fc.string({ unit: 'binary', maxLength: 300 }),
+          ),
+          (text) => {
+            renderChecked(text);
+          },
+        ),
+        { numRuns: runs(800), seed: SEED + 2 },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
 
 describe('fuzzing synthToDisk: a refused render changes nothing, an accepted one writes exactly its files', () => {
   const root = mkdtempSync(join(tmpdir(), 'db-platform-fuzz-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('never leaves partial output', () => {
-    const apps = join(root, 'apps', 'prod');
-    const out = join(root, 'clusters', 'prod');
-    mkdirSync(apps, { recursive: true });
-    cpSync(outputDirOf('prod'), out, { recursive: true });
-    fc.assert(
-      fc.property(fc.oneof(fc.array(op, { minLength: 1, maxLength: 3 }).map((ops) => mutate(SOURCES[0]!.text, ops)), fc.array(rawOp, { minLength: 1, maxLength: 2 }).map((ops) => rawMutate(SOURCES[0]!.text, ops))), (text) => {
-        const file = join(apps, 'platform.yaml');
-        writeFileSync(file, text);
-        const before = readTree(out);
-        const r = synthToDisk(file, out, 'prod');
-        stats.disk++;
-        const after = readTree(out);
-        if (r.ok) expect([...after].sort()).toEqual([...r.files].sort());
-        else expect(after).toEqual(before);
-        expect(readdirSync(join(root, 'clusters')).filter((f) => f.startsWith('.'))).toEqual([]);
-      }),
-      { numRuns: runs(60), seed: SEED + 3 },
-    );
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'never leaves partial output',
+    () => {
+      const apps = join(root, 'apps', 'prod');
+      const out = join(root, 'clusters', 'prod');
+      mkdirSync(apps, { recursive: true });
+      cpSync(outputDirOf('prod'), out, { recursive: true });
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            fc.array(op, { minLength: 1, maxLength: 3 }).map((ops) => mutate(SOURCES[0]!.text, ops)),
+            fc.array(rawOp, { minLength: 1, maxLength: 2 }).map((ops) => rawMutate(SOURCES[0]!.text, ops)),
+          ),
+          (text) => {
+            const file = join(apps, 'platform.yaml');
+            writeFileSync(file, text);
+            const before = readTree(out);
+            const r = synthToDisk(file, out, 'prod');
+            stats.disk++;
+            const after = readTree(out);
+            if (r.ok) expect([...after].sort()).toEqual([...r.files].sort());
+            else expect(after).toEqual(before);
+            expect(readdirSync(join(root, 'clusters')).filter((f) => f.startsWith('.'))).toEqual([]);
+          },
+        ),
+        { numRuns: runs(60), seed: SEED + 3 },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });

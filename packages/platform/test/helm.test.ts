@@ -114,8 +114,17 @@ describe.skipIf(!helm.available)('real Helm', () => {
     expect([...without.keys()].sort()).toEqual([...all.keys()].filter((p) => !p.startsWith('postgres/')).sort());
   });
 
-  it.each(clusters)('common labels and annotations in the %s chart reach every object without replacing the platform\'s own', (cluster) => {
-    const docs = objectsOf(documents(template(cluster, ['--set-json', 'global.commonLabels={"team":"data","app.kubernetes.io/part-of":"other"}', '--set-json', 'global.commonAnnotations={"owner":"dba@example.org","keel.sh/policy":"force"}'])));
+  it.each(clusters)("common labels and annotations in the %s chart reach every object without replacing the platform's own", (cluster) => {
+    const docs = objectsOf(
+      documents(
+        template(cluster, [
+          '--set-json',
+          'global.commonLabels={"team":"data","app.kubernetes.io/part-of":"other"}',
+          '--set-json',
+          'global.commonAnnotations={"owner":"dba@example.org","keel.sh/policy":"force"}',
+        ]),
+      ),
+    );
     const plain = new Map(objectsOf(documents(template(cluster))).map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o]));
     for (const o of docs) {
       const before = plain.get(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)!;

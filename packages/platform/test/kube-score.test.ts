@@ -14,7 +14,9 @@ import { findProgram, requirePrograms } from '@db/core/testing';
 import { APPS_DIR, platformFileOf, outputDirOf } from '../src/index.ts';
 import { loadWaivers } from './policy.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c))).sort();
+const clusters = readdirSync(APPS_DIR)
+  .filter((c) => existsSync(platformFileOf(c)))
+  .sort();
 const waivers = loadWaivers()['kube-score'];
 const tool = requirePrograms('kube-score over the rendered workloads', ['kube-score'], 'bash scripts/install-go-tools.sh');
 
@@ -33,21 +35,15 @@ interface ScoreResult {
 
 /** Runs kube-score on files and returns every check below OK (grade 10) that was not skipped. */
 function score(files: readonly string[], extraArgs: readonly string[] = []): ScoreResult {
-  const args = [
-    'score',
-    '-o',
-    'json',
-    '--color',
-    'never',
-    ...waivers.flags.map((f) => f.flag),
-    ...waivers.ignoreTests.flatMap((t) => ['--ignore-test', t.test]),
-    ...extraArgs,
-    ...files,
-  ];
+  const args = ['score', '-o', 'json', '--color', 'never', ...waivers.flags.map((f) => f.flag), ...waivers.ignoreTests.flatMap((t) => ['--ignore-test', t.test]), ...extraArgs, ...files];
   const r = spawnSync(findProgram('kube-score')!, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   // Exit 1 means "findings"; anything else, or no JSON, is kube-score failing.
   if (r.status !== 0 && r.status !== 1) throw new Error(`kube-score failed (${r.status}): ${r.stderr}`);
-  const report = JSON.parse(r.stdout) as { type_meta: { kind: string }; object_meta: { name: string; namespace?: string }; checks: { check: { id: string }; grade: number; skipped: boolean; comments: { path: string; summary: string; description: string }[] | null }[] }[];
+  const report = JSON.parse(r.stdout) as {
+    type_meta: { kind: string };
+    object_meta: { name: string; namespace?: string };
+    checks: { check: { id: string }; grade: number; skipped: boolean; comments: { path: string; summary: string; description: string }[] | null }[];
+  }[];
   const findings: Finding[] = [];
   let checks = 0;
   for (const o of report) {
@@ -117,7 +113,8 @@ describe.skipIf(!tool.available)('kube-score over every rendered workload', () =
         ].join('\n'),
       );
       const tests = new Set(score([file]).findings.map((f) => f.test));
-      for (const t of ['container-resources', 'container-security-context-privileged', 'deployment-has-poddisruptionbudget', 'deployment-has-host-podantiaffinity', 'pod-networkpolicy']) expect(tests, t).toContain(t);
+      for (const t of ['container-resources', 'container-security-context-privileged', 'deployment-has-poddisruptionbudget', 'deployment-has-host-podantiaffinity', 'pod-networkpolicy'])
+        expect(tests, t).toContain(t);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

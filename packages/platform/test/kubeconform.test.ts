@@ -62,7 +62,10 @@ describe.skipIf(!tools.available)('kubeconform -strict', () => {
     mkdirSync(bad, { recursive: true });
     writeFileSync(join(bad, 'service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: s, namespace: n }\nspec: { tipe: ClusterIP, ports: [{ port: 80 }] }\n');
     writeFileSync(join(bad, 'application.yaml'), 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: { name: a, namespace: argocd }\nspec: { project: p, destination: {}, sourcee: {} }\n');
-    writeFileSync(join(bad, 'kustomization-flux.yaml'), 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: k, namespace: flux-system }\nspec: { interval: 10m, prune: yes-please, sourceRef: { kind: GitRepository, name: x } }\n');
+    writeFileSync(
+      join(bad, 'kustomization-flux.yaml'),
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: k, namespace: flux-system }\nspec: { interval: 10m, prune: yes-please, sourceRef: { kind: GitRepository, name: x } }\n',
+    );
     writeFileSync(join(bad, 'unknown.yaml'), 'apiVersion: example.org/v1\nkind: Gadget\nmetadata: { name: g }\n');
     const r = kubeconform('v1.32', [bad]);
     expect(r.status).not.toBe(0);

@@ -11,7 +11,9 @@ import { POSTURE_RULES, checkPodTemplate, checkPosture, operatorOverlays, render
 import { renderFile, platformFileOf, APPS_DIR } from '../src/index.ts';
 import { loadWaivers } from './policy.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c))).sort();
+const clusters = readdirSync(APPS_DIR)
+  .filter((c) => existsSync(platformFileOf(c)))
+  .sort();
 const waivers = loadWaivers();
 
 function objectsOf(cluster: string): K8sObject[] {
@@ -43,7 +45,9 @@ describe('Pod Security Standards restricted and workload rules on every rendered
 
   it('lists no exception that matches nothing', () => {
     expect(waivers.posture.filter((_, i) => !used.has(i))).toEqual([]);
-    console.log(`posture: ${templates} pod templates in ${objects} rendered objects of ${clusters.length} clusters checked against ${POSTURE_RULES.length} rules, ${waivers.posture.length} exceptions`);
+    console.log(
+      `posture: ${templates} pod templates in ${objects} rendered objects of ${clusters.length} clusters checked against ${POSTURE_RULES.length} rules, ${waivers.posture.length} exceptions`,
+    );
   });
 });
 
@@ -68,20 +72,32 @@ function goodDeployment(): K8sObject {
             {
               name: 'c',
               image: 'example/x:1.2.3',
-              env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 's', key: 'password' } } }, { name: 'MODE', value: 'prod' }],
+              env: [
+                { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 's', key: 'password' } } },
+                { name: 'MODE', value: 'prod' },
+              ],
               securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } },
               resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '16Mi' } },
               livenessProbe: probe('/live'),
               readinessProbe: probe('/ready'),
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }, { name: 'cfg', configMap: { name: 'c' } }, { name: 'data', persistentVolumeClaim: { claimName: 'd' } }],
+          volumes: [
+            { name: 'tmp', emptyDir: {} },
+            { name: 'cfg', configMap: { name: 'c' } },
+            { name: 'data', persistentVolumeClaim: { claimName: 'd' } },
+          ],
         },
       },
     },
   };
 }
-const pdb: K8sObject = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'x', namespace: 'ns' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'x' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' } };
+const pdb: K8sObject = {
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: { name: 'x', namespace: 'ns' },
+  spec: { minAvailable: 1, selector: { matchLabels: { app: 'x' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+};
 
 type Mutation = (pod: Record<string, any>, c: Record<string, any>) => void;
 const CONTROLS: Record<string, Mutation> = {
@@ -131,7 +147,12 @@ describe('posture rules: positive controls', () => {
     expect(rules.has(rule), `rule ${rule} did not fire`).toBe(true);
   });
   it('finds pod templates by shape: CronJob, Pod and kinds it has never seen', () => {
-    const asCronJob = (d: K8sObject): K8sObject => ({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: d.metadata, spec: { schedule: '* * * * *', jobTemplate: { spec: { template: d.spec.template } } } });
+    const asCronJob = (d: K8sObject): K8sObject => ({
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      metadata: d.metadata,
+      spec: { schedule: '* * * * *', jobTemplate: { spec: { template: d.spec.template } } },
+    });
     const asFutureKind = (d: K8sObject): K8sObject => ({ apiVersion: 'example.io/v1', kind: 'Widget', metadata: d.metadata, spec: { deep: { podTemplate: d.spec.template } } });
     const asPod = (d: K8sObject): K8sObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: d.metadata, spec: d.spec.template.spec });
     for (const wrap of [asCronJob, asFutureKind, asPod]) {
@@ -192,7 +213,11 @@ describe('Pod Security admission labels of the database namespaces', () => {
       expect(l['pod-security.kubernetes.io/warn']).toBe(level);
       const inside = all.filter((o) => o.metadata.namespace === ns.metadata.name);
       // The only reason for less than restricted: the MySQL Operator's root init container.
-      if (level !== 'restricted') expect(inside.some((o) => o.kind === 'InnoDBCluster'), `${ns.metadata.name} is ${level}`).toBe(true);
+      if (level !== 'restricted')
+        expect(
+          inside.some((o) => o.kind === 'InnoDBCluster'),
+          `${ns.metadata.name} is ${level}`,
+        ).toBe(true);
       else for (const t of renderedPodTemplates(inside)) expect(checkPodTemplate(t, all).filter((f) => POSTURE_RULES.find((r) => r.id === f.rule)!.profile !== 'workload')).toEqual([]);
     }
   });

@@ -16,15 +16,19 @@ function rendered(cluster: string): K8sObject[] {
 describe('prod rotation matches the seeds (databases.md: Vault Database Engine)', () => {
   const objects = rendered('prod');
   const roles = objects.filter((o) => o.kind === 'DatabaseSecretEngineStaticRole');
-  const usernames = (db: string) => roles.filter((r) => r.spec.dBName === db).map((r) => r.spec.username).sort();
+  const usernames = (db: string) =>
+    roles
+      .filter((r) => r.spec.dBName === db)
+      .map((r) => r.spec.username)
+      .sort();
 
-  it('rotates the seeds\' PostgreSQL and MySQL lists weekly', () => {
+  it("rotates the seeds' PostgreSQL and MySQL lists weekly", () => {
     expect(usernames('pg-cluster')).toEqual(['affine', 'claude_memory', 'health', 'linkwarden', 'tripit', 'woodpecker']);
     expect(usernames('mysql')).toEqual(['codimd', 'grafana', 'nextcloud', 'shlink', 'speedtest', 'technitium', 'wrongmove']);
     for (const r of roles) expect(r.spec.rotationPeriod).toBe(604800);
   });
 
-  it('syncs each rotated password into its app\'s namespace every 15 minutes', () => {
+  it("syncs each rotated password into its app's namespace every 15 minutes", () => {
     const secrets = objects.filter((o) => o.kind === 'ExternalSecret');
     expect(secrets).toHaveLength(roles.length);
     for (const r of roles) {
@@ -37,7 +41,8 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
   });
 
   it('says in the output who is not rotated and why: authentik, crowdsec, root users', () => {
-    const notRotated = (name: string) => objects.find((o) => o.kind === 'DatabaseSecretEngineConfig' && o.metadata.name === name)!.metadata.annotations!['rotation.db-platform.io/not-rotated'] as string;
+    const notRotated = (name: string) =>
+      objects.find((o) => o.kind === 'DatabaseSecretEngineConfig' && o.metadata.name === name)!.metadata.annotations!['rotation.db-platform.io/not-rotated'] as string;
     expect(notRotated('pg-cluster')).toMatch(/^authentik \(tenant authentik\): Excluded in the seeds, its connection through PgBouncer/m);
     expect(notRotated('pg-cluster')).toMatch(/^crowdsec \(tenant crowdsec\): Excluded in the seeds, its Helm chart bakes/m);
     expect(notRotated('mysql')).toMatch(/^root: root is managed by hand/m);
@@ -45,11 +50,11 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
     expect(roles.map((r) => r.spec.username)).not.toEqual(expect.arrayContaining(['crowdsec']));
   });
 
-  it('pushes Technitium\'s password every 6 hours', () => {
+  it("pushes Technitium's password every 6 hours", () => {
     expect(objects.find((o) => o.kind === 'CronJob' && o.metadata.name === 'technitium-mysql-push-password')!.spec.schedule).toMatch(/\*\/6/);
   });
 
-  it('never lets CNPG own a rotated role\'s password', () => {
+  it("never lets CNPG own a rotated role's password", () => {
     const cluster = objects.find((o) => o.kind === 'Cluster')!;
     for (const role of cluster.spec.managed.roles as { name: string; passwordSecret?: unknown }[]) {
       if (usernames('pg-cluster').includes(role.name) || role.name === 'vault') expect(role.passwordSecret, role.name).toBeUndefined();
@@ -60,7 +65,12 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
 describe('the lab cluster rotates too', () => {
   it('has a static role and an ExternalSecret for each tenant', () => {
     const objects = rendered('lab');
-    expect(objects.filter((o) => o.kind === 'DatabaseSecretEngineStaticRole').map((r) => r.spec.username).sort()).toEqual(['gatus', 'gitea_app', 'lumen', 'vaultwarden', 'bookstack'].sort());
+    expect(
+      objects
+        .filter((o) => o.kind === 'DatabaseSecretEngineStaticRole')
+        .map((r) => r.spec.username)
+        .sort(),
+    ).toEqual(['gatus', 'gitea_app', 'lumen', 'vaultwarden', 'bookstack'].sort());
     expect(objects.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'lumen-api-postgres')!.spec.target.template.data.host).toBe('postgresql.postgres.svc.cluster.local');
   });
 });
@@ -82,7 +92,11 @@ tenants:
     ['Vault path traversal in a tenant name', '  - { name: "../../sys/policies", postgres: { database: a } }', 'tenants[0].name'],
     ['underscore (the role-name separator) in a namespace', '  - { name: a, namespace: "a_b", postgres: { database: a } }', 'tenants[0].namespace'],
     ['shell in a push URL', '  - { name: a, mysql: { database: a, pushPassword: { every: 6h, url: "http://x/$(id)", tokenSecret: t, fields: { a: b } } } }', 'tenants[0].mysql.pushPassword.url'],
-    ['odd form field name', '  - { name: a, mysql: { database: a, pushPassword: { every: 6h, url: "http://x.y/api", tokenSecret: t, fields: { "a b": c } } } }', 'tenants[0].mysql.pushPassword.fields.a b'],
+    [
+      'odd form field name',
+      '  - { name: a, mysql: { database: a, pushPassword: { every: 6h, url: "http://x.y/api", tokenSecret: t, fields: { "a b": c } } } }',
+      'tenants[0].mysql.pushPassword.fields.a b',
+    ],
   ];
   it.each(cases)('%s', (_, tenant, field) => {
     const r = renderText(`${base}${tenant}\n`);

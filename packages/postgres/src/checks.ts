@@ -6,10 +6,19 @@ export function checkPostgres(model: PlatformModel): Problem[] {
   const problems: Problem[] = [];
   const users = model.tenants.filter((t) => t.postgres);
   if (users.length > 0 && !input.postgres) {
-    for (const t of users) problems.push(source.problem(['tenants', t.index, 'postgres'], 'uses PostgreSQL, but the desired state has no postgres section', 'add `postgres: {}` at the top level to run the shared cluster'));
+    for (const t of users)
+      problems.push(
+        source.problem(['tenants', t.index, 'postgres'], 'uses PostgreSQL, but the desired state has no postgres section', 'add `postgres: {}` at the top level to run the shared cluster'),
+      );
   }
   if (input.postgres?.version === 18 && input.postgres.postgis === true) {
-    problems.push(source.problem(['postgres', 'postgis'], 'there is no CNPG PostGIS image for PostgreSQL 18', 'PostGIS images stop at 17 (from 18 on, extensions ship as image volumes); use version 17 or postgis: false'));
+    problems.push(
+      source.problem(
+        ['postgres', 'postgis'],
+        'there is no CNPG PostGIS image for PostgreSQL 18',
+        'PostGIS images stop at 17 (from 18 on, extensions ship as image volumes); use version 17 or postgis: false',
+      ),
+    );
   }
   const databases = new Map<string, number>();
   const roles = new Map<string, number>();
@@ -17,19 +26,34 @@ export function checkPostgres(model: PlatformModel): Problem[] {
     const pg = t.postgres!;
     const at = ['tenants', t.index, 'postgres'];
     const role = pg.role ?? pg.database;
-    if (isReservedSqlName(pg.database)) problems.push(source.problem([...at, 'database'], `"${pg.database}" is reserved by PostgreSQL, CNPG or db-platform`, 'choose the app\'s own name'));
-    if (pg.role !== undefined && isReservedSqlName(pg.role)) problems.push(source.problem([...at, 'role'], `"${pg.role}" is reserved by PostgreSQL, CNPG or db-platform`, 'choose the app\'s own name'));
+    if (isReservedSqlName(pg.database)) problems.push(source.problem([...at, 'database'], `"${pg.database}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
+    if (pg.role !== undefined && isReservedSqlName(pg.role)) problems.push(source.problem([...at, 'role'], `"${pg.role}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
     const seenDb = databases.get(pg.database);
-    if (seenDb !== undefined) problems.push(source.problem([...at, 'database'], `database "${pg.database}" is already used by tenant ${input.tenants[seenDb]!.name}`, 'every tenant gets its own database'));
+    if (seenDb !== undefined)
+      problems.push(source.problem([...at, 'database'], `database "${pg.database}" is already used by tenant ${input.tenants[seenDb]!.name}`, 'every tenant gets its own database'));
     else databases.set(pg.database, t.index);
     const seenRole = roles.get(role);
-    if (seenRole !== undefined) problems.push(source.problem([...at, pg.role !== undefined ? 'role' : 'database'], `role "${role}" is already used by tenant ${input.tenants[seenRole]!.name}`, 'a role belongs to one tenant, so its password has one owner'));
+    if (seenRole !== undefined)
+      problems.push(
+        source.problem(
+          [...at, pg.role !== undefined ? 'role' : 'database'],
+          `role "${role}" is already used by tenant ${input.tenants[seenRole]!.name}`,
+          'a role belongs to one tenant, so its password has one owner',
+        ),
+      );
     else roles.set(role, t.index);
     const rotate = pg.rotate ?? true;
     if (rotate && pg.passwordSecret !== undefined) {
-      problems.push(source.problem([...at, 'passwordSecret'], 'a rotated role cannot also take its password from a Secret', 'one owner per password: Vault rotates it, and CNPG would re-apply the Secret\'s old value over it. Remove passwordSecret, or set rotate: false'));
+      problems.push(
+        source.problem(
+          [...at, 'passwordSecret'],
+          'a rotated role cannot also take its password from a Secret',
+          "one owner per password: Vault rotates it, and CNPG would re-apply the Secret's old value over it. Remove passwordSecret, or set rotate: false",
+        ),
+      );
     }
-    if (!rotate && pg.rotateReason === undefined) problems.push(source.problem([...at, 'rotate'], 'an exclusion from rotation needs a reason', 'add rotateReason: "..." (it is shown in the generated docs)'));
+    if (!rotate && pg.rotateReason === undefined)
+      problems.push(source.problem([...at, 'rotate'], 'an exclusion from rotation needs a reason', 'add rotateReason: "..." (it is shown in the generated docs)'));
     if (rotate && pg.rotateReason !== undefined) problems.push(source.problem([...at, 'rotateReason'], 'rotateReason is only meaningful with rotate: false'));
   }
   return problems;

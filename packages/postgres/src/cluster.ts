@@ -9,7 +9,14 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { avoidNodesAffinity, PIN_ANNOTATIONS, type PlatformModel } from '@db/core';
-import { Cluster, ClusterSpecPrimaryUpdateMethod, ClusterSpecPrimaryUpdateStrategy, ClusterSpecManagedRolesEnsure, ClusterSpecResourcesLimits, ClusterSpecResourcesRequests } from './imports/postgresql.cnpg.io.ts';
+import {
+  Cluster,
+  ClusterSpecPrimaryUpdateMethod,
+  ClusterSpecPrimaryUpdateStrategy,
+  ClusterSpecManagedRolesEnsure,
+  ClusterSpecResourcesLimits,
+  ClusterSpecResourcesRequests,
+} from './imports/postgresql.cnpg.io.ts';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, pinnedPodMetadata, primaryPods } from './labels.ts';
 import { CNPG_POSTGRES_UID } from './backup.ts';

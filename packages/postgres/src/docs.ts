@@ -25,7 +25,13 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
       connectsTo: `${fqdn(t.connection === 'direct' ? pg.services.compat : pg.services.pooler)}:5432`,
       node: t.connection === 'direct' ? 'postgres_compat' : 'postgres_pooler',
     })),
-    credentials: pg.tenants.map((t) => ({ tenant: t.tenant.name, principal: `PostgreSQL role \`${t.role}\``, rotated: t.rotate, ...(t.rotateReason ? { reason: t.rotateReason } : {}), ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}) })),
+    credentials: pg.tenants.map((t) => ({
+      tenant: t.tenant.name,
+      principal: `PostgreSQL role \`${t.role}\``,
+      rotated: t.rotate,
+      ...(t.rotateReason ? { reason: t.rotateReason } : {}),
+      ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
+    })),
     backups: [
       {
         what: `PostgreSQL \`${pg.name}\`: \`pg_dumpall\` as the read-only role \`${pg.backupRole}\`, gzip`,

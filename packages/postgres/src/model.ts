@@ -49,7 +49,6 @@ export interface PostgresModel {
   readonly services: { readonly rw: string; readonly compat: string; readonly pooler: string };
 }
 
-
 export function resolvePostgres(model: PlatformModel): PostgresModel {
   const spec = model.input.postgres ?? {};
   const version = spec.version ?? 16;

@@ -127,9 +127,20 @@ export function cnpgClusterStandIn(cluster: Obj, options: { primary: number; ser
   const serials = options.serials ?? Array.from({ length: instances }, (_, i) => i + 1);
   const pgMajor = Number(/:(\d+)/.exec(spec.imageName ?? '')?.[1] ?? 16);
   const affinity = spec.affinity ?? {};
-  const generated = affinity.enablePodAntiAffinity === false ? undefined : cnpgGeneratedAntiAffinity(name, affinity.podAntiAffinityType === 'required' ? 'required' : 'preferred', affinity.topologyKey ?? 'kubernetes.io/hostname');
+  const generated =
+    affinity.enablePodAntiAffinity === false
+      ? undefined
+      : cnpgGeneratedAntiAffinity(name, affinity.podAntiAffinityType === 'required' ? 'required' : 'preferred', affinity.topologyKey ?? 'kubernetes.io/hostname');
   const podSecurityContext = spec.podSecurityContext ?? { runAsNonRoot: true, runAsUser: 26, runAsGroup: 26, fsGroup: 26, seccompProfile: spec.seccompProfile ?? { type: 'RuntimeDefault' } };
-  const securityContext = { seccompProfile: spec.seccompProfile ?? { type: 'RuntimeDefault' }, capabilities: { drop: ['ALL'] }, privileged: false, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, ...(spec.securityContext ?? {}) };
+  const securityContext = {
+    seccompProfile: spec.seccompProfile ?? { type: 'RuntimeDefault' },
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    ...(spec.securityContext ?? {}),
+  };
   const inherited = spec.inheritedMetadata ?? {};
   const probe = (path: string, extra: Obj = {}) => ({ httpGet: { path, port: CNPG_PORTS.status }, periodSeconds: 10, timeoutSeconds: 5, ...extra });
   const out: Obj[] = [];
@@ -142,7 +153,15 @@ export function cnpgClusterStandIn(cluster: Obj, options: { primary: number; ser
       metadata: {
         name: pod,
         namespace,
-        labels: { ...(inherited.labels ?? {}), 'cnpg.io/cluster': name, 'cnpg.io/instanceName': pod, 'cnpg.io/pvcRole': 'PG_DATA', 'app.kubernetes.io/managed-by': 'cloudnative-pg', 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/component': 'database' },
+        labels: {
+          ...(inherited.labels ?? {}),
+          'cnpg.io/cluster': name,
+          'cnpg.io/instanceName': pod,
+          'cnpg.io/pvcRole': 'PG_DATA',
+          'app.kubernetes.io/managed-by': 'cloudnative-pg',
+          'app.kubernetes.io/name': 'postgresql',
+          'app.kubernetes.io/component': 'database',
+        },
         annotations: { ...(inherited.annotations ?? {}) },
       },
       spec: { accessModes: ['ReadWriteOnce'], storageClassName: spec.storage?.storageClass, resources: { requests: { storage: spec.storage?.size } } },
@@ -167,7 +186,14 @@ export function cnpgClusterStandIn(cluster: Obj, options: { primary: number; ser
         ...(affinity.nodeSelector ? { nodeSelector: affinity.nodeSelector } : {}),
         ...(spec.topologySpreadConstraints ? { topologySpreadConstraints: spec.topologySpreadConstraints } : {}),
         initContainers: [
-          { name: 'bootstrap-controller', image: CNPG_OPERATOR_IMAGE, command: ['/manager', 'bootstrap', '/controller/manager'], resources: spec.resources ?? {}, securityContext, volumeMounts: [{ name: 'scratch-data', mountPath: '/controller' }] },
+          {
+            name: 'bootstrap-controller',
+            image: CNPG_OPERATOR_IMAGE,
+            command: ['/manager', 'bootstrap', '/controller/manager'],
+            resources: spec.resources ?? {},
+            securityContext,
+            volumeMounts: [{ name: 'scratch-data', mountPath: '/controller' }],
+          },
         ],
         containers: [
           {
@@ -202,12 +228,34 @@ export function cnpgClusterStandIn(cluster: Obj, options: { primary: number; ser
   }
   out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } });
   for (const s of cnpgClusterServices(name)) {
-    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: s.name, namespace, labels: { 'cnpg.io/cluster': name } }, spec: { type: 'ClusterIP', selector: s.selector, ports: [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }] } });
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: s.name, namespace, labels: { 'cnpg.io/cluster': name } },
+      spec: { type: 'ClusterIP', selector: s.selector, ports: [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }] },
+    });
   }
   if (spec.enablePdb !== false) {
-    const pdbLabels = { 'app.kubernetes.io/name': 'postgresql', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/version': String(pgMajor), 'app.kubernetes.io/component': 'database', 'app.kubernetes.io/managed-by': 'cloudnative-pg' };
-    out.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `${name}-primary`, namespace, labels: pdbLabels }, spec: { minAvailable: 1, selector: { matchLabels: { 'cnpg.io/cluster': name, 'cnpg.io/instanceRole': 'primary' } } } });
-    if (instances >= 3) out.push({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace, labels: pdbLabels }, spec: { minAvailable: instances - 2, selector: { matchLabels: { 'cnpg.io/cluster': name, 'cnpg.io/instanceRole': 'replica' } } } });
+    const pdbLabels = {
+      'app.kubernetes.io/name': 'postgresql',
+      'app.kubernetes.io/instance': name,
+      'app.kubernetes.io/version': String(pgMajor),
+      'app.kubernetes.io/component': 'database',
+      'app.kubernetes.io/managed-by': 'cloudnative-pg',
+    };
+    out.push({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: `${name}-primary`, namespace, labels: pdbLabels },
+      spec: { minAvailable: 1, selector: { matchLabels: { 'cnpg.io/cluster': name, 'cnpg.io/instanceRole': 'primary' } } },
+    });
+    if (instances >= 3)
+      out.push({
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name, namespace, labels: pdbLabels },
+        spec: { minAvailable: instances - 2, selector: { matchLabels: { 'cnpg.io/cluster': name, 'cnpg.io/instanceRole': 'replica' } } },
+      });
   }
   return out;
 }
@@ -225,13 +273,28 @@ export function cnpgPoolerStandIn(pooler: Obj, cluster: Obj): Obj[] {
   const template = structuredClone(pooler.spec.template ?? { spec: { containers: [] } });
   const labels = { ...(template.metadata?.labels ?? {}), ...cnpgPoolerPodLabels(clusterName, name) };
   const seccompProfile = cluster.spec.seccompProfile ?? { type: 'RuntimeDefault' };
-  const securityContext = { seccompProfile, capabilities: { drop: ['ALL'] }, privileged: false, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, ...(cluster.spec.securityContext ?? {}) };
+  const securityContext = {
+    seccompProfile,
+    capabilities: { drop: ['ALL'] },
+    privileged: false,
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    ...(cluster.spec.securityContext ?? {}),
+  };
   const containers: Obj[] = template.spec.containers ?? [];
   let bouncer = containers.find((c) => c.name === 'pgbouncer');
-  if (!bouncer) containers.push((bouncer = { name: 'pgbouncer' }));
+  if (!bouncer) {
+    bouncer = { name: 'pgbouncer' };
+    containers.push(bouncer);
+  }
   bouncer.image ??= CNPG_PGBOUNCER_IMAGE;
   bouncer.command = ['/controller/manager', 'pgbouncer', 'run'];
-  bouncer.ports = [...(bouncer.ports ?? []).filter((p: Obj) => p.name !== 'pgbouncer' && p.name !== 'metrics'), { name: 'pgbouncer', containerPort: 5432, protocol: 'TCP' }, { name: 'metrics', containerPort: CNPG_PORTS.pgbouncerMetrics, protocol: 'TCP' }];
+  bouncer.ports = [
+    ...(bouncer.ports ?? []).filter((p: Obj) => p.name !== 'pgbouncer' && p.name !== 'metrics'),
+    { name: 'pgbouncer', containerPort: 5432, protocol: 'TCP' },
+    { name: 'metrics', containerPort: CNPG_PORTS.pgbouncerMetrics, protocol: 'TCP' },
+  ];
   bouncer.securityContext = securityContext;
   bouncer.readinessProbe ??= { tcpSocket: { port: 5432 } };
   const pod = {
@@ -240,7 +303,16 @@ export function cnpgPoolerStandIn(pooler: Obj, cluster: Obj): Obj[] {
       ...template.spec,
       serviceAccountName: name,
       securityContext: { runAsNonRoot: true, runAsUser: 998, runAsGroup: 996, fsGroup: 996, seccompProfile },
-      initContainers: [{ name: 'bootstrap-controller', image: CNPG_OPERATOR_IMAGE, command: ['/manager', 'bootstrap', '/controller/manager'], resources: template.spec.resources ?? {}, securityContext, volumeMounts: [{ name: 'scratch-data', mountPath: '/controller' }] }],
+      initContainers: [
+        {
+          name: 'bootstrap-controller',
+          image: CNPG_OPERATOR_IMAGE,
+          command: ['/manager', 'bootstrap', '/controller/manager'],
+          resources: template.spec.resources ?? {},
+          securityContext,
+          volumeMounts: [{ name: 'scratch-data', mountPath: '/controller' }],
+        },
+      ],
       containers,
       volumes: [...(template.spec.volumes ?? []), { name: 'scratch-data', emptyDir: {} }],
     },
@@ -252,8 +324,18 @@ export function cnpgPoolerStandIn(pooler: Obj, cluster: Obj): Obj[] {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name, namespace, labels: cnpgPoolerPodLabels(clusterName, name) },
-      spec: { replicas: pooler.spec.instances ?? 1, selector: { matchLabels: cnpgPoolerSelector(name) }, ...(pooler.spec.deploymentStrategy ? { strategy: pooler.spec.deploymentStrategy } : {}), template: pod },
+      spec: {
+        replicas: pooler.spec.instances ?? 1,
+        selector: { matchLabels: cnpgPoolerSelector(name) },
+        ...(pooler.spec.deploymentStrategy ? { strategy: pooler.spec.deploymentStrategy } : {}),
+        template: pod,
+      },
     },
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: cnpgPoolerPodLabels(clusterName, name) }, spec: { type: 'ClusterIP', selector: cnpgPoolerSelector(name), ports: [{ name: 'pgbouncer', port: 5432, targetPort: 'pgbouncer', protocol: 'TCP' }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace, labels: cnpgPoolerPodLabels(clusterName, name) },
+      spec: { type: 'ClusterIP', selector: cnpgPoolerSelector(name), ports: [{ name: 'pgbouncer', port: 5432, targetPort: 'pgbouncer', protocol: 'TCP' }] },
+    },
   ];
 }

@@ -49,9 +49,7 @@ export class PostgresPooler extends Construct {
             affinity: {
               ...(nodeAffinity ? { nodeAffinity } : {}),
               podAntiAffinity: {
-                preferredDuringSchedulingIgnoredDuringExecution: [
-                  { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: poolerPods(pg) } } },
-                ],
+                preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: poolerPods(pg) } } }],
               },
             },
           },

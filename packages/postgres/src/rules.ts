@@ -11,7 +11,11 @@ export const writeServiceSelectsPrimary: Rule = {
       .map((r) => r.object)
       .filter((o) => o.kind === 'Service' && o.spec?.selector?.['cnpg.io/cluster'] !== undefined)
       .filter((o) => o.spec.selector['cnpg.io/instanceRole'] !== 'primary')
-      .map((o) => ({ object: objectRef(o), message: `selects every instance of ${o.spec.selector['cnpg.io/cluster']} (add cnpg.io/instanceRole: primary, or use the operator's -ro service for reads)`, path: ['postgres'] }));
+      .map((o) => ({
+        object: objectRef(o),
+        message: `selects every instance of ${o.spec.selector['cnpg.io/cluster']} (add cnpg.io/instanceRole: primary, or use the operator's -ro service for reads)`,
+        path: ['postgres'],
+      }));
   },
 };
 

@@ -17,7 +17,8 @@ const alerts = postgresAlerts(resolvePostgres(model));
 describe('PostgreSQL alerts', () => {
   it('include the six alerts of seed 004', () => {
     const names = alerts.map((a) => a.alert);
-    for (const n of ['PostgresClusterNotHealthy', 'PostgresClusterNoLeader', 'PostgresReplicationLagHigh', 'PostgresConnectionsHigh', 'PostgresBackupFailed', 'PostgresBackupMissing']) expect(names).toContain(n);
+    for (const n of ['PostgresClusterNotHealthy', 'PostgresClusterNoLeader', 'PostgresReplicationLagHigh', 'PostgresConnectionsHigh', 'PostgresBackupFailed', 'PostgresBackupMissing'])
+      expect(names).toContain(n);
   });
 
   it('each carry summary, description, runbook_url and severity, and the Prometheus selector label', () => {

@@ -54,7 +54,10 @@ describe.skipIf(!programs.available)('PostgreSQL backup script against a real se
     for (const t of ['linkwarden', 'health']) {
       source.sql(`create role ${t} login password 'x'`);
       source.sql(`create database ${t} owner ${t}`);
-      source.sql(`set role ${t}; create table items (id serial primary key, title text not null, tags text[], created timestamptz default '2026-01-01'); insert into items (title, tags) select 'item ' || g, array['a','b'] from generate_series(1, 500) g; create view titled as select title from items;`, t);
+      source.sql(
+        `set role ${t}; create table items (id serial primary key, title text not null, tags text[], created timestamptz default '2026-01-01'); insert into items (title, tags) select 'item ' || g, array['a','b'] from generate_series(1, 500) g; create view titled as select title from items;`,
+        t,
+      );
     }
   }, 60_000);
 
@@ -67,10 +70,24 @@ describe.skipIf(!programs.available)('PostgreSQL backup script against a real se
     spawnSync('bash', [scriptFile], {
       encoding: 'utf8',
       timeout: 60_000,
-      env: { PATH: `${source.bin}:${process.env.PATH}`, BACKUP_DIR: backupDir, BACKUP_NAME: 'pg-cluster', PUSHGATEWAY_URL: gateway.url, PGHOST: '127.0.0.1', PGPORT: String(source.port), PGUSER: 'db_backup', PGPASSWORD: password, PGDATABASE: 'postgres', HOME: dir },
+      env: {
+        PATH: `${source.bin}:${process.env.PATH}`,
+        BACKUP_DIR: backupDir,
+        BACKUP_NAME: 'pg-cluster',
+        PUSHGATEWAY_URL: gateway.url,
+        PGHOST: '127.0.0.1',
+        PGPORT: String(source.port),
+        PGUSER: 'db_backup',
+        PGPASSWORD: password,
+        PGDATABASE: 'postgres',
+        HOME: dir,
+      },
     });
 
-  const archives = () => readdirSync(backupDir).filter((f) => /^pg-cluster-\d{8}T\d{6}Z\.sql\.gz$/.test(f)).sort();
+  const archives = () =>
+    readdirSync(backupDir)
+      .filter((f) => /^pg-cluster-\d{8}T\d{6}Z\.sql\.gz$/.test(f))
+      .sort();
 
   it('dumps, restores into another server, and the data is identical', async () => {
     const r = runBackup();

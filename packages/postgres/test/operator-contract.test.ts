@@ -47,7 +47,7 @@ describe('CloudNativePG 1.30.0 contract', () => {
     }
   });
 
-  it('the postgresql service selects the primary only, as CNPG\'s own -rw (pkg/specs/services.go:151-154)', () => {
+  it("the postgresql service selects the primary only, as CNPG's own -rw (pkg/specs/services.go:151-154)", () => {
     const compat = objects.find((o) => o.kind === 'Service' && o.metadata.name === pg.services.compat)!;
     expect(compat.spec.selector).toEqual(cnpgClusterServices(pg.name).find((s) => s.name.endsWith('-rw'))!.selector);
     expect(selects(compat.spec.selector, instance)).toBe(true);
@@ -56,10 +56,16 @@ describe('CloudNativePG 1.30.0 contract', () => {
 
   it('instance pods get one required anti-affinity term per node and our node affinity verbatim (pkg/specs/pods.go:353-445)', () => {
     expect(cluster.spec.affinity).toMatchObject({ enablePodAntiAffinity: true, podAntiAffinityType: 'required', topologyKey: 'kubernetes.io/hostname' });
-    const generated = cnpgGeneratedAntiAffinity(pg.name, 'required') as { requiredDuringSchedulingIgnoredDuringExecution: { labelSelector: { matchExpressions: { key: string; values: string[] }[] } }[] };
+    const generated = cnpgGeneratedAntiAffinity(pg.name, 'required') as {
+      requiredDuringSchedulingIgnoredDuringExecution: { labelSelector: { matchExpressions: { key: string; values: string[] }[] } }[];
+    };
     const exprs = generated.requiredDuringSchedulingIgnoredDuringExecution[0]!.labelSelector.matchExpressions;
     expect(exprs.every((e) => e.values.includes(instance[e.key]!))).toBe(true);
-    expect(cluster.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] });
+    expect(cluster.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
+      key: 'kubernetes.io/hostname',
+      operator: 'NotIn',
+      values: ['k8s-node1'],
+    });
   });
 
   it('the initdb owner CNPG always creates cannot log in: NOLOGIN managed role, rejected in pg_hba (api/v1/cluster_defaults.go:234-251)', () => {

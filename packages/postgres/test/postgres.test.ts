@@ -17,7 +17,9 @@ describe('CNPG Cluster', () => {
   });
 
   it('keeps instances off the GPU node and apart from each other', () => {
-    expect(cluster.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] }]);
+    expect(cluster.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
+      { key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['k8s-node1'] },
+    ]);
     expect(cluster.spec.affinity.podAntiAffinityType).toBe('required');
   });
 
@@ -107,7 +109,10 @@ describe('backup job pod', () => {
 
 describe('lab variant', () => {
   it('renders PostgreSQL 18 from a private registry', () => {
-    const lab = synthEngine(postgresEngine, modelFromYaml(PROD_LIKE.replace('cluster: test', 'cluster: test\nimageRegistry: registry.lab.internal:5000').replace('postgres: { instances: 2 }', 'postgres: { instances: 3, version: 18 }')));
+    const lab = synthEngine(
+      postgresEngine,
+      modelFromYaml(PROD_LIKE.replace('cluster: test', 'cluster: test\nimageRegistry: registry.lab.internal:5000').replace('postgres: { instances: 2 }', 'postgres: { instances: 3, version: 18 }')),
+    );
     const c = findObject(lab, 'Cluster', 'pg-cluster');
     expect(c.spec.imageName).toBe('registry.lab.internal:5000/cloudnative-pg/postgresql:18.1-standard-trixie');
     expect(findObject(lab, 'Pooler', 'pgbouncer').spec.pgbouncer.image).toMatch(/^registry\.lab\.internal:5000\//);

@@ -8,7 +8,8 @@ export function checkRedis(model: PlatformModel): Problem[] {
   const users = model.tenants.filter((t) => t.redis);
   const spec = input.redis;
   if (users.length > 0 && !spec) {
-    for (const t of users) problems.push(source.problem(['tenants', t.index, 'redis'], 'uses Redis, but the desired state has no redis section', 'add `redis: { topology: standalone }` at the top level'));
+    for (const t of users)
+      problems.push(source.problem(['tenants', t.index, 'redis'], 'uses Redis, but the desired state has no redis section', 'add `redis: { topology: standalone }` at the top level'));
   }
   if (!spec) return problems;
   const topology = spec.topology ?? 'standalone';
@@ -31,11 +32,20 @@ export function checkRedis(model: PlatformModel): Problem[] {
     }
   } else {
     const n = spec.sentinel?.replicas ?? 3;
-    if (n < 3 || n % 2 === 0) problems.push(source.problem(['redis', 'sentinel', 'replicas'], `${n} sentinels cannot form a safe majority`, 'use an odd number, at least 3 (2026-04-19: 2 sentinels drifted and routed writes to a replica)'));
+    if (n < 3 || n % 2 === 0)
+      problems.push(
+        source.problem(
+          ['redis', 'sentinel', 'replicas'],
+          `${n} sentinels cannot form a safe majority`,
+          'use an odd number, at least 3 (2026-04-19: 2 sentinels drifted and routed writes to a replica)',
+        ),
+      );
     const quorum = spec.sentinel?.quorum;
-    if (quorum !== undefined && (quorum <= n / 2 || quorum > n)) problems.push(source.problem(['redis', 'sentinel', 'quorum'], `quorum ${quorum} is not a majority of ${n} sentinels`, `use ${Math.floor(n / 2) + 1}`));
+    if (quorum !== undefined && (quorum <= n / 2 || quorum > n))
+      problems.push(source.problem(['redis', 'sentinel', 'quorum'], `quorum ${quorum} is not a majority of ${n} sentinels`, `use ${Math.floor(n / 2) + 1}`));
     const toWrite = spec.sentinel?.minReplicasToWrite;
-    if (toWrite !== undefined && toWrite > n - 1) problems.push(source.problem(['redis', 'sentinel', 'minReplicasToWrite'], `${toWrite} replicas required for writes, but there are only ${n - 1}`, 'the master would refuse every write'));
+    if (toWrite !== undefined && toWrite > n - 1)
+      problems.push(source.problem(['redis', 'sentinel', 'minReplicasToWrite'], `${toWrite} replicas required for writes, but there are only ${n - 1}`, 'the master would refuse every write'));
   }
   return problems;
 }

@@ -15,7 +15,13 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
       `Each tenant logs in as its own ACL user, limited to its key prefixes; the \`default\` user is off. ACL passwords live in the Secrets \`${redis.name}-user-<user>\` in \`${redis.namespace}\`.`,
     endpoints: [
       { host: master, port: 6379, purpose: ha ? 'Every client: HAProxy, to the elected master only' : 'Every client: the Redis pod (the name never changes)' },
-      ...(ha ? Array.from({ length: redis.replicas }, (_, i) => ({ host: `${redis.name}-sentinel-${i}.${redis.namespace}.svc.cluster.local`, port: 26379, purpose: `Sentinel ${i}: operators and runbooks (clients use ${redis.services.master})` })) : []),
+      ...(ha
+        ? Array.from({ length: redis.replicas }, (_, i) => ({
+            host: `${redis.name}-sentinel-${i}.${redis.namespace}.svc.cluster.local`,
+            port: 26379,
+            purpose: `Sentinel ${i}: operators and runbooks (clients use ${redis.services.master})`,
+          }))
+        : []),
     ],
     users: redis.tenants.map((t) => ({
       tenant: t.tenant.name,

@@ -62,7 +62,10 @@ export function sentinelReplyHex(host: string, port: number): string {
 export function haproxyCfg(redis: RedisModel, options: HaproxyCfgOptions): string {
   const h = redis.haproxy;
   const majority = Math.floor(options.sentinels.length / 2) + 1;
-  const sets = combinations(options.sentinels.map((s, i) => ({ s, i })), majority);
+  const sets = combinations(
+    options.sentinels.map((s, i) => ({ s, i })),
+    majority,
+  );
   const bind = options.bindAddress ?? '0.0.0.0';
   const backends: { name: string; lines: string[] }[] = [];
   options.nodes.forEach((node, n) => {
@@ -110,9 +113,7 @@ export function haproxyCfg(redis: RedisModel, options: HaproxyCfgOptions): strin
     '  timeout server 1h',
     `  timeout check ${h.timeoutCheck}ms`,
     '',
-    ...(options.resolver
-      ? [`resolvers ${options.resolver}`, '  parse-resolv-conf', '  hold valid 10s', '  hold nx 2s', '  hold obsolete 2s', '']
-      : []),
+    ...(options.resolver ? [`resolvers ${options.resolver}`, '  parse-resolv-conf', '  hold valid 10s', '  hold nx 2s', '  hold obsolete 2s', ''] : []),
     'frontend health',
     '  mode http',
     `  bind ${bind}:${options.healthPort ?? 8404}`,

@@ -12,7 +12,11 @@ export function kubernetesHaproxyCfg(redis: RedisModel): string {
   return haproxyCfg(redis, {
     // Sentinels report a node by its name under the governing (peers) service; HAProxy
     // connects through the node's ready-only service.
-    nodes: Array.from({ length: redis.replicas }, (_, i) => ({ announced: podHost(redis, i, governingService(redis)), port: 6379, address: `${redis.services.node(i)}.${redis.namespace}.svc.cluster.local` })),
+    nodes: Array.from({ length: redis.replicas }, (_, i) => ({
+      announced: podHost(redis, i, governingService(redis)),
+      port: 6379,
+      address: `${redis.services.node(i)}.${redis.namespace}.svc.cluster.local`,
+    })),
     sentinels: Array.from({ length: redis.replicas }, (_, i) => `${redis.name}-sentinel-${i}.${redis.namespace}.svc.cluster.local:26379`),
     resolver: 'kubernetes',
   });
@@ -41,7 +45,9 @@ export class RedisHaproxy extends Construct {
             securityContext: restrictedPodSecurityContext(HAPROXY_UID),
             affinity: {
               ...(nodeAffinity ? { nodeAffinity } : {}),
-              podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: proxyPods(redis) } } }] },
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: proxyPods(redis) } } }],
+              },
             },
             containers: [
               {

@@ -1,7 +1,12 @@
 import { recommendedLabels, selectorLabels, type ComponentLabels } from '@db/core';
 import type { RedisModel } from './model.ts';
 
-const component = (redis: RedisModel, c: string): ComponentLabels => ({ name: c === 'proxy' ? 'haproxy' : 'redis', instance: redis.name, component: c, version: c === 'proxy' ? undefined : redis.imageTag });
+const component = (redis: RedisModel, c: string): ComponentLabels => ({
+  name: c === 'proxy' ? 'haproxy' : 'redis',
+  instance: redis.name,
+  component: c,
+  version: c === 'proxy' ? undefined : redis.imageTag,
+});
 
 /** Recommended labels. Data pods are `database` (standalone) or `sentinel` (HA), which core's rules treat as data workloads. */
 export function redisLabels(redis: RedisModel, c: string): Record<string, string> {

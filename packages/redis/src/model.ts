@@ -62,7 +62,6 @@ export interface RedisModel {
   readonly services: { readonly master: string; readonly headless: string; readonly peers: string; readonly node: (i: number) => string };
 }
 
-
 /** Secret of an ACL user. */
 export const userSecret = (name: string, user: string) => `${name}-user-${user}`;
 
@@ -80,7 +79,12 @@ export function tenantAclRules(t: RedisTenant): string {
 export function resolveUsers(name: string, topology: RedisTopology, tenants: readonly RedisTenant[]): RedisUser[] {
   const system: RedisUser[] = [
     { name: 'admin', secret: userSecret(name, 'admin'), rules: 'resetkeys ~* resetchannels &* +@all', purpose: 'operators (runbooks), used by hand only' },
-    { name: 'exporter', secret: userSecret(name, 'exporter'), rules: 'resetkeys resetchannels -@all +ping +info +client|list +client|setname +config|get +slowlog|get +slowlog|len +latency|latest +memory|stats +select +cluster|info +command|count', purpose: 'redis_exporter metrics' },
+    {
+      name: 'exporter',
+      secret: userSecret(name, 'exporter'),
+      rules: 'resetkeys resetchannels -@all +ping +info +client|list +client|setname +config|get +slowlog|get +slowlog|len +latency|latest +memory|stats +select +cluster|info +command|count',
+      purpose: 'redis_exporter metrics',
+    },
     { name: 'probe', secret: userSecret(name, 'probe'), rules: 'resetkeys resetchannels -@all +ping +info +role', purpose: 'probes and HAProxy health checks' },
     { name: 'backup', secret: userSecret(name, 'backup'), rules: 'resetkeys resetchannels -@all +ping +sync +psync +replconf +info', purpose: 'weekly RDB backup (redis-cli --rdb)' },
   ];
@@ -107,9 +111,7 @@ export function resolveRedis(model: PlatformModel): RedisModel {
   const pinned = withOverride(REDIS_IMAGE, spec.image);
   const resources = { cpu: spec.resources?.cpu ?? '100m', memory: spec.resources?.memory ?? '768Mi' };
   const replicas = topology === 'sentinel' ? (spec.sentinel?.replicas ?? 3) : 1;
-  const tenants: RedisTenant[] = model.tenants
-    .filter((t) => t.redis)
-    .map((t) => ({ tenant: t, use: t.redis!.use, prefixes: [`${t.name}:`, ...(t.redis!.prefixes ?? [])] }));
+  const tenants: RedisTenant[] = model.tenants.filter((t) => t.redis).map((t) => ({ tenant: t, use: t.redis!.use, prefixes: [`${t.name}:`, ...(t.redis!.prefixes ?? [])] }));
   return {
     namespace: spec.namespace ?? 'redis',
     name,

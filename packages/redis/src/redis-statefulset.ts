@@ -57,7 +57,6 @@ export function secretsVolume(redis: RedisModel, users: readonly string[]): k8s.
   };
 }
 
-
 const cli = (port: number, cmd: string) => ['sh', '-c', `redis-cli --no-auth-warning --user probe -p ${port} ${cmd}`];
 
 export class RedisStatefulSet extends Construct {
@@ -212,7 +211,10 @@ export class RedisStatefulSet extends Construct {
               { name: 'config', configMap: { name: configName } },
               { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: q('1Mi') } },
               { name: 'tmp', emptyDir: { sizeLimit: q('64Mi') } },
-              secretsVolume(redis, redis.users.map((u) => u.name)),
+              secretsVolume(
+                redis,
+                redis.users.map((u) => u.name),
+              ),
             ],
           },
         },
@@ -259,7 +261,12 @@ export class RedisStatefulSet extends Construct {
       for (let i = 0; i < redis.replicas; i++) {
         new k8s.KubeService(this, `Node${i}`, {
           metadata: { name: redis.services.node(i), namespace: redis.namespace, labels },
-          spec: { type: 'ClusterIP', publishNotReadyAddresses: redis.sentinel.publishNotReadyAddresses, selector: { ...dataPods(redis), 'statefulset.kubernetes.io/pod-name': `${redis.name}-${i}` }, ports: [port('redis', 6379)] },
+          spec: {
+            type: 'ClusterIP',
+            publishNotReadyAddresses: redis.sentinel.publishNotReadyAddresses,
+            selector: { ...dataPods(redis), 'statefulset.kubernetes.io/pod-name': `${redis.name}-${i}` },
+            ports: [port('redis', 6379)],
+          },
         });
       }
       new k8s.KubePodDisruptionBudget(this, 'Pdb', {

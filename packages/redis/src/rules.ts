@@ -32,7 +32,11 @@ export const redisEvictsQueueKeys: Rule = {
     return redisConfs(ctx).flatMap((cm) =>
       directive(cm.data['redis.conf'], 'maxmemory-policy')
         .filter((p) => p.startsWith('allkeys-'))
-        .map((p) => ({ object: objectRef(cm), message: `maxmemory-policy ${p} can evict the TTL-less keys of queue tenants ${queues.map((t) => t.name).join(', ')} (use volatile-lru)`, path: ['redis', 'maxmemoryPolicy'] })),
+        .map((p) => ({
+          object: objectRef(cm),
+          message: `maxmemory-policy ${p} can evict the TTL-less keys of queue tenants ${queues.map((t) => t.name).join(', ')} (use volatile-lru)`,
+          path: ['redis', 'maxmemoryPolicy'],
+        })),
     );
   },
 };
@@ -59,7 +63,8 @@ export const redisForkHeadroom: Rule = {
       const max = cm ? directive(cm.data?.['redis.conf'] ?? '', 'maxmemory')[0] : undefined;
       const mb = max ? /^(\d+)mb$/.exec(max) : null;
       if (!mb) findings.push({ object: objectRef(sts), message: 'redis.conf sets no maxmemory: the instance can grow into the memory limit and be OOM-killed', path: ['redis', 'maxmemory'] });
-      else if (Number(mb[1]) > 0.85 * mebibytes(limit)) findings.push({ object: objectRef(sts), message: `maxmemory ${max} is over 85 % of the ${limit} limit, no headroom for fork copy-on-write`, path: ['redis', 'maxmemory'] });
+      else if (Number(mb[1]) > 0.85 * mebibytes(limit))
+        findings.push({ object: objectRef(sts), message: `maxmemory ${max} is over 85 % of the ${limit} limit, no headroom for fork copy-on-write`, path: ['redis', 'maxmemory'] });
     }
     return findings;
   },
@@ -92,7 +97,11 @@ export const redisSentinelCount: Rule = {
     for (const sts of ctx.objects.map((r) => r.object).filter((o) => isRedisData(o) && isSentinel(o))) {
       const n: number = sts.spec?.replicas ?? 1;
       if (n < 3 || n % 2 === 0) findings.push({ object: objectRef(sts), message: `${n} sentinels: need an odd number, at least 3`, path: ['redis', 'sentinel', 'replicas'] });
-      const quorum = Number(podTemplate(sts)?.spec?.containers?.find((c: { name: string }) => c.name === 'sentinel')?.env?.find((e: { name: string }) => e.name === 'QUORUM')?.value);
+      const quorum = Number(
+        podTemplate(sts)
+          ?.spec?.containers?.find((c: { name: string }) => c.name === 'sentinel')
+          ?.env?.find((e: { name: string }) => e.name === 'QUORUM')?.value,
+      );
       if (!(quorum > n / 2)) findings.push({ object: objectRef(sts), message: `quorum ${quorum} of ${n} sentinels is not a majority`, path: ['redis', 'sentinel', 'quorum'] });
     }
     return findings;
@@ -108,14 +117,23 @@ export const redisSentinelTiming: Rule = {
     const findings: Finding[] = [];
     for (const cm of configMaps(ctx).filter((o) => typeof o.data['sentinel-master.conf'] === 'string')) {
       const text: string = cm.data['sentinel-master.conf'];
-      for (const v of directive(text, 'sentinel down-after-milliseconds')) if (Number(v.split(' ')[1]) < 15000) findings.push({ object: objectRef(cm), message: `sentinel down-after-milliseconds ${v.split(' ')[1]} is below 15000`, path: ['redis', 'sentinel', 'downAfterMilliseconds'] });
-      for (const v of directive(text, 'sentinel failover-timeout')) if (Number(v.split(' ')[1]) < 60000) findings.push({ object: objectRef(cm), message: `sentinel failover-timeout ${v.split(' ')[1]} is below 60000`, path: ['redis', 'sentinel', 'failoverTimeout'] });
+      for (const v of directive(text, 'sentinel down-after-milliseconds'))
+        if (Number(v.split(' ')[1]) < 15000)
+          findings.push({ object: objectRef(cm), message: `sentinel down-after-milliseconds ${v.split(' ')[1]} is below 15000`, path: ['redis', 'sentinel', 'downAfterMilliseconds'] });
+      for (const v of directive(text, 'sentinel failover-timeout'))
+        if (Number(v.split(' ')[1]) < 60000)
+          findings.push({ object: objectRef(cm), message: `sentinel failover-timeout ${v.split(' ')[1]} is below 60000`, path: ['redis', 'sentinel', 'failoverTimeout'] });
     }
     for (const sts of ctx.objects.map((r) => r.object).filter((o) => isRedisData(o) && isSentinel(o))) {
       for (const c of podTemplate(sts)?.spec?.containers ?? []) {
         if (c.name !== 'redis' && c.name !== 'sentinel') continue;
         const p = c.livenessProbe;
-        if (!p || (p.timeoutSeconds ?? 1) < 10 || (p.failureThreshold ?? 3) < 5) findings.push({ object: objectRef(sts), message: `${c.name} liveness probe timeout ${p?.timeoutSeconds ?? 1} s / ${p?.failureThreshold ?? 3} failures is tighter than 10 s / 5`, path: ['redis', 'livenessProbe'] });
+        if (!p || (p.timeoutSeconds ?? 1) < 10 || (p.failureThreshold ?? 3) < 5)
+          findings.push({
+            object: objectRef(sts),
+            message: `${c.name} liveness probe timeout ${p?.timeoutSeconds ?? 1} s / ${p?.failureThreshold ?? 3} failures is tighter than 10 s / 5`,
+            path: ['redis', 'livenessProbe'],
+          });
       }
     }
     return findings;
@@ -132,10 +150,13 @@ export const haproxyCheckInterval: Rule = {
     for (const cm of configMaps(ctx).filter((o) => typeof o.data['haproxy.cfg'] === 'string')) {
       const text: string = cm.data['haproxy.cfg'];
       const ms = (v: string) => (/^(\d+)ms$/.test(v) ? Number(v.slice(0, -2)) : /^(\d+)s?$/.test(v) ? Number(v.replace('s', '')) * 1000 : NaN);
-      for (const m of text.matchAll(/ inter (\S+)/g)) if (!(ms(m[1]!) >= 2000)) findings.push({ object: objectRef(cm), message: `check inter ${m[1]} is faster than 2s`, path: ['redis', 'haproxy', 'checkInterval'] });
+      for (const m of text.matchAll(/ inter (\S+)/g))
+        if (!(ms(m[1]!) >= 2000)) findings.push({ object: objectRef(cm), message: `check inter ${m[1]} is faster than 2s`, path: ['redis', 'haproxy', 'checkInterval'] });
       for (const m of text.matchAll(/ fall (\d+)/g)) if (Number(m[1]) < 3) findings.push({ object: objectRef(cm), message: `fall ${m[1]} is below 3`, path: ['redis', 'haproxy', 'fall'] });
-      for (const v of directive(text.replace(/^\s+/gm, ''), 'timeout check')) if (!(ms(v) >= 5000)) findings.push({ object: objectRef(cm), message: `timeout check ${v} is below 5s`, path: ['redis', 'haproxy', 'timeoutCheck'] });
-      if (/expect (r?string) role:master/.test(text) && !/get-master-addr-by-name/.test(text)) findings.push({ object: objectRef(cm), message: 'backends are chosen by role:master alone, not by the sentinel majority', path: ['redis', 'haproxy'] });
+      for (const v of directive(text.replace(/^\s+/gm, ''), 'timeout check'))
+        if (!(ms(v) >= 5000)) findings.push({ object: objectRef(cm), message: `timeout check ${v} is below 5s`, path: ['redis', 'haproxy', 'timeoutCheck'] });
+      if (/expect (r?string) role:master/.test(text) && !/get-master-addr-by-name/.test(text))
+        findings.push({ object: objectRef(cm), message: 'backends are chosen by role:master alone, not by the sentinel majority', path: ['redis', 'haproxy'] });
     }
     return [...new Map(findings.map((f) => [f.message, f])).values()];
   },
@@ -145,14 +166,16 @@ export const redisPublishedNotReady: Rule = {
   id: 'redis-published-not-ready',
   severity: 'error',
   title: 'Services that carry Redis data (port 6379) publish only ready pods',
-  reason: 'On 2026-04-22 publishNotReadyAddresses=true fed not-yet-ready pods into HAProxy\'s DNS during rollouts and compounded the check race.',
+  reason: "On 2026-04-22 publishNotReadyAddresses=true fed not-yet-ready pods into HAProxy's DNS during rollouts and compounded the check race.",
   check(ctx): Finding[] {
-    return ctx.objects
-      .map((r) => r.object)
-      .filter((o) => o.kind === 'Service' && o.spec?.publishNotReadyAddresses === true && o.metadata.labels?.['app.kubernetes.io/name'] === 'redis')
-      // The peers service carries 6379 for replication between pods, never for clients (network policy); see redis-statefulset.ts.
-      .filter((o) => !(o.metadata.name.endsWith('-peers')) && (o.spec.ports ?? []).some((p: { port: number }) => p.port === 6379))
-      .map((o) => ({ object: objectRef(o), message: 'publishes not-ready pods on the data port 6379', path: ['redis', 'sentinel', 'publishNotReadyAddresses'] }));
+    return (
+      ctx.objects
+        .map((r) => r.object)
+        .filter((o) => o.kind === 'Service' && o.spec?.publishNotReadyAddresses === true && o.metadata.labels?.['app.kubernetes.io/name'] === 'redis')
+        // The peers service carries 6379 for replication between pods, never for clients (network policy); see redis-statefulset.ts.
+        .filter((o) => !o.metadata.name.endsWith('-peers') && (o.spec.ports ?? []).some((p: { port: number }) => p.port === 6379))
+        .map((o) => ({ object: objectRef(o), message: 'publishes not-ready pods on the data port 6379', path: ['redis', 'sentinel', 'publishNotReadyAddresses'] }))
+    );
   },
 };
 
@@ -167,7 +190,9 @@ export const redisWriteServiceSelectsReplica: Rule = {
     return objects
       .filter((o) => o.kind === 'Service' && o.spec?.clusterIP !== 'None' && o.spec?.clusterIp !== 'None' && o.metadata.labels?.['app.kubernetes.io/name'] !== undefined)
       .filter((svc) => (svc.spec.ports ?? []).some((p: { port: number }) => p.port === 6379))
-      .filter((svc) => replicated.some((sts) => sts.metadata.namespace === svc.metadata.namespace && Object.entries(svc.spec.selector ?? {}).every(([k, v]) => podTemplate(sts)?.metadata?.labels?.[k] === v)))
+      .filter((svc) =>
+        replicated.some((sts) => sts.metadata.namespace === svc.metadata.namespace && Object.entries(svc.spec.selector ?? {}).every(([k, v]) => podTemplate(sts)?.metadata?.labels?.[k] === v)),
+      )
       .map((svc) => ({ object: objectRef(svc), message: 'selects the redis pods of a replicated StatefulSet (master and replicas alike)', path: ['redis', 'topology'] }));
   },
 };
@@ -176,14 +201,19 @@ export const redisSharedKeyPrefix: Rule = {
   id: 'redis-shared-key-prefix',
   severity: 'warning',
   title: 'Two tenants should not declare the same key prefix',
-  reason: 'ACL key patterns span every logical database: two apps granted the same prefix (two Celery apps on the default _kombu/celery keys) can read, consume and delete each other\'s keys and jobs.',
+  reason: "ACL key patterns span every logical database: two apps granted the same prefix (two Celery apps on the default _kombu/celery keys) can read, consume and delete each other's keys and jobs.",
   check(ctx): Finding[] {
     const owners = new Map<string, string>();
     const findings: Finding[] = [];
     for (const t of ctx.model.tenants) {
       (t.redis?.prefixes ?? []).forEach((p, i) => {
         const other = owners.get(p);
-        if (other !== undefined) findings.push({ object: `Tenant/${t.name}`, message: `prefix "${p}" is also granted to tenant ${other} (set the app's own key prefix, e.g. Celery broker_transport_options.global_keyprefix, and declare it)`, path: ['tenants', t.index, 'redis', 'prefixes', i] });
+        if (other !== undefined)
+          findings.push({
+            object: `Tenant/${t.name}`,
+            message: `prefix "${p}" is also granted to tenant ${other} (set the app's own key prefix, e.g. Celery broker_transport_options.global_keyprefix, and declare it)`,
+            path: ['tenants', t.index, 'redis', 'prefixes', i],
+          });
         else owners.set(p, t.name);
       });
     }

@@ -29,7 +29,15 @@ describe('Redis alerts', () => {
   const ha = redisAlerts(testRedis('{ topology: sentinel }').redis);
 
   it('renders the seven standalone alerts of the seeds, plus the two replica alerts with sentinels', () => {
-    expect(standalone.map((a) => a.alert)).toEqual(['RedisDown', 'RedisMemoryPressure', 'RedisEvictions', 'RedisForkLatencyHigh', 'RedisAOFRewriteLong', 'RedisBackupStale', 'RedisBackupNeverSucceeded']);
+    expect(standalone.map((a) => a.alert)).toEqual([
+      'RedisDown',
+      'RedisMemoryPressure',
+      'RedisEvictions',
+      'RedisForkLatencyHigh',
+      'RedisAOFRewriteLong',
+      'RedisBackupStale',
+      'RedisBackupNeverSucceeded',
+    ]);
     expect(ha.map((a) => a.alert)).toContain('RedisReplicasMissing');
   });
 

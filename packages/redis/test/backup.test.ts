@@ -33,7 +33,16 @@ describe.skipIf(!programs.available)('backup script', () => {
       const r = spawnSync('bash', [script], {
         encoding: 'utf8',
         timeout: 60_000,
-        env: { ...process.env, BACKUP_DIR: backupDir, BACKUP_NAME: 'redis-v2', PUSHGATEWAY_URL: '', REDIS_HOST: '127.0.0.1', REDIS_PORT: String(node.port), REDIS_USER: 'backup', REDISCLI_AUTH: passwords.backup! },
+        env: {
+          ...process.env,
+          BACKUP_DIR: backupDir,
+          BACKUP_NAME: 'redis-v2',
+          PUSHGATEWAY_URL: '',
+          REDIS_HOST: '127.0.0.1',
+          REDIS_PORT: String(node.port),
+          REDIS_USER: 'backup',
+          REDISCLI_AUTH: passwords.backup!,
+        },
       });
       expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
       const files = readdirSync(backupDir);

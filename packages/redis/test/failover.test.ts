@@ -39,14 +39,28 @@ describe.skipIf(!programs.available)('Sentinel HA on loopback', () => {
     const healthPort = await freePort();
     const nodes: Node[] = redisPorts.map((port, i) => renderNode(redis, join(root, `redis-${i}`), port, passwords));
     const redisProcs: ChildProcess[] = [];
-    const dump = () => [...procs.logs.values()].map((l) => l.join('')).join('\n').slice(-8000);
+    const dump = () =>
+      [...procs.logs.values()]
+        .map((l) => l.join(''))
+        .join('\n')
+        .slice(-8000);
     try {
-      sentinelPorts.forEach((port, i) => startSentinel(procs, redis, join(root, `sentinel-${i}`), port, redisPorts[0]!, nodes[i]!.secretsDir, TIMING));
-      nodes.forEach((n) => redisProcs.push(startHaNode(procs, redis, n, sentinelPorts)));
+      for (const [i, port] of sentinelPorts.entries()) startSentinel(procs, redis, join(root, `sentinel-${i}`), port, redisPorts[0]!, nodes[i]!.secretsDir, TIMING);
+      for (const n of nodes) redisProcs.push(startHaNode(procs, redis, n, sentinelPorts));
       await waitFor('master with 2 replicas', 30_000, () => /connected_slaves:2/.test(cli(redisPorts[0]!, ['INFO', 'replication'], admin)));
       await waitFor('sentinels to know 2 replicas', 30_000, () => sentinelPorts.every((p) => /num-slaves\n2/.test(cli(p, ['SENTINEL', 'master', redis.sentinel.masterName]))), 200);
 
-      const cfg = writeFile(root, 'haproxy.cfg', haproxyCfg(redis, { nodes: redisPorts.map((port) => ({ announced: HOST, port, address: HOST })), sentinels: sentinelPorts.map((p) => `${HOST}:${p}`), port: haPort, healthPort, bindAddress: HOST }));
+      const cfg = writeFile(
+        root,
+        'haproxy.cfg',
+        haproxyCfg(redis, {
+          nodes: redisPorts.map((port) => ({ announced: HOST, port, address: HOST })),
+          sentinels: sentinelPorts.map((p) => `${HOST}:${p}`),
+          port: haPort,
+          healthPort,
+          bindAddress: HOST,
+        }),
+      );
       const env = { REDIS_PROBE_PASSWORD: passwords.probe! };
       execFileSync('haproxy', ['-c', '-f', cfg], { env: { ...process.env, ...env } });
       procs.start('haproxy', ['-db', '-f', cfg], env, 'haproxy');
@@ -54,12 +68,19 @@ describe.skipIf(!programs.available)('Sentinel HA on loopback', () => {
       expect(cli(redisPorts[0]!, ['GET', 'immich:first'], admin)).toBe('1');
 
       // Kill the master; measure until a write through HAProxy succeeds again.
-      const killedAt = Date.now();
+      const _killedAt = Date.now();
       await procs.kill(redisProcs[0]!, 'SIGKILL');
       let n = 0;
-      const failoverMs = await waitFor('writes through HAProxy after the failover', TIMING.downAfterMilliseconds + TIMING.failoverTimeout + 30_000, async () => (await writeOnce(haPort, immich, `immich:after:${n++}`, 'x')) === '+OK', 100);
+      const failoverMs = await waitFor(
+        'writes through HAProxy after the failover',
+        TIMING.downAfterMilliseconds + TIMING.failoverTimeout + 30_000,
+        async () => (await writeOnce(haPort, immich, `immich:after:${n++}`, 'x')) === '+OK',
+        100,
+      );
       const newMaster = cli(sentinelPorts[0]!, ['SENTINEL', 'get-master-addr-by-name', redis.sentinel.masterName]).split('\n')[1];
-      console.log(`failover: writes through HAProxy resumed ${(failoverMs / 1000).toFixed(1)} s after kill -9 of the master (down-after ${TIMING.downAfterMilliseconds} ms, HAProxy inter 2s fall 3 rise 2); new master :${newMaster}`);
+      console.log(
+        `failover: writes through HAProxy resumed ${(failoverMs / 1000).toFixed(1)} s after kill -9 of the master (down-after ${TIMING.downAfterMilliseconds} ms, HAProxy inter 2s fall 3 rise 2); new master :${newMaster}`,
+      );
       expect(Number(newMaster)).not.toBe(redisPorts[0]);
       expect(failoverMs).toBeLessThan(TIMING.downAfterMilliseconds + TIMING.failoverTimeout + 3 * 2000 + 5000);
 
@@ -90,7 +111,9 @@ describe.skipIf(!programs.available)('Sentinel HA on loopback', () => {
       }
       const onRogue = Number(cli(redisPorts[0]!, ['EVAL', "return #redis.call('KEYS', 'immich:split:*')", '0'], admin));
       const onMaster = Number(cli(Number(newMaster), ['EVAL', "return #redis.call('KEYS', 'immich:split:*')", '0'], admin));
-      console.log(`isolated old master: ${writes.filter((w) => w === '+OK').length}/${writes.length} writes through HAProxy succeeded, ${onMaster} on the sentinel master, ${onRogue} on the isolated one`);
+      console.log(
+        `isolated old master: ${writes.filter((w) => w === '+OK').length}/${writes.length} writes through HAProxy succeeded, ${onMaster} on the sentinel master, ${onRogue} on the isolated one`,
+      );
       expect(onRogue).toBe(0);
       expect(onMaster).toBe(writes.filter((w) => w === '+OK').length);
       expect(onMaster).toBeGreaterThan(0);

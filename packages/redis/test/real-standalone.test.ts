@@ -4,7 +4,7 @@
  * (a version target); the directives it leaves out are printed and shown to be refused.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requirePrograms } from '@db/core/testing';
@@ -144,7 +144,9 @@ describe.skipIf(!programs.available)('persistence', () => {
       await waitFor('AOF loaded', 10_000, () => !/LOADING/.test(cli(node.port, ['GET', 'immich:counter'], { user: 'admin', password: 'test-admin-pw' })));
       const persisted = Number(cli(node.port, ['GET', 'immich:counter'], { user: 'admin', password: 'test-admin-pw' }) || '0');
       lossMs = ((acked - persisted) / rate) * 1000;
-      console.log(`persistence: ${acked} writes acknowledged at ${Math.round(rate)}/s, ${persisted} survived kill -9: ${acked - persisted} lost = ${Math.round(lossMs)} ms of writes (kill -9 of the process; the kernel still holds un-fsynced AOF pages, a power loss could cost up to the 1 s fsync interval)`);
+      console.log(
+        `persistence: ${acked} writes acknowledged at ${Math.round(rate)}/s, ${persisted} survived kill -9: ${acked - persisted} lost = ${Math.round(lossMs)} ms of writes (kill -9 of the process; the kernel still holds un-fsynced AOF pages, a power loss could cost up to the 1 s fsync interval)`,
+      );
       expect(persisted).toBeLessThanOrEqual(acked);
       expect(lossMs).toBeLessThanOrEqual(2000);
     } finally {

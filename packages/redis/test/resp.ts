@@ -19,9 +19,18 @@ export class Resp {
   static connect(port: number, timeoutMs = 2000): Promise<Resp> {
     return new Promise((resolve, reject) => {
       const sock = new Socket();
-      const timer = setTimeout(() => { sock.destroy(); reject(new Error('connect timeout')); }, timeoutMs);
-      sock.once('error', (e) => { clearTimeout(timer); reject(e); });
-      sock.connect(port, '127.0.0.1', () => { clearTimeout(timer); resolve(new Resp(sock)); });
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error('connect timeout'));
+      }, timeoutMs);
+      sock.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      sock.connect(port, '127.0.0.1', () => {
+        clearTimeout(timer);
+        resolve(new Resp(sock));
+      });
     });
   }
 
@@ -46,8 +55,14 @@ export class Resp {
   command(args: readonly string[], timeoutMs = 2000): Promise<string> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no reply to ${args[0]}`)), timeoutMs);
-      this.waiting.push((s) => { clearTimeout(timer); resolve(s); });
-      this.sock.once('close', () => { clearTimeout(timer); reject(new Error('connection closed')); });
+      this.waiting.push((s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.sock.once('close', () => {
+        clearTimeout(timer);
+        reject(new Error('connection closed'));
+      });
       this.sock.write(encode(args));
     });
   }

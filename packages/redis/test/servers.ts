@@ -79,7 +79,16 @@ export function startHaNode(procs: Processes, redis: RedisModel, node: Node, sen
   );
 }
 
-export function startSentinel(procs: Processes, redis: RedisModel, dir: string, port: number, genesisPort: number, secretsDir: string, timing: { downAfterMilliseconds: number; failoverTimeout: number }, target = installedRedis()) {
+export function startSentinel(
+  procs: Processes,
+  redis: RedisModel,
+  dir: string,
+  port: number,
+  genesisPort: number,
+  secretsDir: string,
+  timing: { downAfterMilliseconds: number; failoverTimeout: number },
+  target = installedRedis(),
+) {
   mkdirSync(dir, { recursive: true });
   const conf = sentinelConf(redis, { target, port, timing, bind: HOST });
   const global = writeFile(dir, 'sentinel-global.conf', conf.global.text);
@@ -88,7 +97,16 @@ export function startSentinel(procs: Processes, redis: RedisModel, dir: string, 
   return procs.start(
     'sh',
     [script],
-    { SELF_HOST: HOST, STATE_DIR: join(dir, 'state'), GLOBAL_CONF: global, MASTER_CONF: master, GENESIS: `${HOST}:${genesisPort}`, QUORUM: String(redis.sentinel.quorum), MASTER_NAME: redis.sentinel.masterName, SECRETS_DIR: secretsDir },
+    {
+      SELF_HOST: HOST,
+      STATE_DIR: join(dir, 'state'),
+      GLOBAL_CONF: global,
+      MASTER_CONF: master,
+      GENESIS: `${HOST}:${genesisPort}`,
+      QUORUM: String(redis.sentinel.quorum),
+      MASTER_NAME: redis.sentinel.masterName,
+      SECRETS_DIR: secretsDir,
+    },
     `sentinel:${port}`,
   );
 }

@@ -7,7 +7,7 @@ export function sqliteDocs(model: PlatformModel): EngineDocs {
   return {
     title: 'SQLite',
     summary:
-      'One PersistentVolumeClaim per app, in the app\'s namespace, on block storage: never NFS, whose unreliable fsync() corrupted SQLite databases. ' +
+      "One PersistentVolumeClaim per app, in the app's namespace, on block storage: never NFS, whose unreliable fsync() corrupted SQLite databases. " +
       'Claims are never pruned or deleted by a sync. The platform does not back them up: the apps own their data.',
     endpoints: [],
     users: volumes.map((v) => ({

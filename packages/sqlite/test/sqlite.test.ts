@@ -15,7 +15,11 @@ ${extra}`;
 describe('SQLite volumes', () => {
   it('are claims on block storage in the app namespace, never pruned', () => {
     const [pvc] = synthEngine(sqliteEngine, modelFromYaml(yaml('')));
-    expect(pvc).toMatchObject({ kind: 'PersistentVolumeClaim', metadata: { name: 'vaultwarden-sqlite', namespace: 'vaultwarden' }, spec: { storageClassName: 'proxmox-lvm', resources: { requests: { storage: '1Gi' } } } });
+    expect(pvc).toMatchObject({
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'vaultwarden-sqlite', namespace: 'vaultwarden' },
+      spec: { storageClassName: 'proxmox-lvm', resources: { requests: { storage: '1Gi' } } },
+    });
     expect(pvc!.metadata.annotations!['argocd.argoproj.io/sync-options']).toContain('Prune=false');
   });
 

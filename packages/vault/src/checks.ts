@@ -14,7 +14,11 @@ export function checkVault(engines: readonly Engine[], model: PlatformModel): Pr
   if (model.input.vault === undefined) {
     for (const l of rotated) {
       problems.push(
-        source.problem(['tenants', l.tenant.index, l.section], `${l.section} login "${l.username}" is rotated by Vault, but the platform has no vault section`, 'add `vault: {}` (defaults: namespace vault, weekly rotation), or set rotate: false with a rotateReason'),
+        source.problem(
+          ['tenants', l.tenant.index, l.section],
+          `${l.section} login "${l.username}" is rotated by Vault, but the platform has no vault section`,
+          'add `vault: {}` (defaults: namespace vault, weekly rotation), or set rotate: false with a rotateReason',
+        ),
       );
     }
     return problems;
@@ -23,14 +27,30 @@ export function checkVault(engines: readonly Engine[], model: PlatformModel): Pr
   const v = resolveVault(model, credentials);
   const inBounds = (seconds: number) => seconds >= MIN_ROTATION_SECONDS && seconds <= MAX_ROTATION_SECONDS;
   const global = durationSeconds(v.rotationPeriod);
-  if (!inBounds(global)) problems.push(source.problem(['vault', 'rotationPeriod'], `rotation period ${v.rotationPeriod} is outside ${days(MIN_ROTATION_SECONDS)}..${days(MAX_ROTATION_SECONDS)}`, 'the seeds rotate every 7d; shorter churns connections, longer keeps a leaked password alive'));
+  if (!inBounds(global))
+    problems.push(
+      source.problem(
+        ['vault', 'rotationPeriod'],
+        `rotation period ${v.rotationPeriod} is outside ${days(MIN_ROTATION_SECONDS)}..${days(MAX_ROTATION_SECONDS)}`,
+        'the seeds rotate every 7d; shorter churns connections, longer keeps a leaked password alive',
+      ),
+    );
   const root = durationSeconds(v.rootRotationPeriod);
   if (root < MIN_ROTATION_SECONDS || root > 365 * 86_400) problems.push(source.problem(['vault', 'rootRotationPeriod'], `root rotation period ${v.rootRotationPeriod} is outside 1d..365d`));
-  if (durationSeconds(v.refreshInterval) < 60) problems.push(source.problem(['vault', 'refreshInterval'], `refresh interval ${v.refreshInterval} is below 1m`, 'External Secrets would log in to Vault for every tenant that often; 15m is the seeds\' value'));
+  if (durationSeconds(v.refreshInterval) < 60)
+    problems.push(
+      source.problem(['vault', 'refreshInterval'], `refresh interval ${v.refreshInterval} is below 1m`, "External Secrets would log in to Vault for every tenant that often; 15m is the seeds' value"),
+    );
 
   const databaseNamespaces = new Set(engines.filter((e) => e.enabled(model)).flatMap((e) => e.namespaces(model).map((n) => n.name)));
   if (databaseNamespaces.has(v.namespace)) {
-    problems.push(source.problem(['vault', 'namespace'], `Vault's namespace "${v.namespace}" is also a database namespace`, 'database namespaces get a default-deny network policy that would cut Vault off; run Vault in its own namespace'));
+    problems.push(
+      source.problem(
+        ['vault', 'namespace'],
+        `Vault's namespace "${v.namespace}" is also a database namespace`,
+        'database namespaces get a default-deny network policy that would cut Vault off; run Vault in its own namespace',
+      ),
+    );
   }
 
   for (const c of credentials) {
@@ -38,16 +58,32 @@ export function checkVault(engines: readonly Engine[], model: PlatformModel): Pr
       const at = ['tenants', l.tenant.index, l.section];
       if (l.rotationPeriod !== undefined) {
         if (!l.rotate) problems.push(source.problem([...at, 'rotationPeriod'], 'rotationPeriod is only meaningful for a rotated login', 'remove it, or set rotate: true'));
-        else if (!inBounds(durationSeconds(l.rotationPeriod))) problems.push(source.problem([...at, 'rotationPeriod'], `rotation period ${l.rotationPeriod} is outside ${days(MIN_ROTATION_SECONDS)}..${days(MAX_ROTATION_SECONDS)}`));
+        else if (!inBounds(durationSeconds(l.rotationPeriod)))
+          problems.push(source.problem([...at, 'rotationPeriod'], `rotation period ${l.rotationPeriod} is outside ${days(MIN_ROTATION_SECONDS)}..${days(MAX_ROTATION_SECONDS)}`));
       }
       if (l.pushPassword) {
         if (everyToCron(l.pushPassword.every, l.tenant.name) === undefined) {
-          problems.push(source.problem([...at, 'pushPassword', 'every'], `cannot run every ${l.pushPassword.every} on a cron schedule`, 'use an interval of at least 5m that divides an hour or a day: 15m, 30m, 1h, 6h, 12h, 1d'));
+          problems.push(
+            source.problem(
+              [...at, 'pushPassword', 'every'],
+              `cannot run every ${l.pushPassword.every} on a cron schedule`,
+              'use an interval of at least 5m that divides an hour or a day: 15m, 30m, 1h, 6h, 12h, 1d',
+            ),
+          );
         } else if (l.rotate && durationSeconds(l.pushPassword.every) >= durationSeconds(l.rotationPeriod ?? v.rotationPeriod)) {
-          problems.push(source.problem([...at, 'pushPassword', 'every'], `pushing every ${l.pushPassword.every} is not more often than the password rotates (${l.rotationPeriod ?? v.rotationPeriod})`, 'the app would keep a dead password; the seeds push every 6h'));
+          problems.push(
+            source.problem(
+              [...at, 'pushPassword', 'every'],
+              `pushing every ${l.pushPassword.every} is not more often than the password rotates (${l.rotationPeriod ?? v.rotationPeriod})`,
+              'the app would keep a dead password; the seeds push every 6h',
+            ),
+          );
         }
-        const unknown = Object.values(l.pushPassword.fields).flatMap((value) => [...value.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] ?? '')).filter((name) => !['host', 'port', 'database', 'username', 'password'].includes(name));
-        for (const name of new Set(unknown)) problems.push(source.problem([...at, 'pushPassword', 'fields'], `unknown placeholder \${${name}}`, 'placeholders are ${host}, ${port}, ${database}, ${username} and ${password}'));
+        const unknown = Object.values(l.pushPassword.fields)
+          .flatMap((value) => [...value.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] ?? ''))
+          .filter((name) => !['host', 'port', 'database', 'username', 'password'].includes(name));
+        for (const name of new Set(unknown))
+          problems.push(source.problem([...at, 'pushPassword', 'fields'], `unknown placeholder \${${name}}`, 'placeholders are ${host}, ${port}, ${database}, ${username} and ${password}'));
       }
     }
   }

@@ -18,7 +18,16 @@ export const allowedRolesPattern = (engine: string) => `*_${engine}_*`;
 
 /** Vault's glob match of allowed_roles (strutil.StrListContainsGlob: `*` only). */
 export function vaultAllowsRole(allowedRoles: readonly string[], role: string): boolean {
-  return allowedRoles.some((p) => p === '*' || new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(role));
+  return allowedRoles.some(
+    (p) =>
+      p === '*' ||
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(role),
+  );
 }
 
 type Payload = Record<string, unknown>;

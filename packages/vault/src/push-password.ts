@@ -148,7 +148,13 @@ export class PushPasswordJob extends Construct {
       pods: selectorLabels({ name: 'vault-database', instance: tenant.name, component: 'push-password' }),
       ingress: [],
       egress: [
-        { peers: [{ namespace: model.network.dnsNamespace, pods: model.network.dnsPodLabels }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
+        {
+          peers: [{ namespace: model.network.dnsNamespace, pods: model.network.dnsPodLabels }],
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
         { ...(target.peer ? { peers: [target.peer] } : {}), ports: [{ port: target.port }] },
       ],
     });

@@ -36,9 +36,7 @@ export const onePasswordOwner: Rule = {
     // A CNPG role with a passwordSecret that a static role also rotates.
     for (const cluster of ofKind(objects, 'Cluster').filter((o) => o.apiVersion.startsWith('postgresql.cnpg.io/'))) {
       const rw = `${cluster.metadata.name}-rw.${cluster.metadata.namespace}.svc.cluster.local`;
-      const rotatedHere = new Set(
-        roles.filter((r) => urlHost(String(connections.get(String(r.spec?.dBName))?.spec?.connectionURL ?? '')) === rw).map((r) => String(r.spec?.username)),
-      );
+      const rotatedHere = new Set(roles.filter((r) => urlHost(String(connections.get(String(r.spec?.dBName))?.spec?.connectionURL ?? '')) === rw).map((r) => String(r.spec?.username)));
       for (const role of (cluster.spec?.managed?.roles ?? []) as { name: string; passwordSecret?: { name: string } }[]) {
         if (role.passwordSecret && rotatedHere.has(role.name)) {
           findings.push({ object: objectRef(cluster), message: `role ${role.name} takes its password from Secret ${role.passwordSecret.name} and is rotated by Vault`, path: ['tenants'] });
@@ -54,7 +52,7 @@ export const refreshBelowRotation: Rule = {
   severity: 'error',
   title: 'External Secrets refreshes a password well within its rotation period (at most 1/24 of it, and at most 1h)',
   reason:
-    'A static role\'s old password stops working the moment Vault rotates it; until External Secrets refreshes the Secret, new connections fail. Seed 000 refreshes every 15 minutes against a 7-day rotation.',
+    "A static role's old password stops working the moment Vault rotates it; until External Secrets refreshes the Secret, new connections fail. Seed 000 refreshes every 15 minutes against a 7-day rotation.",
   check({ objects }): Finding[] {
     const periods = new Map<string, number>();
     for (const r of ofKind(objects, STATIC_ROLE)) periods.set(String(r.spec?.name ?? r.metadata.name), Number(r.spec?.rotationPeriod));
@@ -68,7 +66,11 @@ export const refreshBelowRotation: Rule = {
         if (period === undefined) continue;
         const limit = Math.min(period / 24, 3600);
         if (seconds > limit) {
-          findings.push({ object: objectRef(es), message: `refreshes every ${refresh} but ${role} rotates every ${period}s: at most ${limit}s between rotation and refresh`, path: ['vault', 'refreshInterval'] });
+          findings.push({
+            object: objectRef(es),
+            message: `refreshes every ${refresh} but ${role} rotates every ${period}s: at most ${limit}s between rotation and refresh`,
+            path: ['vault', 'refreshInterval'],
+          });
           break;
         }
       }

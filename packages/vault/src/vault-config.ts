@@ -65,10 +65,7 @@ export const NOT_ROTATED_ANNOTATION = 'rotation.db-platform.io/not-rotated';
 
 /** Every login of the connection that Vault does not rotate, with the reason, in the output. */
 export function notRotatedAnnotations(c: VaultConnectionModel): Record<string, string> {
-  const lines = [
-    ...c.excluded.map((l) => `${l.username} (tenant ${l.tenant.name}): ${(l.rotateReason ?? '').replace(/\s+/g, ' ')}`),
-    ...c.unmanaged.map((u) => `${u.username}: ${u.reason}`),
-  ].sort();
+  const lines = [...c.excluded.map((l) => `${l.username} (tenant ${l.tenant.name}): ${(l.rotateReason ?? '').replace(/\s+/g, ' ')}`), ...c.unmanaged.map((u) => `${u.username}: ${u.reason}`)].sort();
   return lines.length > 0 ? { [NOT_ROTATED_ANNOTATION]: `${lines.join('\n')}\n` } : {};
 }
 

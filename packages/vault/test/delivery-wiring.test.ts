@@ -15,7 +15,7 @@ vault: ${vault}
 describe('the Vault engine in delivery', () => {
   const engine = vaultEngine([]);
 
-  it('comes last: tenants\' secrets after the database servers and their provisioning', () => {
+  it("comes last: tenants' secrets after the database servers and their provisioning", () => {
     expect(engine.phase).toBe('tenants');
   });
 

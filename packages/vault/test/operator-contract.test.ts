@@ -60,7 +60,7 @@ describe('vault-config-operator 0.8.52 contract', () => {
 });
 
 describe('External Secrets 2.9.0 contract', () => {
-  it('writes tenant Secrets without an ownerReference, so pruning an ExternalSecret never deletes a running app\'s Secret (externalsecret_controller.go:815-828)', () => {
+  it("writes tenant Secrets without an ownerReference, so pruning an ExternalSecret never deletes a running app's Secret (externalsecret_controller.go:815-828)", () => {
     const secrets = objects.filter((o) => o.kind === 'ExternalSecret');
     expect(secrets.length).toBeGreaterThan(0);
     for (const es of secrets) {

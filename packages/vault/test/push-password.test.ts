@@ -96,7 +96,7 @@ describe.skipIf(!programs.available)('push-password script', () => {
 
   it('replaces placeholders literally: values are never expanded, patterns are kept', async () => {
     const before = received.length;
-    const hostile = String.raw`p&a\1$HOME$(id)` + '`id`"' + "'%s\\n";
+    const hostile = `${String.raw`p&a\1$HOME$(id)`}\`id\`"'%s\\n`;
     const r = await push({ raw: 'pw=${password};\nline2 ${password}${password} & \\1 ${unknown}' }, { DB_PASSWORD: hostile });
     expect(r.status).toBe(0);
     expect(received[before]!.fields.get('raw')).toBe(`pw=${hostile};\nline2 ${hostile}${hostile} & \\1 \${unknown}`);

@@ -47,7 +47,9 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
   const vaultRoot = { user: 'vault', password: policyPassword() };
 
   const psqlAs = (user: string, password: string, database: string, sql: string): string =>
-    run(join(pg.bin, 'psql'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-At', '-c', sql], { env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' } });
+    run(join(pg.bin, 'psql'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-At', '-c', sql], {
+      env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' },
+    });
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -104,7 +106,7 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
     expect(() => psqlAs('health', pw, 'linkwarden', 'SELECT 1')).toThrow(/rejects connection|no pg_hba\.conf entry/);
   });
 
-  it('rotates Vault\'s own login (rotate-root): the bootstrap password dies', () => {
+  it("rotates Vault's own login (rotate-root): the bootstrap password dies", () => {
     const root = connection(cnpg.name).spec;
     const next = policyPassword();
     psqlAs(vaultRoot.user, vaultRoot.password, 'postgres', template(root.rootRotationStatements, { username: root.username, password: next }));
@@ -136,7 +138,18 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
     writeFileSync(join(work, 'provision.sh'), provisioningScript());
     execFileSync('bash', [join(work, 'provision.sh')], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, TMPDIR: work, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(db.port), MYSQL_ADMIN_USER: ADMIN.user, MYSQL_ADMIN_PASSWORD: ADMIN.password, EXPORTER_PASSWORD: 'ExporterPassw0rd-1234', BACKUP_PASSWORD: 'BackupPassw0rd-1234', PROVISION_SQL: join(work, 'provision.sql'), WAIT_SECONDS: '20' },
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: work,
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(db.port),
+        MYSQL_ADMIN_USER: ADMIN.user,
+        MYSQL_ADMIN_PASSWORD: ADMIN.password,
+        EXPORTER_PASSWORD: 'ExporterPassw0rd-1234',
+        BACKUP_PASSWORD: 'BackupPassw0rd-1234',
+        PROVISION_SQL: join(work, 'provision.sql'),
+        WAIT_SECONDS: '20',
+      },
     });
     // Bootstrap (README): an admin sets Vault's first password.
     db.root(`ALTER USER 'vault'@'%' IDENTIFIED BY '${vaultRoot.password}'`);
@@ -146,7 +159,7 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
     await db.stop();
   }, 30_000);
 
-  it('gives Vault\'s login the one privilege rotation needs', () => {
+  it("gives Vault's login the one privilege rotation needs", () => {
     expect(db.root("SHOW GRANTS FOR 'vault'@'%'")).toMatch(/GRANT CREATE USER ON \*\.\* TO `vault`@`%`/);
     expect(db.as('vault', vaultRoot.password, 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema']);
   });
@@ -165,7 +178,7 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
     expect(() => db.as('speedtest', second, 'SELECT * FROM wrongmove.t')).toThrow(/denied/i);
   });
 
-  it('honours a tenant\'s own rotation period', () => {
+  it("honours a tenant's own rotation period", () => {
     const role = staticRole('mysql-wrongmove').spec;
     expect(role.rotationPeriod).toBe(3 * 86400);
     const pw = policyPassword();
@@ -173,7 +186,7 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
     expect(db.as('wrongmove', pw, 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'wrongmove']);
   });
 
-  it('rotates Vault\'s own login (rotate-root): the bootstrap password dies', () => {
+  it("rotates Vault's own login (rotate-root): the bootstrap password dies", () => {
     const root = connection(my.name).spec;
     const next = policyPassword();
     db.as(vaultRoot.user, vaultRoot.password, template(root.rootRotationStatements, { username: root.username, password: next }));

@@ -32,7 +32,13 @@ describe('Vault configuration (vault-config-operator)', () => {
 
   it('configures one connection per engine, its root from a Secret, rotated by Vault, and lists every login it leaves alone', () => {
     const pg = findObject(objects, 'DatabaseSecretEngineConfig', 'pg-cluster');
-    expect(pg.spec).toMatchObject({ pluginName: 'postgresql-database-plugin', username: 'vault', rootCredentials: { secret: { name: 'vault-root-postgres' } }, rootPasswordRotation: { enable: true, rotationPeriod: '720h' }, verifyConnection: true });
+    expect(pg.spec).toMatchObject({
+      pluginName: 'postgresql-database-plugin',
+      username: 'vault',
+      rootCredentials: { secret: { name: 'vault-root-postgres' } },
+      rootPasswordRotation: { enable: true, rotationPeriod: '720h' },
+      verifyConnection: true,
+    });
     expect(pg.spec.allowedRoles).toEqual(['*_postgres_*']);
     expect(pg.spec.passwordAuthentication).toBeUndefined();
     expect(pg.spec.rootRotationStatements).toBeUndefined();
@@ -70,7 +76,7 @@ describe('Vault configuration (vault-config-operator)', () => {
 });
 
 describe('External Secrets', () => {
-  it('uses one ClusterSecretStore, open only to the rotated tenants\' namespaces, logging in as the asking namespace', () => {
+  it("uses one ClusterSecretStore, open only to the rotated tenants' namespaces, logging in as the asking namespace", () => {
     const store = findObject(objects, 'ClusterSecretStore', 'vault-database');
     expect(store.apiVersion).toBe('external-secrets.io/v1');
     expect(store.spec.conditions).toEqual([{ namespaces: ['apple-health-data', 'linkwarden', 'realestate-crawler', 'speedtest', 'technitium'] }]);
@@ -110,7 +116,7 @@ describe('External Secrets', () => {
     expect(objects.find((o) => o.kind === 'ExternalSecret' && o.metadata.name === 'authentik-postgres')).toBeUndefined();
   });
 
-  it('pushes Technitium\'s password with a hardened CronJob every 6 hours', () => {
+  it("pushes Technitium's password with a hardened CronJob every 6 hours", () => {
     const cron = findObject(objects, 'CronJob', 'technitium-mysql-push-password');
     expect(cron.metadata.namespace).toBe('technitium');
     expect(cron.spec.schedule).toMatch(/^\d{1,2} \*\/6 \* \* \*$/);
@@ -125,7 +131,7 @@ describe('External Secrets', () => {
     expect(password).toEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'technitium-mysql', key: 'password' } } });
   });
 
-  it('fences the push job: no ingress, egress only to DNS and the app\'s API', () => {
+  it("fences the push job: no ingress, egress only to DNS and the app's API", () => {
     const np = findObject(objects, 'NetworkPolicy', 'technitium-mysql-push-password');
     expect(np.metadata.namespace).toBe('technitium');
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
@@ -143,7 +149,12 @@ describe('External Secrets', () => {
     expect(pg.metadata.namespace).toBe('dbaas');
     expect(pg.spec.podSelector).toEqual({ matchLabels: { 'cnpg.io/cluster': 'pg-cluster', 'cnpg.io/podRole': 'instance' } });
     expect(pg.spec.policyTypes).toEqual(['Ingress']);
-    expect(pg.spec.ingress).toEqual([{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vault' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vault' } } }], ports: [{ port: 5432, protocol: 'TCP' }] }]);
+    expect(pg.spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'vault' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'vault' } } }],
+        ports: [{ port: 5432, protocol: 'TCP' }],
+      },
+    ]);
     expect(findObject(objects, 'NetworkPolicy', 'vault-to-mysql').spec.ingress[0].ports).toEqual([{ port: 3306, protocol: 'TCP' }]);
   });
 });

@@ -61,9 +61,7 @@ export function parseObjects(yamlText: string): Obj[] {
 
 /** The GitOps folders of a cluster that exist, in the order README's bootstrap applies them. */
 export function gitopsFolders(clusterDir: string): { name: string; dir: string }[] {
-  return ['argocd/bootstrap', 'argocd', 'flux', 'flux/operators']
-    .map((name) => ({ name, dir: join(clusterDir, name) }))
-    .filter((f) => existsSync(join(f.dir, 'kustomization.yaml')));
+  return ['argocd/bootstrap', 'argocd', 'flux', 'flux/operators'].map((name) => ({ name, dir: join(clusterDir, name) })).filter((f) => existsSync(join(f.dir, 'kustomization.yaml')));
 }
 
 export const ref = (o: Obj) => `${o.kind}/${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`;

@@ -66,15 +66,19 @@ export async function pdbShortfalls(cp: ControlPlane, evicted: Obj, timeoutMs: n
   let pods: Obj[] = [];
   const healthyOf = (b: Obj) => pods.filter((p) => p.metadata.namespace === b.metadata.namespace && matches(b.spec.selector, p.metadata.labels) && isReady(p)).length;
   await cp
-    .waitFor(async () => {
-      pdbs = await cp.list('policy/v1', 'PodDisruptionBudget');
-      pods = await cp.list('v1', 'Pod');
-      lag = pdbs
-        .filter((b) => b.metadata.namespace === evicted.metadata.namespace && matches(b.spec.selector, evicted.metadata.labels))
-        .filter((b) => (b.status?.observedGeneration ?? 0) < b.metadata.generation || b.status?.currentHealthy !== healthyOf(b))
-        .map((b) => `${b.metadata.namespace}/${b.metadata.name} says ${b.status?.currentHealthy} healthy, ${healthyOf(b)} Ready pods match`);
-      return lag.length === 0;
-    }, timeoutMs, `the disruption controller recounting after evicting ${name}`)
+    .waitFor(
+      async () => {
+        pdbs = await cp.list('policy/v1', 'PodDisruptionBudget');
+        pods = await cp.list('v1', 'Pod');
+        lag = pdbs
+          .filter((b) => b.metadata.namespace === evicted.metadata.namespace && matches(b.spec.selector, evicted.metadata.labels))
+          .filter((b) => (b.status?.observedGeneration ?? 0) < b.metadata.generation || b.status?.currentHealthy !== healthyOf(b))
+          .map((b) => `${b.metadata.namespace}/${b.metadata.name} says ${b.status?.currentHealthy} healthy, ${healthyOf(b)} Ready pods match`);
+        return lag.length === 0;
+      },
+      timeoutMs,
+      `the disruption controller recounting after evicting ${name}`,
+    )
     .catch((err: Error) => {
       throw new Error(`${err.message}: ${lag.join('; ')}`);
     });
@@ -105,14 +109,18 @@ export async function drainNode(cp: ControlPlane, node: string, opts: { ops?: Op
   let completed = false;
   let fatal: Error | undefined;
   try {
-    await cp.waitFor(async () => {
-      try {
-        return await round();
-      } catch (err) {
-        fatal = err as Error;
-        return true;
-      }
-    }, opts.timeoutMs, `drain of ${node}`);
+    await cp.waitFor(
+      async () => {
+        try {
+          return await round();
+        } catch (err) {
+          fatal = err as Error;
+          return true;
+        }
+      },
+      opts.timeoutMs,
+      `drain of ${node}`,
+    );
     completed = !fatal;
   } catch (err) {
     if (!(err as Error).message.startsWith(`timed out after ${opts.timeoutMs} ms waiting for drain of ${node}`)) throw err;
@@ -126,28 +134,41 @@ export async function drainNode(cp: ControlPlane, node: string, opts: { ops?: Op
    * eviction of a primary meets its PDB). True when no pod is left.
    */
   async function round(): Promise<boolean> {
-      const pods = (await podsOn(cp, node)).filter((p) => !isDaemonSetPod(p));
-      stuck = pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
-      if (pods.length === 0) return true;
-      for (const p of pods.filter((x) => !x.metadata.deletionTimestamp)) {
-        const name = `${p.metadata.namespace}/${p.metadata.name}`;
-        const r = await cp.evict(p.metadata.namespace, p.metadata.name);
-        if (r.status === 200 || r.status === 201) {
-          evicted.push(name);
-          // The pod goes (kwok deletes it at once), then the disruption controller recounts.
-          await cp.waitFor(async () => (await cp.request('GET', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`)).status === 404 || !(await podsOn(cp, node)).some((x) => x.metadata.uid === p.metadata.uid), 30_000, `${name} gone after its eviction`);
-          const check = await pdbShortfalls(cp, p, opts.pdbCheckMs ?? 30_000);
-          violations.push(...check.short);
-          stale.push(...check.stale);
-        } else if (r.status === 429) {
-          refused.push({ pod: name, status: r.status, why: r.causes.map((c) => c.message).filter(Boolean).join('; ') || r.message });
-        } else if (r.status === 403 && r.causes.some((c) => c.reason === 'NamespaceTerminating')) {
-          // As kubectl drain: a pod of a namespace being deleted goes with it; wait for that.
-        } else if (r.status !== 404) {
-          throw new Error(`eviction of ${name}: HTTP ${r.status} ${r.message}`);
-        }
+    const pods = (await podsOn(cp, node)).filter((p) => !isDaemonSetPod(p));
+    stuck = pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    if (pods.length === 0) return true;
+    for (const p of pods.filter((x) => !x.metadata.deletionTimestamp)) {
+      const name = `${p.metadata.namespace}/${p.metadata.name}`;
+      const r = await cp.evict(p.metadata.namespace, p.metadata.name);
+      if (r.status === 200 || r.status === 201) {
+        evicted.push(name);
+        // The pod goes (kwok deletes it at once), then the disruption controller recounts.
+        await cp.waitFor(
+          async () =>
+            (await cp.request('GET', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`)).status === 404 || !(await podsOn(cp, node)).some((x) => x.metadata.uid === p.metadata.uid),
+          30_000,
+          `${name} gone after its eviction`,
+        );
+        const check = await pdbShortfalls(cp, p, opts.pdbCheckMs ?? 30_000);
+        violations.push(...check.short);
+        stale.push(...check.stale);
+      } else if (r.status === 429) {
+        refused.push({
+          pod: name,
+          status: r.status,
+          why:
+            r.causes
+              .map((c) => c.message)
+              .filter(Boolean)
+              .join('; ') || r.message,
+        });
+      } else if (r.status === 403 && r.causes.some((c) => c.reason === 'NamespaceTerminating')) {
+        // As kubectl drain: a pod of a namespace being deleted goes with it; wait for that.
+      } else if (r.status !== 404) {
+        throw new Error(`eviction of ${name}: HTTP ${r.status} ${r.message}`);
       }
-      reactions.push(...((await opts.ops?.reconcile()) ?? []));
-      return false;
+    }
+    reactions.push(...((await opts.ops?.reconcile()) ?? []));
+    return false;
   }
 }

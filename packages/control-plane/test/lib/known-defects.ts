@@ -12,7 +12,7 @@ export interface KnownDefect {
   readonly on: (kubeVersion: string) => boolean;
 }
 
-const minor = (v: string) => Number(v.split('.')[1]);
+const _minor = (v: string) => Number(v.split('.')[1]);
 
 export const KNOWN_DEFECTS = {
   // None open. Closed: External Secrets 2.9.0's CRDs refused below Kubernetes 1.32 (the

@@ -112,8 +112,9 @@ export async function resolveNames(cp: ControlPlane, names: readonly DnsName[], 
       .filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === svc)
       .flatMap((s) => (s.endpoints ?? []).map((e: Obj) => e.hostname as string | undefined))
       .filter((h): h is string => !!h);
-  const publishedUnder = (ns: string, pod: string) =>
-    [...new Set(slices.filter((s) => s.metadata.namespace === ns && (s.endpoints ?? []).some((e: Obj) => e.hostname === pod)).map((s) => s.metadata.labels?.['kubernetes.io/service-name'] as string))];
+  const publishedUnder = (ns: string, pod: string) => [
+    ...new Set(slices.filter((s) => s.metadata.namespace === ns && (s.endpoints ?? []).some((e: Obj) => e.hostname === pod)).map((s) => s.metadata.labels?.['kubernetes.io/service-name'] as string)),
+  ];
 
   return names.map((n): Resolution => {
     const hostName = n.name;
@@ -129,12 +130,17 @@ export async function resolveNames(cp: ControlPlane, names: readonly DnsName[], 
       if (svc.spec?.clusterIP !== 'None') return { ...n, verdict: 'unresolved', detail: `Service ${ns}/${svcName} is not headless: no pod records` };
       if (hostnames(ns, svcName).includes(pod)) return { ...n, verdict: 'pod-under-governing-service', detail: `hostname ${pod} in the EndpointSlices of ${ns}/${svcName}` };
       const under = publishedUnder(ns, pod);
-      return { ...n, verdict: 'unresolved', detail: `no endpoint with hostname ${pod} in the EndpointSlices of ${ns}/${svcName}${under.length ? ` (${pod} is published under ${under.join(', ')}: its governing service)` : ''}` };
+      return {
+        ...n,
+        verdict: 'unresolved',
+        detail: `no endpoint with hostname ${pod} in the EndpointSlices of ${ns}/${svcName}${under.length ? ` (${pod} is published under ${under.join(', ')}: its governing service)` : ''}`,
+      };
     }
     if (ctx.platformText.includes(hostName)) return { ...n, verdict: 'prerequisite', detail: 'written in platform.yaml (user-provided)' };
     if (BUILT_IN.has(ns) && svc) return { ...n, verdict: 'built-in', detail: `Service ${ns}/${svcName}, created by Kubernetes itself` };
     const bare = hostName.replace(/\.cluster\.local$/, '');
-    if (ctx.defaults.some((d) => d.test(hostName) || d.test(bare) || d.test(`${bare}.cluster.local`))) return { ...n, verdict: 'prerequisite-by-default', detail: "not in platform.yaml: a documented @default of its schema (user-provided)" };
+    if (ctx.defaults.some((d) => d.test(hostName) || d.test(bare) || d.test(`${bare}.cluster.local`)))
+      return { ...n, verdict: 'prerequisite-by-default', detail: 'not in platform.yaml: a documented @default of its schema (user-provided)' };
     return { ...n, verdict: 'unresolved', detail: `${ns} is not a namespace the platform renders, and the name is not in platform.yaml` };
   });
 }

@@ -44,7 +44,8 @@ function own(o: Obj, owner: Obj, blockOwnerDeletion: boolean): Obj {
 function kopfAdopt(o: Obj, owner: Obj): Obj {
   own(o, owner, true);
   o.metadata.namespace ??= owner.metadata.namespace;
-  const labels = (o.metadata.labels ??= {});
+  o.metadata.labels ??= {};
+  const labels = o.metadata.labels;
   for (const [k, v] of Object.entries(owner.metadata.labels ?? {})) if (!(k in labels)) labels[k] = v;
   return o;
 }
@@ -64,10 +65,16 @@ export function cnpgObjects(state: CnpgState): Obj[] {
 }
 
 /** What CNPG creates for a live Pooler, owned by it. */
-export const cnpgPoolerObjects = (pooler: Obj, cluster: Obj): Obj[] => cnpgPoolerStandIn(pooler, cluster).map((o) => own(o, pooler, true)).sort(byOrder);
+export const cnpgPoolerObjects = (pooler: Obj, cluster: Obj): Obj[] =>
+  cnpgPoolerStandIn(pooler, cluster)
+    .map((o) => own(o, pooler, true))
+    .sort(byOrder);
 
 /** What the MySQL Operator creates for a live InnoDBCluster, adopted by it. */
-export const mysqlObjects = (ic: Obj): Obj[] => innoDbClusterStandIn(ic).map((o) => kopfAdopt(o, ic)).sort(byOrder);
+export const mysqlObjects = (ic: Obj): Obj[] =>
+  innoDbClusterStandIn(ic)
+    .map((o) => kopfAdopt(o, ic))
+    .sort(byOrder);
 
 /** The Secret External Secrets writes for a live ExternalSecret (owned only for creationPolicy Owner). */
 export const esoSecret = (es: Obj): Obj => externalSecretStandIn(es, {}, es.metadata.uid);
@@ -174,10 +181,14 @@ export class Operators {
   /** What CNPG's instance manager writes on a pod when its role changes (metadata.go:166-218, SetInstanceRole). */
   private async labelPod(namespace: string, name: string, role: 'primary' | 'replica'): Promise<void> {
     const path = await this.cp.resourcePath('v1', 'Pod', namespace, name);
-    const r = await this.cp.request('PATCH', `${path}?fieldManager=${FIELD_MANAGERS.cnpg}`, { metadata: { labels: { role, 'cnpg.io/instanceRole': role } } }, { contentType: 'application/merge-patch+json' });
+    const r = await this.cp.request(
+      'PATCH',
+      `${path}?fieldManager=${FIELD_MANAGERS.cnpg}`,
+      { metadata: { labels: { role, 'cnpg.io/instanceRole': role } } },
+      { contentType: 'application/merge-patch+json' },
+    );
     if (r.status !== 200) throw new Error(`labelling ${namespace}/${name} ${role}: HTTP ${r.status} ${r.body}`);
   }
 }
 
-export const isReady = (p: Obj): boolean =>
-  !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (p: Obj): boolean => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');

@@ -87,37 +87,45 @@ export async function installCrds(cp: ControlPlane): Promise<{ warnings: string[
   const queue = [...crds];
   const names = crds.map((c) => c.metadata.name as string);
   // Eight at a time: the API server compiles each schema; the biggest take a second alone.
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let crd = queue.shift(); crd; crd = queue.shift()) {
-      const first = await cp.applyObject(crd, { fieldManager: 'crd-install' });
-      warnings.push(...first.warnings.map((w) => `${crd!.metadata.name}: ${w}`));
-      if (first.ok) continue;
-      const adapted = structuredClone(crd);
-      const removed: string[] = [];
-      for (const step of ['selectableFields', 'x-kubernetes-validations']) {
-        const n = stripKey(adapted.spec, step);
-        if (n > 0) removed.push(`${n} × ${step}`);
-        const again = await cp.applyObject(adapted, { fieldManager: 'crd-install' });
-        if (again.ok) {
-          adaptations.push({ crd: crd.metadata.name, refusal: first.message, adapted: `installed without ${removed.join(', ')}` });
-          break;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let crd = queue.shift(); crd; crd = queue.shift()) {
+        const first = await cp.applyObject(crd, { fieldManager: 'crd-install' });
+        warnings.push(...first.warnings.map((w) => `${crd!.metadata.name}: ${w}`));
+        if (first.ok) continue;
+        const adapted = structuredClone(crd);
+        const removed: string[] = [];
+        for (const step of ['selectableFields', 'x-kubernetes-validations']) {
+          const n = stripKey(adapted.spec, step);
+          if (n > 0) removed.push(`${n} × ${step}`);
+          const again = await cp.applyObject(adapted, { fieldManager: 'crd-install' });
+          if (again.ok) {
+            adaptations.push({ crd: crd.metadata.name, refusal: first.message, adapted: `installed without ${removed.join(', ')}` });
+            break;
+          }
+          if (step === 'x-kubernetes-validations') throw new Error(`CRD ${crd.metadata.name} refused even without ${removed.join(', ')}: ${again.message}`);
         }
-        if (step === 'x-kubernetes-validations') throw new Error(`CRD ${crd.metadata.name} refused even without ${removed.join(', ')}: ${again.message}`);
       }
-    }
-  }));
+    }),
+  );
   // Established = served: every CRD's kinds are in the discovery of each of its served versions.
   const expected = new Map<string, Set<string>>();
-  for (const crd of crds) for (const v of crd.spec.versions.filter((x: Obj) => x.served)) expected.set(`${crd.spec.group}/${v.name}`, new Set([...(expected.get(`${crd.spec.group}/${v.name}`) ?? []), crd.spec.names.plural]));
-  await cp.waitFor(async () => {
-    for (const [gv, plurals] of expected) {
-      const r = await cp.request('GET', `/apis/${gv}`);
-      if (r.status !== 200) return false;
-      const served = new Set((JSON.parse(r.body) as { resources: { name: string }[] }).resources.map((x) => x.name));
-      if (![...plurals].every((p) => served.has(p))) return false;
-    }
-    return true;
-  }, 90_000, `every pinned CRD Established (${names.length})`);
+  for (const crd of crds)
+    for (const v of crd.spec.versions.filter((x: Obj) => x.served))
+      expected.set(`${crd.spec.group}/${v.name}`, new Set([...(expected.get(`${crd.spec.group}/${v.name}`) ?? []), crd.spec.names.plural]));
+  await cp.waitFor(
+    async () => {
+      for (const [gv, plurals] of expected) {
+        const r = await cp.request('GET', `/apis/${gv}`);
+        if (r.status !== 200) return false;
+        const served = new Set((JSON.parse(r.body) as { resources: { name: string }[] }).resources.map((x) => x.name));
+        if (![...plurals].every((p) => served.has(p))) return false;
+      }
+      return true;
+    },
+    90_000,
+    `every pinned CRD Established (${names.length})`,
+  );
   return { warnings, adaptations };
 }
 
@@ -131,7 +139,14 @@ export async function bootstrap(version: KubeVersion, name: string, topology: To
   try {
     // The NFS classes exist, with a provisioner nothing runs here: their claims stay Pending.
     for (const sc of topology.nfsClasses) {
-      const r = await cp.applyObject({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: sc }, provisioner: 'nfs.csi.k8s.io', reclaimPolicy: 'Retain', volumeBindingMode: 'Immediate' });
+      const r = await cp.applyObject({
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: sc },
+        provisioner: 'nfs.csi.k8s.io',
+        reclaimPolicy: 'Retain',
+        volumeBindingMode: 'Immediate',
+      });
       if (!r.ok) throw new Error(`StorageClass ${sc}: ${r.message}`);
     }
     const crds = await installCrds(cp);
@@ -175,17 +190,20 @@ const ownedByJob = (p: Obj) => (p.metadata.ownerReferences ?? []).some((o: Obj) 
 export async function notReady(cp: ControlPlane, ops?: Operators): Promise<string[]> {
   const out: string[] = [];
   for (const s of await cp.list('apps/v1', 'StatefulSet')) {
-    if ((s.status?.readyReplicas ?? 0) !== s.spec.replicas || (s.status?.replicas ?? 0) !== s.spec.replicas) out.push(`StatefulSet ${s.metadata.namespace}/${s.metadata.name} ready ${s.status?.readyReplicas ?? 0}/${s.spec.replicas}`);
+    if ((s.status?.readyReplicas ?? 0) !== s.spec.replicas || (s.status?.replicas ?? 0) !== s.spec.replicas)
+      out.push(`StatefulSet ${s.metadata.namespace}/${s.metadata.name} ready ${s.status?.readyReplicas ?? 0}/${s.spec.replicas}`);
   }
   for (const d of await cp.list('apps/v1', 'Deployment')) {
     const st = d.status ?? {};
-    if ((st.readyReplicas ?? 0) !== d.spec.replicas || (st.updatedReplicas ?? 0) !== d.spec.replicas || (st.replicas ?? 0) !== d.spec.replicas) out.push(`Deployment ${d.metadata.namespace}/${d.metadata.name} ready ${st.readyReplicas ?? 0}/${d.spec.replicas}`);
+    if ((st.readyReplicas ?? 0) !== d.spec.replicas || (st.updatedReplicas ?? 0) !== d.spec.replicas || (st.replicas ?? 0) !== d.spec.replicas)
+      out.push(`Deployment ${d.metadata.namespace}/${d.metadata.name} ready ${st.readyReplicas ?? 0}/${d.spec.replicas}`);
   }
   const pods = await cp.list('v1', 'Pod');
   for (const state of ops?.cnpg.values() ?? []) {
     for (const s of state.serials) {
       const name = `${state.cluster.metadata.name}-${s}`;
-      if (!pods.some((p) => p.metadata.namespace === state.cluster.metadata.namespace && p.metadata.name === name && isReady(p))) out.push(`CNPG instance ${state.cluster.metadata.namespace}/${name} not Ready`);
+      if (!pods.some((p) => p.metadata.namespace === state.cluster.metadata.namespace && p.metadata.name === name && isReady(p)))
+        out.push(`CNPG instance ${state.cluster.metadata.namespace}/${name} not Ready`);
     }
   }
   for (const p of pods) {
@@ -199,11 +217,15 @@ export async function notReady(cp: ControlPlane, ops?: Operators): Promise<strin
 export async function waitAllReady(cp: ControlPlane, ops: Operators | undefined, timeoutMs: number, what: string): Promise<void> {
   let last: string[] = [];
   await cp
-    .waitFor(async () => {
-      await ops?.reconcile();
-      last = await notReady(cp, ops);
-      return last.length === 0;
-    }, timeoutMs, what)
+    .waitFor(
+      async () => {
+        await ops?.reconcile();
+        last = await notReady(cp, ops);
+        return last.length === 0;
+      },
+      timeoutMs,
+      what,
+    )
     .catch((err: Error) => {
       throw new Error(`${err.message}\nstill not ready:\n  ${last.join('\n  ')}`);
     });

@@ -73,12 +73,20 @@ export function spreadViolations(pods: readonly Obj[], nodes: readonly Obj[]): {
     ];
     for (const { term, kind } of terms) {
       const group = running.filter((p) => p.metadata.namespace === pod.metadata.namespace && labelSelectorMatches(term.labelSelector, p.metadata.labels));
-      const key = `${kind}:${term.topologyKey}:${group.map((p) => p.metadata.name).sort().join(',')}`;
+      const key = `${kind}:${term.topologyKey}:${group
+        .map((p) => p.metadata.name)
+        .sort()
+        .join(',')}`;
       if (group.length < 2 || seen.has(key)) continue;
       seen.add(key);
       checked++;
       const domainOf = (p: Obj) => nodeByName.get(p.spec.nodeName)?.metadata.labels?.[term.topologyKey] ?? `(node ${p.spec.nodeName} has no ${term.topologyKey})`;
-      const domains = new Set(nodes.filter((n) => eligible({ ...pod, spec: { ...pod.spec } }, { ...n, spec: { ...n.spec, unschedulable: false } })).map((n) => n.metadata.labels?.[term.topologyKey]).filter(Boolean));
+      const domains = new Set(
+        nodes
+          .filter((n) => eligible({ ...pod, spec: { ...pod.spec } }, { ...n, spec: { ...n.spec, unschedulable: false } }))
+          .map((n) => n.metadata.labels?.[term.topologyKey])
+          .filter(Boolean),
+      );
       if (kind === 'preferred' && domains.size < group.length) continue;
       const byDomain = new Map<string, string[]>();
       for (const p of group) byDomain.set(domainOf(p), [...(byDomain.get(domainOf(p)) ?? []), p.metadata.name]);
@@ -88,7 +96,7 @@ export function spreadViolations(pods: readonly Obj[], nodes: readonly Obj[]): {
           pods: group.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
           topologyKey: term.topologyKey,
           kind,
-          detail: shared.map(([d, v]) => `${v.join(', ')} share ${term.topologyKey}=${d}`).join('; ') + ` (${domains.size} eligible domains for ${group.length} pods)`,
+          detail: `${shared.map(([d, v]) => `${v.join(', ')} share ${term.topologyKey}=${d}`).join('; ')} (${domains.size} eligible domains for ${group.length} pods)`,
         });
       }
     }

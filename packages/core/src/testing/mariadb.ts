@@ -55,7 +55,19 @@ export class PrivateMariaDb {
 
   /** SQL as a user over TCP, as an app connects. */
   as(user: string, password: string, sql: string): string {
-    return run('mysql', ['--no-defaults', '--protocol=TCP', '-h127.0.0.1', `-P${this.port}`, `-u${user}`, `-p${password}`, '--default-character-set=utf8mb4', '--batch', '--skip-column-names', '-e', sql]);
+    return run('mysql', [
+      '--no-defaults',
+      '--protocol=TCP',
+      '-h127.0.0.1',
+      `-P${this.port}`,
+      `-u${user}`,
+      `-p${password}`,
+      '--default-character-set=utf8mb4',
+      '--batch',
+      '--skip-column-names',
+      '-e',
+      sql,
+    ]);
   }
 
   async stop(): Promise<void> {

@@ -3,10 +3,11 @@
  * Where it is missing, the test is skipped with the reason printed, except in CI
  * (`CI=true`), where a skip would hide a missing install step, so it fails instead.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { findProgram } from '../programs.ts';
+export { findProgram, goBinDir } from '../programs.ts';
 import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 
 export interface ProgramCheck {
   readonly available: boolean;
@@ -16,27 +17,13 @@ export interface ProgramCheck {
 
 const IN_CI = process.env.CI === 'true';
 
-/** Where `go install` puts binaries (scripts/install-go-tools.sh): $GOBIN, else $GOPATH/bin. */
-export function goBinDir(): string {
-  if (process.env.GOBIN) return process.env.GOBIN;
-  const gopath = (process.env.GOPATH ?? join(homedir(), 'go')).split(delimiter)[0] ?? join(homedir(), 'go');
-  return join(gopath, 'bin');
-}
-
-/** Looks a program up on PATH, then in Go's bin folder (or at an absolute path). */
-export function findProgram(name: string): string | undefined {
-  if (name.startsWith('/')) return existsSync(name) ? name : undefined;
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  if (r.status === 0) return r.stdout.trim();
-  const inGoBin = join(goBinDir(), name);
-  return existsSync(inGoBin) ? inGoBin : undefined;
-}
-
 /** The bin folder of the newest PostgreSQL server installed from Debian's packages. */
 export function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 

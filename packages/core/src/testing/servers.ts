@@ -63,7 +63,11 @@ export async function startPostgres(): Promise<PostgresServer> {
   // The superuser connects over the private socket (trust); everyone else over TCP with a password.
   run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'], { ...user, cwd: dir });
   const port = await freePort();
-  const proc: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'password_encryption=scram-sha-256'], { ...user, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc: ChildProcess = spawn(
+    join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'password_encryption=scram-sha-256'],
+    { ...user, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   proc.stderr?.on('data', (d) => (log += d));
   const superuserArgs = ['-h', dir, '-p', String(port), '-U', 'postgres'];
