@@ -12,8 +12,8 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { findObject, PrivateMariaDb, requirePrograms, run, startPostgres, type PostgresServer } from '@db/core/testing';
-import { postgresEngine, resolvePostgres, tenantHbaRules } from '@db/postgres';
-import { mysqlEngine, provisioningScript, provisioningSql, resolveMysql } from '@db/mysql';
+import { hbaRules, postgresCredentials, postgresEngine, resolvePostgres } from '@db/postgres';
+import { mysqlCredentials, mysqlEngine, provisioningScript, provisioningSql, resolveMysql } from '@db/mysql';
 import { synthEngine } from '@db/core/testing';
 import type { K8sObject } from '@db/core';
 import { model, render } from './fixture.ts';
@@ -74,7 +74,7 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
   it('renders the managed role Vault logs in as, and host rules that match the model', () => {
     expect(cluster.spec.managed.roles).toContainEqual(expect.objectContaining({ name: 'vault', login: true, superuser: true }));
     expect(cluster.spec.managed.roles.find((r: { name: string }) => r.name === 'vault').passwordSecret).toBeUndefined();
-    expect(cluster.spec.postgresql.pg_hba).toEqual(tenantHbaRules(cnpg));
+    expect(cluster.spec.postgresql.pg_hba).toEqual(hbaRules(cnpg));
     expect(connection(cnpg.name).spec.username).toBe('vault');
   });
 
@@ -107,7 +107,8 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
   });
 
   it("rotates Vault's own login (rotate-root): the bootstrap password dies", () => {
-    const root = connection(cnpg.name).spec;
+    // Vault's plugin default (the connection does not send it: see src/operator-contract.ts).
+    const root = { ...connection(cnpg.name).spec, rootRotationStatements: postgresCredentials(m).connection.rootRotationStatements };
     const next = policyPassword();
     psqlAs(vaultRoot.user, vaultRoot.password, 'postgres', template(root.rootRotationStatements, { username: root.username, password: next }));
     expect(() => psqlAs('vault', vaultRoot.password, 'postgres', 'SELECT 1')).toThrow(/password authentication failed/);
@@ -187,7 +188,8 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
   });
 
   it("rotates Vault's own login (rotate-root): the bootstrap password dies", () => {
-    const root = connection(my.name).spec;
+    // Vault's plugin default (the connection does not send it: see src/operator-contract.ts).
+    const root = { ...connection(my.name).spec, rootRotationStatements: mysqlCredentials(m).connection.rootRotationStatements };
     const next = policyPassword();
     db.as(vaultRoot.user, vaultRoot.password, template(root.rootRotationStatements, { username: root.username, password: next }));
     expect(() => db.as('vault', vaultRoot.password, 'SELECT 1')).toThrow(/Access denied/);
