@@ -66,11 +66,15 @@ describe('standalone (prod)', () => {
     const job = find(objs, 'Job')!;
     expect(job.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '1' });
     expect(job.spec.ttlSecondsAfterFinished).toBeUndefined();
-    const other = render(modelOf(`${BASE}imageRegistry: registry.lan:5000\nmysql: { topology: standalone }\ntenants:\n  - { name: a, mysql: { database: a } }\n`));
-    const same = render(modelOf(`${BASE}mysql: { topology: standalone }\ntenants:\n  - { name: a, mysql: { database: a } }\n`));
-    // Same SQL, another image: still a new name (the template is immutable).
-    expect(find(other, 'Job')!.spec.template).not.toEqual(find(same, 'Job')!.spec.template);
-    expect(find(other, 'Job')!.metadata.name).not.toBe(find(same, 'Job')!.metadata.name);
+    const tenants = 'tenants:\n  - { name: a, mysql: { database: a } }\n';
+    const same = render(modelOf(`${BASE}mysql: { topology: standalone }\n${tenants}`));
+    const renamed = render(modelOf(`${BASE}mysql: { topology: standalone, name: mysql2 }\n${tenants}`));
+    const mirrored = render(modelOf(`${BASE}imageRegistry: registry.lan:5000\nmysql: { topology: standalone }\n${tenants}`));
+    // Another template (here its host): another name, since a Job's template is immutable.
+    expect(find(renamed, 'Job')!.spec.template).not.toEqual(find(same, 'Job')!.spec.template);
+    expect(find(renamed, 'Job')!.metadata.name).not.toBe(find(same, 'Job')!.metadata.name);
+    // The same image from a mirror is the same Job (Helm's global.imageRegistry keeps its name).
+    expect(find(mirrored, 'Job')!.metadata.name).toBe(find(same, 'Job')!.metadata.name);
     const sql = find(objs, 'ConfigMap', 'mysql-provisioning')!.data['provision.sql'];
     for (const t of ['wrongmove', 'speedtest', 'codimd', 'nextcloud', 'shlink', 'grafana', 'technitium']) {
       expect(sql).toContain(`CREATE DATABASE IF NOT EXISTS \`${t}\``);

@@ -72,7 +72,7 @@ describe('db-platform synth', () => {
   it('validates what it rendered against two Kubernetes versions', () => {
     const r = cli(['validate', 'prod']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/prod: \d+ objects checked against Kubernetes v1\.28 and v1\.32/);
+    expect(r.stdout).toMatch(/prod: \d+ objects checked against Kubernetes v1\.32 and v1\.37/);
   });
 
   it('fails validation of a hand-edited file with an unknown field', () => {
