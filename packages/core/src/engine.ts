@@ -8,7 +8,8 @@ import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
-import type { HelmOperator } from './operators.ts';
+import type { GroupKind, HelmOperator } from './operators.ts';
+import type { K8sObject } from './objects.ts';
 import type { EngineCredentials } from './credentials.ts';
 
 export interface NamespaceNeed {
@@ -25,9 +26,51 @@ export interface NamespaceNeed {
 export const DELIVERY_PHASES = ['operators', 'platform', 'databases', 'tenants'] as const;
 export type DeliveryPhase = (typeof DELIVERY_PHASES)[number];
 
+/**
+ * What the delivery needs to know about the custom resources an engine renders, so that
+ * delivery names no engine kind: which to keep, which to wait for, which fields an operator
+ * owns, where images hide.
+ */
+export interface CustomResourceFacts {
+  /** Kinds whose deletion deletes data (an operator deletes a cluster's claims with it): `helm uninstall` keeps them. */
+  readonly keepOnUninstall?: readonly GroupKind[];
+  /** Kinds that are ready only when their operator sets the `Ready` condition: Flux waits for it. */
+  readonly readyCondition?: readonly GroupKind[];
+  /** Fields that an operator or its webhook owns once the object exists: a sync must not fight it. */
+  readonly ownedFields?: readonly OwnedFields[];
+  /** Keys other than `image` whose value is an image reference (the Helm chart's registry override rewrites them). */
+  readonly imageKeys?: readonly string[];
+}
+
+export interface OwnedFields {
+  readonly group: string;
+  readonly kind: string;
+  readonly jqPathExpressions: readonly string[];
+  /** Only the objects this is true of, named one by one; every object of the kind when absent. */
+  readonly only?: (o: K8sObject) => boolean;
+  /** Who owns the fields, and why Git must not fight it. */
+  readonly reason: string;
+}
+
+/** The facts of every engine, merged in engine order (duplicates once). */
+export function customResourceFactsOf(engines: readonly Engine[]): Required<CustomResourceFacts> {
+  const facts = engines.flatMap((e) => (e.resources ? [e.resources] : []));
+  const kinds = (list: readonly GroupKind[]) => [...new Map(list.map((k) => [`${k.group}/${k.kind}`, k])).values()];
+  return {
+    keepOnUninstall: kinds(facts.flatMap((f) => f.keepOnUninstall ?? [])),
+    readyCondition: kinds(facts.flatMap((f) => f.readyCondition ?? [])),
+    ownedFields: facts.flatMap((f) => f.ownedFields ?? []),
+    imageKeys: [...new Set(facts.flatMap((f) => f.imageKeys ?? []))],
+  };
+}
+
 export interface Engine {
   /** Output folder (component) and section name, e.g. `postgres`. */
   readonly id: string;
+  /** What the component holds, one phrase (the Helm chart's description). */
+  readonly description?: string;
+  /** Facts about the custom resources the engine renders (see CustomResourceFacts). */
+  readonly resources?: CustomResourceFacts;
   /** Whether the desired state asks for this engine. */
   enabled(model: PlatformModel): boolean;
   /** Semantic checks of the engine's section and of the tenants that use it. */
@@ -72,11 +115,26 @@ export interface EngineDocs {
   /** The engine's part of the Mermaid architecture diagram. */
   readonly graph: DocsGraph;
   /**
-   * Set by the engine that rotates credentials (Vault): the period and how often the
-   * rotated value reaches the app's namespace. Without one, the docs show the platform's
-   * planned defaults.
+   * Set by the engine that rotates credentials: the period, how often the rotated value
+   * reaches the app's namespace, and the diagram nodes of the rotator and of the sync (among
+   * its `graph.nodes`). Without one, the docs say that no rotation is configured.
    */
-  readonly rotationPolicy?: { readonly periodSeconds: number; readonly refresh: string; readonly rotatedBy: string; readonly syncedBy: string };
+  readonly rotationPolicy?: RotationPolicy;
+  /** The engine's own service users that are managed by hand (e.g. `backup`, `exporter`), for the rotation section. */
+  readonly handManagedUsers?: readonly string[];
+}
+
+export interface RotationPolicy {
+  readonly periodSeconds: number;
+  readonly refresh: string;
+  readonly rotatedBy: string;
+  readonly syncedBy: string;
+  /** Diagram node that rotates: an arrow goes from it to every rotated tenant's node. */
+  readonly node: string;
+  /** Diagram node that syncs the rotated values into the apps' namespaces. */
+  readonly syncNode: string;
+  /** A sentence on who owns a rotated password. */
+  readonly ownership: string;
 }
 
 export interface DocsEndpoint {

@@ -4,7 +4,8 @@
  * line and column of the offending key or value.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { TSchema } from '@sinclair/typebox';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import {
   DNS_LABEL,
@@ -102,6 +103,42 @@ export function loadPlatformFile(file: string, displayName = file): LoadResult {
 }
 
 export function loadPlatformText(text: string, file: string): LoadResult {
+  const parsed = parseYamlText(text, file, 'the desired state', 'start from apps/prod/platform.yaml');
+  if (!parsed.ok) return parsed;
+  const { value, source } = parsed;
+  if (!validateSchema(value)) {
+    return { ok: false, problems: schemaProblems(validateSchema.errors ?? [], source) };
+  }
+  return { ok: true, value: { input: value, source } };
+}
+
+const fileValidators = new WeakMap<TSchema, ValidateFunction>();
+
+/**
+ * Any other YAML file the project reads (the workload waivers), with the same promises as
+ * platform.yaml: YAML errors, every schema error at once with line and column, a hint for
+ * unknown fields.
+ */
+export function loadYamlFile<T>(file: string, displayName: string, schema: TSchema, what: string): { ok: true; value: T; source: SourceMap } | { ok: false; problems: Problem[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [{ file: displayName, line: 0, column: 0, field: '', message: `cannot read ${what}: ${(err as Error).message}` }] };
+  }
+  const parsed = parseYamlText(text, displayName, what, `see ${displayName} in the repository`);
+  if (!parsed.ok) return parsed;
+  let validate = fileValidators.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    fileValidators.set(schema, validate);
+  }
+  if (!validate(parsed.value)) return { ok: false, problems: schemaProblems(validate.errors ?? [], parsed.source) };
+  return { ok: true, value: parsed.value as T, source: parsed.source };
+}
+
+/** YAML text → plain value with its source map; YAML errors, alias bombs and an empty file become positioned problems. */
+function parseYamlText(text: string, file: string, what: string, emptyHint: string): { ok: true; value: unknown; source: SourceMap } | { ok: false; problems: Problem[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: '1.2' });
   const source = new SourceMap(file, doc, lines);
@@ -136,12 +173,9 @@ export function loadPlatformText(text: string, file: string): LoadResult {
     return { ok: false, problems: [{ file, line: at.line, column: at.col, field: '', message: `YAML: ${(err as Error).message}`, hint: 'aliases (*name) may be used at most 50 times in total' }] };
   }
   if (value === null || value === undefined) {
-    return { ok: false, problems: [{ file, line: 1, column: 1, field: '', message: 'the desired state is empty', hint: 'start from apps/prod/platform.yaml' }] };
+    return { ok: false, problems: [{ file, line: 1, column: 1, field: '', message: `${what} is empty`, hint: emptyHint }] };
   }
-  if (!validateSchema(value)) {
-    return { ok: false, problems: schemaProblems(validateSchema.errors ?? [], source) };
-  }
-  return { ok: true, value: { input: value, source } };
+  return { ok: true, value, source };
 }
 
 const PATTERN_HINTS: Record<string, string> = {

@@ -102,7 +102,7 @@ export class ArgoCdWiring extends Construct {
         target: { ...(k.group ? { group: k.group } : {}), kind: k.kind },
         patch: annotationPatch(k, ARGOCD_KEEP_ANNOTATION),
       }));
-      const ignoreDifferences: ApplicationSpecIgnoreDifferences[] = ignoredFieldsIn(c.objects).map((f) => ({ ...f, jqPathExpressions: [...f.jqPathExpressions] }));
+      const ignoreDifferences: ApplicationSpecIgnoreDifferences[] = ignoredFieldsIn(c.objects, plan.resources).map((f) => ({ ...f, jqPathExpressions: [...f.jqPathExpressions] }));
       new Application(this, `Component-${c.id}`, {
         metadata: { name: `db-platform-${c.id}`, namespace: argo.namespace, labels, annotations: { [WAVE]: String(waveOf(c.phase)) } },
         spec: {

@@ -5,7 +5,7 @@
  * Kustomization so that the components can depend on it).
  */
 import { Construct } from 'constructs';
-import type { K8sObject } from '@db/core';
+import type { CustomResourceFacts, K8sObject } from '@db/core';
 import { GitRepository, HelmRepository, HelmRepositorySpecType } from './imports/source.toolkit.fluxcd.io.ts';
 import { Kustomization, KustomizationSpecDeletionPolicy, KustomizationSpecSourceRefKind, type KustomizationSpecPatches } from './imports/kustomize.toolkit.fluxcd.io.ts';
 import { HelmRelease, HelmReleaseSpecChartSpecSourceRefKind, HelmReleaseSpecInstallCrds, HelmReleaseSpecUpgradeCrds } from './imports/helm.toolkit.fluxcd.io.ts';
@@ -21,7 +21,7 @@ export const OPERATORS_KUSTOMIZATION = 'db-platform-operators';
  * Kinds whose readiness Flux can assess (kstatus: rollout complete, Job succeeded, a `Ready`
  * condition): what a later phase waits for.
  */
-const HEALTH_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'batch/Job', 'postgresql.cnpg.io/Cluster', 'external-secrets.io/ExternalSecret']);
+const HEALTH_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', 'batch/Job']);
 
 /**
  * Custom resources that are ready only when their operator says so. kstatus counts a resource
@@ -31,20 +31,24 @@ const HEALTH_KINDS = new Set(['apps/Deployment', 'apps/StatefulSet', 'apps/Daemo
  * control-plane suite shows both).
  */
 const READY_CONDITION = "has(status.conditions) && status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')";
-const READY_EXPRESSIONS = new Set(['postgresql.cnpg.io/Cluster', 'external-secrets.io/ExternalSecret']);
+const readyKinds = (facts: CustomResourceFacts) => new Set((facts.readyCondition ?? []).map((k) => `${k.group}/${k.kind}`));
 
-export function healthCheckExprsOf(objects: readonly K8sObject[]): { apiVersion: string; kind: string; current: string }[] {
+/** The engines' `readyCondition` kinds present among objects: Flux waits for their `Ready` condition. */
+export function healthCheckExprsOf(objects: readonly K8sObject[], facts: CustomResourceFacts = {}): { apiVersion: string; kind: string; current: string }[] {
   const seen = new Map<string, { apiVersion: string; kind: string; current: string }>();
+  const ready = readyKinds(facts);
   for (const o of objects) {
     const gk = `${groupKindOf(o).group}/${o.kind}`;
-    if (READY_EXPRESSIONS.has(gk)) seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind, current: READY_CONDITION });
+    if (ready.has(gk)) seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind, current: READY_CONDITION });
   }
   return [...seen.values()].sort((a, b) => `${a.apiVersion}/${a.kind}`.localeCompare(`${b.apiVersion}/${b.kind}`));
 }
 
-export function healthChecksOf(objects: readonly K8sObject[]): { apiVersion: string; kind: string; name: string; namespace?: string }[] {
+/** Objects whose readiness Flux assesses: workloads and Jobs (kstatus), and the engines' `readyCondition` kinds. */
+export function healthChecksOf(objects: readonly K8sObject[], facts: CustomResourceFacts = {}): { apiVersion: string; kind: string; name: string; namespace?: string }[] {
+  const ready = readyKinds(facts);
   return objects
-    .filter((o) => HEALTH_KINDS.has(`${groupKindOf(o).group}/${o.kind}`))
+    .filter((o) => HEALTH_KINDS.has(`${groupKindOf(o).group}/${o.kind}`) || ready.has(`${groupKindOf(o).group}/${o.kind}`))
     .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) }))
     .sort((a, b) => `${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.kind}/${b.namespace}/${b.name}`));
 }
@@ -102,8 +106,8 @@ export class FluxWiring extends Construct {
         target: { ...(k.group ? { group: k.group } : {}), kind: k.kind },
         patch: annotationPatch(k, FLUX_KEEP_ANNOTATION),
       }));
-      const healthChecks = healthChecksOf(c.objects);
-      const healthCheckExprs = healthCheckExprsOf(c.objects);
+      const healthChecks = healthChecksOf(c.objects, plan.resources);
+      const healthCheckExprs = healthCheckExprsOf(c.objects, plan.resources);
       const dependsOn = dependsOnFor(c.phase);
       new Kustomization(this, `Component-${c.id}`, {
         metadata: meta(kustomizationName(c)),

@@ -4,8 +4,8 @@
  * template being the rendered file itself, so that `helm template` with default values
  * gives back clusters/<cluster>/ byte for byte. Only three things are templated:
  *
- * - every literal `{{` and `}}` of the content (Prometheus annotations, Vault statements,
- *   External Secrets templates) is escaped, so Helm prints it instead of evaluating it;
+ * - every literal `{{` and `}}` of the content (Prometheus annotations, SQL statements,
+ *   secret templates) is escaped, so Helm prints it instead of evaluating it;
  * - images: `global.imageRegistry` replaces the registry of every image;
  * - `global.commonLabels` / `global.commonAnnotations` are added to every object's own
  *   metadata (never replacing a key the platform sets).
@@ -19,9 +19,19 @@ import { REGISTRY_PREFIX, toYaml } from '@db/core';
 export const CHART_API_VERSION = 'v2';
 export const chartNameOf = (cluster: string) => `db-platform-${cluster}`;
 
-/** A YAML line naming an image: `image:`, CNPG's `imageName:`, the MySQL Operator's `imageRepository:`. */
-/** Its first path component is a registry when it has a dot or a port, or is localhost (Docker's rule). */
-const IMAGE_LINE = new RegExp(`^(\\s*(?:- )?(?:image|imageName|imageRepository): )${REGISTRY_PREFIX.source.slice(1, -2)}\\/(\\S+)$`);
+/**
+ * A YAML line naming an image: `image:`, or a key an engine names (`CustomResourceFacts.imageKeys`).
+ * Its first path component is a registry when it has a dot or a port, or is localhost (Docker's rule).
+ */
+const imageLines = new Map<string, RegExp>();
+function imageLine(imageKeys: readonly string[]): RegExp {
+  const cached = imageLines.get(imageKeys.join(' '));
+  if (cached) return cached;
+  const keys = ['image', ...imageKeys.filter((k) => k !== 'image')].map((k) => k.replace(/[^A-Za-z0-9_-]/g, ''));
+  const line = new RegExp(`^(\\s*(?:- )?(?:${keys.join('|')}): )${REGISTRY_PREFIX.source.slice(1, -2)}\\/(\\S+)$`);
+  imageLines.set(imageKeys.join(' '), line);
+  return line;
+}
 
 /** Literal template delimiters → actions that print them. */
 export function escapeTemplateDelimiters(text: string): string {
@@ -70,7 +80,8 @@ Arguments: (list "<labels|annotations>" <map>)
 `;
 
 /** The Helm template of one rendered file. */
-export function templateOf(content: string): string {
+export function templateOf(content: string, imageKeys: readonly string[] = []): string {
+  const IMAGE_LINE = imageLine(imageKeys);
   const object = parse(content) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
   const lines = escapeTemplateDelimiters(content).split('\n');
 
@@ -141,7 +152,13 @@ const GLOBAL_VALUES = `global:
  * The files of one cluster's chart, as path (below charts/db-platform-<cluster>/) → content.
  * `files` is the rendered tree of clusters/<cluster>/; `components` the folders the chart holds.
  */
-export function helmChartFiles(cluster: string, files: ReadonlyMap<string, string>, components: readonly string[], descriptions: ReadonlyMap<string, string> = new Map()): Map<string, string> {
+export function helmChartFiles(
+  cluster: string,
+  files: ReadonlyMap<string, string>,
+  components: readonly string[],
+  descriptions: ReadonlyMap<string, string> = new Map(),
+  imageKeys: readonly string[] = [],
+): Map<string, string> {
   const name = chartNameOf(cluster);
   const out = new Map<string, string>();
   const dependencies: { name: string; version: string; condition: string }[] = [];
@@ -158,7 +175,7 @@ ${GLOBAL_VALUES}`;
       if (!path.startsWith(`${component}/`) || path.endsWith('/kustomization.yaml')) continue;
       const file = path.slice(component.length + 1);
       if (file.includes('/')) continue;
-      templates.set(`templates/${file}`, templateOf(content));
+      templates.set(`templates/${file}`, templateOf(content, imageKeys));
     }
     const sub = new Map<string, string>(templates);
     sub.set('templates/_helpers.tpl', HELPERS);

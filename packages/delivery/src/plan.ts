@@ -4,14 +4,26 @@
  * rendered objects, so a new engine (its component, its phase, its operators) is wired
  * without a change here.
  */
-import { DELIVERY_PHASES, recommendedLabels, type DeliveryPhase, type Engine, type GroupKind, type HelmOperator, type K8sObject, type PlatformModel, type RenderedObject } from '@db/core';
+import {
+  DELIVERY_PHASES,
+  customResourceFactsOf,
+  recommendedLabels,
+  type CustomResourceFacts,
+  type DeliveryPhase,
+  type Engine,
+  type GroupKind,
+  type HelmOperator,
+  type K8sObject,
+  type PlatformModel,
+  type RenderedObject,
+} from '@db/core';
 import type { DeliveryModel } from './model.ts';
 
 export interface ComponentPlan {
-  /** Output folder below clusters/<cluster>/, e.g. `postgres`. */
+  /** Output folder below clusters/<cluster>/, e.g. `platform` or an engine's id. */
   readonly id: string;
   readonly phase: DeliveryPhase;
-  /** Folder from the repository root, e.g. `clusters/prod/postgres`. */
+  /** Folder from the repository root, e.g. `clusters/prod/platform`. */
   readonly path: string;
   readonly objects: readonly K8sObject[];
 }
@@ -22,6 +34,8 @@ export interface DeliveryPlan {
   readonly components: readonly ComponentPlan[];
   /** Operators to install, by id; empty when `operators.install` is false. */
   readonly operators: readonly HelmOperator[];
+  /** What the engines say about their custom resources (kinds to wait for, fields operators own). */
+  readonly resources: CustomResourceFacts;
 }
 
 /** The folders that hold the GitOps wiring itself; bootstrapped, never listed by the cluster's kustomization. */
@@ -50,7 +64,7 @@ export function planDelivery(delivery: DeliveryModel, model: PlatformModel, engi
     return { id, phase, path: `clusters/${delivery.cluster}/${id}`, objects: list };
   });
   components.sort((a, b) => DELIVERY_PHASES.indexOf(a.phase) - DELIVERY_PHASES.indexOf(b.phase) || a.id.localeCompare(b.id));
-  return { delivery, components, operators: delivery.operators.install ? operatorsOf(model, engines) : [] };
+  return { delivery, components, operators: delivery.operators.install ? operatorsOf(model, engines) : [], resources: customResourceFactsOf(engines) };
 }
 
 /** Argo CD sync wave of a phase: operators 0, platform 1, databases 2, tenants 3. */

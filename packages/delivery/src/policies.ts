@@ -1,7 +1,7 @@
 /**
  * The sync policies that suit databases, shared by the Argo CD and Flux wiring.
  */
-import type { GroupKind, K8sObject } from '@db/core';
+import type { CustomResourceFacts, GroupKind, K8sObject, OwnedFields } from '@db/core';
 import { groupKindOf, uniqueKinds } from './plan.ts';
 
 /**
@@ -39,23 +39,13 @@ export interface IgnoredFields {
   readonly jqPathExpressions: readonly string[];
 }
 
-interface OwnedFields {
-  readonly group: string;
-  readonly kind: string;
-  readonly jqPathExpressions: readonly string[];
-  /** Only the objects this is true of, named one by one; every object of the kind when absent. */
-  readonly only?: (o: K8sObject) => boolean;
-  /** Who owns the fields, and why Git must not fight it. */
-  readonly reason: string;
-}
-
 /**
  * Fields that something else than Git owns once the object exists. Argo CD compares and
  * syncs without them (with `RespectIgnoreDifferences=true`), so a sync never fights the
  * controller that sets them. Fields we set and may change stay out of this list: ignoring
  * them would also stop our own changes.
  */
-export const OPERATOR_OWNED_FIELDS: readonly OwnedFields[] = [
+export const KUBERNETES_OWNED_FIELDS: readonly OwnedFields[] = [
   {
     group: '',
     kind: 'PersistentVolumeClaim',
@@ -69,17 +59,12 @@ export const OPERATOR_OWNED_FIELDS: readonly OwnedFields[] = [
     jqPathExpressions: ['.spec.volumeClaimTemplates[]?.status', '.spec.volumeClaimTemplates[]?.metadata.creationTimestamp'],
     reason: 'the API server fills these in on the (immutable) claim templates',
   },
-  {
-    group: 'external-secrets.io',
-    kind: 'ExternalSecret',
-    jqPathExpressions: ['.spec.data[]?.remoteRef.conversionStrategy', '.spec.data[]?.remoteRef.decodingStrategy', '.spec.data[]?.remoteRef.metadataPolicy'],
-    reason: "External Secrets' admission webhook adds these defaults",
-  },
 ];
 
-export function ignoredFieldsIn(objects: readonly K8sObject[]): IgnoredFields[] {
+/** Fields owned by Kubernetes and then by the engines' operators (`CustomResourceFacts.ownedFields`), on the objects present. */
+export function ignoredFieldsIn(objects: readonly K8sObject[], facts: CustomResourceFacts = {}): IgnoredFields[] {
   const out: IgnoredFields[] = [];
-  for (const f of OPERATOR_OWNED_FIELDS) {
+  for (const f of [...KUBERNETES_OWNED_FIELDS, ...(facts.ownedFields ?? [])]) {
     const matching = objects.filter((o) => groupKindOf(o).group === f.group && o.kind === f.kind);
     if (matching.length === 0) continue;
     if (!f.only) out.push({ group: f.group, kind: f.kind, jqPathExpressions: f.jqPathExpressions });
@@ -92,20 +77,23 @@ export function ignoredFieldsIn(objects: readonly K8sObject[]): IgnoredFields[] 
 }
 
 /**
- * Kinds whose deletion by `helm uninstall` would delete data: the keep-kinds, and the
- * operators' database clusters (CloudNativePG deletes a Cluster's claims with it).
+ * Kinds whose deletion by `helm uninstall` would delete data: the keep-kinds, and the kinds
+ * the engines name (an operator that deletes a database cluster's claims with it).
  */
-export const HELM_KEEP_KINDS: readonly GroupKind[] = [...KEEP_KINDS, { group: 'postgresql.cnpg.io', kind: 'Cluster' }, { group: 'mysql.oracle.com', kind: 'InnoDBCluster' }];
+export function helmKeepKinds(facts: CustomResourceFacts): GroupKind[] {
+  return [...KEEP_KINDS, ...(facts.keepOnUninstall ?? [])];
+}
 export const HELM_KEEP_ANNOTATION = { 'helm.sh/resource-policy': 'keep' } as const;
 
 /**
  * Marks the objects `helm uninstall` must leave behind. Written on the objects themselves
  * (Argo CD, Flux and kubectl ignore it), so the charts stay byte for byte the rendered files.
  */
-export function markKeptOnUninstall(objects: readonly { object: K8sObject }[]): void {
+export function markKeptOnUninstall(objects: readonly { object: K8sObject }[], facts: CustomResourceFacts): void {
+  const keep = helmKeepKinds(facts);
   for (const { object } of objects) {
     const gk = groupKindOf(object);
-    if (!HELM_KEEP_KINDS.some((k) => k.group === gk.group && k.kind === gk.kind)) continue;
+    if (!keep.some((k) => k.group === gk.group && k.kind === gk.kind)) continue;
     const annotations = { ...object.metadata.annotations, ...HELM_KEEP_ANNOTATION };
     object.metadata.annotations = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }

@@ -41,11 +41,22 @@ const BOTH = `  tools: [argocd, flux]
   repository: { url: https://git.example.org/platform/db.git, revision: release }
 `;
 
-function engine(id: string, phase: Engine['phase'], operators: Engine['operators']): Engine {
-  return { id, phase, operators, enabled: () => true, check: () => [], namespaces: () => [], build: () => undefined, rules: [], alerts: () => [] };
+function engine(id: string, phase: Engine['phase'], operators: Engine['operators'], resources?: Engine['resources']): Engine {
+  return { id, phase, operators, resources, enabled: () => true, check: () => [], namespaces: () => [], build: () => undefined, rules: [], alerts: () => [] };
 }
 const databases = engine('pgx', undefined, () => [cloudnativePgOperator('cnpg-system')]);
-const secrets = engine('secrets', 'tenants', () => [externalSecretsOperator(), vaultConfigOperator('http://vault.vault.svc.cluster.local:8200')]);
+// What the wiring knows of a custom resource comes from the engine that renders it.
+const secrets = engine('secrets', 'tenants', () => [externalSecretsOperator(), vaultConfigOperator('http://vault.vault.svc.cluster.local:8200')], {
+  readyCondition: [{ group: 'external-secrets.io', kind: 'ExternalSecret' }],
+  ownedFields: [
+    {
+      group: 'external-secrets.io',
+      kind: 'ExternalSecret',
+      jqPathExpressions: ['.spec.data[]?.remoteRef.conversionStrategy', '.spec.data[]?.remoteRef.decodingStrategy', '.spec.data[]?.remoteRef.metadataPolicy'],
+      reason: "External Secrets' admission webhook adds these defaults",
+    },
+  ],
+});
 const ENGINES = [databases, secrets];
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string, annotations?: Record<string, string>): K8sObject => ({

@@ -13,6 +13,13 @@ import { mysqlDocs } from './docs.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
+  description: 'MySQL, standalone or InnoDB Cluster',
+  resources: {
+    // The MySQL Operator's InnoDBCluster owns its StatefulSet and claims: helm uninstall keeps it.
+    keepOnUninstall: [{ group: 'mysql.oracle.com', kind: 'InnoDBCluster' }],
+    // InnoDBCluster.spec.imageRepository names the registry of the server and router images.
+    imageKeys: ['imageRepository'],
+  },
   enabled: (model) => model.input.mysql !== undefined,
   check: checkMysql,
   // The MySQL Operator's pods are not ours to harden; its namespace enforces `baseline`.

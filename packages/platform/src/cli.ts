@@ -57,6 +57,8 @@ function synth(clusters: string[]): number {
     const components = [...perComponent].map(([c, n]) => `${c} ${n}`).join(', ');
     console.log(`${cluster}: ${result.objects.length} objects (${components}) → ${relative(process.cwd(), out) || '.'}: ${added} added, ${changed} changed, ${removed} removed`);
     for (const w of result.guardrails.waived) console.log(`  waived ${w.rule} on ${w.object}: ${w.reason}`);
+    const ks = result.kubeScore;
+    console.log(ks.ran ? `  kube-score: ${ks.result.objects} objects, ${ks.result.checks} checks, ${ks.waived} waived findings, none open` : `  kube-score: not run: ${ks.why}`);
   }
   return failed > 0 ? 1 : 0;
 }

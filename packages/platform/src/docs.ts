@@ -11,13 +11,6 @@
  */
 import { CORE_RULES, durationSeconds, runbookFile, type Engine, type GuardrailReport, type PlatformModel } from '@db/core';
 
-/**
- * Rotation facts of the platform (seed 000): Vault static roles rotated every 604800 s,
- * synced by External Secrets every 15 minutes. Used until an engine (the Vault engine)
- * states its own `rotationPolicy` in its docs.
- */
-export const PLANNED_ROTATION = { periodSeconds: 604800, refresh: '15m', rotatedBy: 'the Vault database secrets engine (static roles)', syncedBy: 'External Secrets Operator' } as const;
-
 /** Table cell: one line, no pipe, no raw HTML. */
 function cell(s: string): string {
   return s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -57,8 +50,7 @@ export interface DocsInput {
 
 export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   const documented = engines.flatMap((e) => (e.docs ? [{ engine: e, docs: e.docs(model) }] : []));
-  const rotation = documented.find((d) => d.docs.rotationPolicy)?.docs.rotationPolicy;
-  const policy = rotation ?? PLANNED_ROTATION;
+  const policy = documented.find((d) => d.docs.rotationPolicy)?.docs.rotationPolicy;
   const out: string[] = [];
   const p = (...lines: string[]) => out.push(...lines);
 
@@ -85,15 +77,8 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
     p('  end');
   }
   const credentials = documented.flatMap((d) => d.docs.credentials.map((c) => ({ ...c, engine: d.docs.title })));
-  const rotated = credentials.filter((c) => c.rotated);
-  if (rotated.length > 0) {
-    p(
-      '  subgraph engine_Vault["Vault"]',
-      `    vault["Vault database engine<br/>static roles, ${policy.periodSeconds} s"]`,
-      `    external_secrets["External Secrets<br/>refresh ${policy.refresh}"]`,
-      '  end',
-    );
-  }
+  // Without a rotator, nothing rotates, whatever the tenants ask.
+  const rotated = policy ? credentials.filter((c) => c.rotated) : [];
   const backups = documented.flatMap((d) => d.docs.backups);
   if (backups.length > 0) p(`  nfs[("NFS ${label(model.backups.nfs.server)}<br/>${label(model.backups.nfs.path)}")]`);
   for (const u of users) p(`  ${nodeId('app', u.tenant)} --> ${u.node}`);
@@ -101,11 +86,10 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
     for (const e of docs.graph.edges) p(`  ${edge(e.from, e.to, e.label, e.dotted)}`);
     for (const n of docs.graph.nodes) if (n.id.endsWith('_backup')) p(`  ${n.id} --> nfs`);
   }
-  if (rotated.length > 0) {
-    p(`  vault --> external_secrets`);
-    if (apps.length > 0) p(`  ${edge('external_secrets', 'Apps', 'a Secret in each app namespace', true)}`);
+  if (policy && rotated.length > 0) {
+    if (apps.length > 0) p(`  ${edge(policy.syncNode, 'Apps', 'a Secret in each app namespace', true)}`);
     const targets = new Set(users.filter((u) => rotated.some((c) => c.tenant === u.tenant && c.engine === u.engine)).map((u) => u.node));
-    for (const t of [...targets].sort()) p(`  ${edge('vault', t, `rotation every ${humanSeconds(policy.periodSeconds)}`, true)}`);
+    for (const t of [...targets].sort()) p(`  ${edge(policy.node, t, `rotation every ${humanSeconds(policy.periodSeconds)}`, true)}`);
   }
   p('```', '');
 
@@ -143,12 +127,12 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   // Rotation
   p('## Credential rotation', '');
   p(
-    `Passwords of tenant roles and users are rotated every ${policy.periodSeconds} s (${humanSeconds(policy.periodSeconds)}) by ${policy.rotatedBy}; ${policy.syncedBy} syncs each one into a Secret in the app's namespace every ${policy.refresh}.` +
-      (rotation ? '' : ' (The Vault engine, `@db/vault`, renders this; until it lands, these are the rotations it will carry out.)') +
-      ' A rotated password has exactly one owner: CNPG is never given one for a rotated role.',
+    policy
+      ? `Passwords of tenant roles and users are rotated every ${policy.periodSeconds} s (${humanSeconds(policy.periodSeconds)}) by ${policy.rotatedBy}; ${policy.syncedBy} syncs each one into a Secret in the app's namespace every ${policy.refresh}. ${policy.ownership}`
+      : 'No credential rotation is configured in this cluster: every tenant password below is managed by hand until a rotator is enabled.',
     '',
   );
-  if (rotated.length > 0) {
+  if (policy && rotated.length > 0) {
     p('### Rotated', '');
     p(
       ...table(
@@ -165,7 +149,7 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
       '',
     );
   }
-  const excluded = credentials.filter((c) => !c.rotated);
+  const excluded = policy ? credentials.filter((c) => !c.rotated) : credentials.map((c) => ({ ...c, reason: 'no rotator is configured' }));
   p('### Excluded from rotation', '');
   if (excluded.length > 0)
     p(
@@ -175,7 +159,8 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
       ),
       '',
     );
-  p("Root users and the platform's own service users (backup, exporter, Redis ACL system users) are managed by hand: their Secrets are created out of band.", '');
+  const handManaged = [...new Set(documented.flatMap((d) => d.docs.handManagedUsers ?? []))];
+  p(`Root users and the platform's own service users${handManaged.length > 0 ? ` (${handManaged.join(', ')})` : ''} are managed by hand: their Secrets are created out of band.`, '');
 
   // Operators and what they need
   const operators = [...new Map(engines.flatMap((e) => e.operators?.(model) ?? []).map((o) => [o.id, o])).values()].sort((a, b) => a.id.localeCompare(b.id));

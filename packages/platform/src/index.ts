@@ -4,3 +4,4 @@ export * from './paths.ts';
 export * from './synth.ts';
 export * from './rendered-diff.ts';
 export * from './docs.ts';
+export * from './verify.ts';

@@ -1,12 +1,13 @@
 /**
  * The data path, in one direction: desired state → validated model → constructs →
- * rendered objects → checks (guardrails, schemas) → file tree. Nothing here writes to disk;
+ * rendered objects → checks (guardrails, schemas of every Kubernetes version, posture) → file tree. Nothing here writes to disk;
  * the CLI writes the tree only when every check passed.
  */
 import { relative } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import {
   CORE_RULES,
+  customResourceFactsOf,
   DatabaseNamespace,
   NamespaceBaseline,
   checkPlatform,
@@ -17,6 +18,7 @@ import {
   resolvePlatform,
   runGuardrails,
   SchemaValidator,
+  KUBERNETES_VERSIONS,
   type GuardrailReport,
   type LoadResult,
   type NamespaceNeed,
@@ -29,6 +31,7 @@ import { checkDelivery, deliveryObjects, markKeptOnUninstall, GITOPS_COMPONENTS 
 import { ENGINES } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 import { renderDocs } from './docs.ts';
+import { loadWorkloadWaivers, verifyPosture } from './verify.ts';
 
 /** The generated docs of a cluster, beside its manifests. */
 export const DOCS_FILE = 'README.md';
@@ -46,11 +49,11 @@ export interface Refused {
   readonly warnings: readonly Problem[];
 }
 
-let validator: SchemaValidator | undefined;
-/** The schema validator of the primary Kubernetes version, built once per process. */
-export function primaryValidator(): SchemaValidator {
-  validator ??= new SchemaValidator('v1.32', SCHEMA_ROOT);
-  return validator;
+let validators: SchemaValidator[] | undefined;
+/** The schema validators of every supported Kubernetes version, built once per process. */
+export function schemaValidators(): readonly SchemaValidator[] {
+  validators ??= KUBERNETES_VERSIONS.map((v) => new SchemaValidator(v, SCHEMA_ROOT));
+  return validators;
 }
 
 export const PLATFORM_COMPONENT = 'platform';
@@ -80,15 +83,15 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
   const engineObjects = buildObjects(model);
-  markKeptOnUninstall(engineObjects);
+  markKeptOnUninstall(engineObjects, customResourceFactsOf(ENGINES));
   // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
   const objects = [...engineObjects, ...deliveryObjects(model, ENGINES, engineObjects, PLATFORM_COMPONENT)];
 
   const rules = [...CORE_RULES, ...ENGINES.flatMap((e) => e.rules)];
   const guardrails = runGuardrails(rules, { model, objects });
   const schemaProblems = objects.flatMap(({ object }) =>
-    primaryValidator()
-      .validate(object)
+    schemaValidators()
+      .flatMap((v) => v.validate(object))
       .map((e) =>
         model.source.problem(
           [],
@@ -97,7 +100,16 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
         ),
       ),
   );
-  const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems];
+  const waivers = loadWorkloadWaivers();
+  const postureProblems = waivers.ok
+    ? verifyPosture(
+        model.cluster,
+        objects.map((r) => r.object),
+        waivers.value,
+        (message, hint) => model.source.problem([], message, hint),
+      )
+    : waivers.problems;
+  const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems, ...postureProblems];
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
   const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;

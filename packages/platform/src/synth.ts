@@ -1,35 +1,32 @@
 /**
  * Render one desired-state file to its output folder: everything is checked in memory
  * first, and the folder is replaced atomically only when the render is accepted. A refused
- * render touches nothing on disk. With `chartDir`, the cluster's Helm chart, made from the
+ * render touches nothing on disk. Before writing, kube-score scores the files (verify.ts). With `chartDir`, the cluster's Helm chart, made from the
  * same rendered files, replaces that folder too.
  */
-import { writeTreeAtomically } from '@db/core';
+import { customResourceFactsOf, writeTreeAtomically } from '@db/core';
 import { GITOPS_COMPONENTS, helmChartFiles } from '@db/delivery';
-import { renderFile, type Rendered, type Refused } from './render.ts';
+import { ENGINES } from './engines.ts';
+import { PLATFORM_COMPONENT, renderFile, type Rendered, type Refused } from './render.ts';
+import { loadWorkloadWaivers, verifyKubeScore, type KubeScoreVerdict } from './verify.ts';
 
-export function synthToDisk(platformFile: string, outputDir: string, expectedCluster?: string, chartDir?: string): Rendered | Refused {
+export function synthToDisk(platformFile: string, outputDir: string, expectedCluster?: string, chartDir?: string): (Rendered & { readonly kubeScore: KubeScoreVerdict }) | Refused {
   const result = renderFile(platformFile, expectedCluster);
-  if (result.ok) {
-    const chart = chartDir === undefined ? undefined : chartFilesOf(result);
-    writeTreeAtomically(outputDir, result.files);
-    if (chartDir !== undefined && chart) writeTreeAtomically(chartDir, chart);
-  }
-  return result;
+  if (!result.ok) return result;
+  // kube-score reads files: it scores the tree about to be written, before anything is.
+  const waivers = loadWorkloadWaivers();
+  if (!waivers.ok) return { ok: false, problems: waivers.problems, warnings: result.guardrails.warnings };
+  const kubeScore = verifyKubeScore(result.model.cluster, result.files, waivers.value, (message, hint) => result.model.source.problem([], message, hint));
+  if (kubeScore.problems.length > 0) return { ok: false, problems: kubeScore.problems, warnings: result.guardrails.warnings };
+  const chart = chartDir === undefined ? undefined : chartFilesOf(result);
+  writeTreeAtomically(outputDir, result.files);
+  if (chartDir !== undefined && chart) writeTreeAtomically(chartDir, chart);
+  return { ...result, kubeScore };
 }
 
 /** The Helm chart of a rendered cluster: every component the cluster's kustomization lists. */
 export function chartFilesOf(rendered: Rendered): Map<string, string> {
   const components = [...new Set(rendered.objects.map((r) => r.component))].filter((c) => !GITOPS_COMPONENTS.has(c));
-  return helmChartFiles(rendered.model.cluster, rendered.files, components, COMPONENT_DESCRIPTIONS);
+  const descriptions = new Map([[PLATFORM_COMPONENT, 'namespaces with Pod Security and baseline network policy'], ...ENGINES.flatMap((e) => (e.description ? [[e.id, e.description] as const] : []))]);
+  return helmChartFiles(rendered.model.cluster, rendered.files, components, descriptions, customResourceFactsOf(ENGINES).imageKeys);
 }
-
-/** What each component holds, for the charts' descriptions; a component missing here gets a generic one. */
-const COMPONENT_DESCRIPTIONS = new Map([
-  ['platform', 'namespaces with Pod Security and baseline network policy'],
-  ['postgres', 'PostgreSQL on CloudNativePG with PgBouncer'],
-  ['mysql', 'MySQL, standalone or InnoDB Cluster'],
-  ['redis', 'Redis, standalone or Sentinel HA'],
-  ['sqlite', 'SQLite volumes of the apps'],
-  ['vault', "Vault's database secrets engine and the tenants' credentials through External Secrets"],
-]);

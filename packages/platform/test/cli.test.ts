@@ -34,6 +34,8 @@ function snapshot(dir: string): Record<string, string> {
 describe('db-platform synth', () => {
   mkdirSync(join(workspace, 'apps/prod'), { recursive: true });
   cpSync(join(REPO_ROOT, 'apps/prod/platform.yaml'), join(workspace, 'apps/prod/platform.yaml'));
+  // The workspace's waivers: synth scores the render with kube-score and accepts only what they list.
+  cpSync(join(REPO_ROOT, 'policy'), join(workspace, 'policy'), { recursive: true });
   const platform = join(workspace, 'apps/prod/platform.yaml');
   const good = readFileSync(platform, 'utf8');
 
@@ -67,6 +69,23 @@ describe('db-platform synth', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/platform\.yaml:\d+:\d+: cluster: cluster "staging" does not match its folder apps\/prod/);
     writeFileSync(platform, good);
+  });
+
+  it('refuses a waiver without a reason and a waiver that matches nothing, in the waivers file, with positions', () => {
+    const waiversFile = join(workspace, 'policy/workload-waivers.yaml');
+    const waivers = readFileSync(waiversFile, 'utf8');
+    const before = snapshot(join(workspace, 'clusters/prod'));
+    writeFileSync(waiversFile, waivers.replace(/reason: "Selects the CNPG primary pod[^"]*"/, 'reason: "because"'));
+    let r = cli(['synth', 'prod']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/policy\/workload-waivers\.yaml:\d+:\d+: kube-score\.objects\[0\]\.reason: must NOT have fewer than 30 characters/);
+    writeFileSync(waiversFile, waivers.replace('"prod:Service/dbaas/postgresql"', '"prod:Service/dbaas/postgresql", "prod:Service/dbaas/gone"'));
+    r = cli(['synth', 'prod']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/policy\/workload-waivers\.yaml:\d+:\d+: kube-score\.objects\[0\]\.objects\[1\]: kube-score waiver for service-targets-pod on prod:Service\/dbaas\/gone matches nothing/);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+    expect(snapshot(join(workspace, 'clusters/prod'))).toEqual(before);
+    writeFileSync(waiversFile, waivers);
   });
 
   it('validates what it rendered against two Kubernetes versions', () => {

@@ -171,6 +171,20 @@ describe('docs of an engine added later, and hostile free text', () => {
     for (const id of used) expect(declared).toContain(id);
   });
 
+  it('says that nothing rotates when no engine rotates credentials, and draws no rotation', () => {
+    const r = renderFile(platformFileOf('prod'), 'prod');
+    if (!r.ok) throw new Error('refused');
+    const engines = ENGINES.filter((e) => e.enabled(r.model) && !e.docs?.(r.model).rotationPolicy);
+    expect(engines.length).toBe(ENGINES.filter((e) => e.enabled(r.model)).length - 1);
+    const md = renderDocs({ model: r.model, engines, guardrails: r.guardrails });
+    expect(md).toContain('No credential rotation is configured in this cluster');
+    expect(md).not.toContain('### Rotated');
+    expect(md).toMatch(/\| linkwarden \| PostgreSQL \| [^|]+ \| no rotator is configured \|/);
+    expect(mermaid(md).block).not.toMatch(/rotation every/);
+    const { declared, used } = mermaid(md);
+    for (const id of used) expect(declared).toContain(id);
+  });
+
   it('escapes pipes, HTML and line breaks from platform.yaml free text', () => {
     const text = readFileSync(platformFileOf('prod'), 'utf8').replace('description: Apple Health export ingestion', 'description: "a | b <script>alert(1)</script>"');
     const r = renderText(text, 'apps/prod/platform.yaml', 'prod');

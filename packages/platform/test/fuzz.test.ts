@@ -21,7 +21,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { checkPosture, readTree, type Problem } from '@db/core';
-import { outputDirOf, platformFileOf, primaryValidator, renderText, synthToDisk, type Rendered, type Refused } from '../src/index.ts';
+import { outputDirOf, platformFileOf, renderText, schemaValidators, synthToDisk, type Rendered, type Refused } from '../src/index.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
@@ -62,7 +62,7 @@ function renderChecked(text: string): Rendered | Refused {
   if (r.ok) {
     stats.accepted++;
     expect(r.files.size).toBeGreaterThan(0);
-    for (const { object } of r.objects) expect(primaryValidator().validate(object)).toEqual([]);
+    for (const { object } of r.objects) for (const v of schemaValidators()) expect(v.validate(object)).toEqual([]);
     expect(checkPosture(r.objects.map((o) => o.object))).toEqual([]);
   } else {
     stats.refused++;

@@ -13,6 +13,15 @@ import { postgresDocs } from './docs.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
+  description: 'PostgreSQL on CloudNativePG with PgBouncer',
+  resources: {
+    // CloudNativePG deletes a Cluster's claims with the Cluster (its owner references), so helm uninstall keeps it.
+    keepOnUninstall: [{ group: 'postgresql.cnpg.io', kind: 'Cluster' }],
+    // CNPG sets Ready on the Cluster once the primary accepts connections; Flux waits for it (kstatus alone would not).
+    readyCondition: [{ group: 'postgresql.cnpg.io', kind: 'Cluster' }],
+    // Cluster.spec.imageName (the operand image) is an image reference the chart's registry override rewrites.
+    imageKeys: ['imageName'],
+  },
   enabled: (model) => model.input.postgres !== undefined,
   check: checkPostgres,
   namespaces: (model) => [{ name: resolvePostgres(model).namespace, podSecurity: 'restricted' }],

@@ -7,6 +7,7 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
   const master = `${redis.services.master}.${redis.namespace}.svc.cluster.local`;
   return {
     title: 'Redis',
+    handManagedUsers: ['Redis ACL system users'],
     summary:
       (ha
         ? `Sentinel HA: StatefulSet \`${redis.name}\` of ${redis.replicas} pods (redis, sentinel and exporter each, one per node, quorum ${redis.sentinel.quorum}) behind ${redis.haproxy.replicas} HAProxy replicas that send clients only to the master a majority of sentinels agrees on.`

@@ -11,6 +11,7 @@ import { redisDocs } from './docs.ts';
 
 export const redisEngine: Engine = {
   id: 'redis',
+  description: 'Redis, standalone or Sentinel HA',
   enabled: (model) => model.input.redis !== undefined,
   check: checkRedis,
   namespaces: (model) => [{ name: resolveRedis(model).namespace, podSecurity: 'restricted' }],

@@ -4,6 +4,7 @@ import { sqliteDocs } from './docs.ts';
 
 export const sqliteEngine: Engine = {
   id: 'sqlite',
+  description: 'SQLite volumes of the apps',
   enabled: (model) => (model.input.sqlite ?? []).length > 0,
   // Duplicate apps are checked with the shared settings (core checks.ts).
   check: () => [],

@@ -17,12 +17,21 @@ export function vaultDocs(engines: readonly Engine[], model: PlatformModel): Eng
     users: [],
     credentials: [],
     backups: [],
-    graph: { nodes: [], edges: [] },
+    graph: {
+      nodes: [
+        { id: 'vault', label: `Vault database engine<br/>static roles, ${durationSeconds(v.rotationPeriod)} s` },
+        { id: 'external_secrets', label: `External Secrets<br/>refresh ${v.refreshInterval}` },
+      ],
+      edges: [{ from: 'vault', to: 'external_secrets' }],
+    },
     rotationPolicy: {
       periodSeconds: durationSeconds(v.rotationPeriod),
       refresh: v.refreshInterval,
       rotatedBy: `the Vault database secrets engine (static roles under \`${v.mount}/\`)`,
       syncedBy: 'External Secrets Operator',
+      node: 'vault',
+      syncNode: 'external_secrets',
+      ownership: 'A rotated password has exactly one owner: CNPG is never given one for a rotated role.',
     },
   };
 }

@@ -18,6 +18,19 @@ import { vaultDocs } from './docs.ts';
 export function vaultEngine(engines: readonly Engine[]): Engine {
   return {
     id: 'vault',
+    description: "Vault's database secrets engine and the tenants' credentials through External Secrets",
+    resources: {
+      // External Secrets sets Ready once the Secret is written; Flux waits for it before the tenants' phase counts as done.
+      readyCondition: [{ group: 'external-secrets.io', kind: 'ExternalSecret' }],
+      ownedFields: [
+        {
+          group: 'external-secrets.io',
+          kind: 'ExternalSecret',
+          jqPathExpressions: ['.spec.data[]?.remoteRef.conversionStrategy', '.spec.data[]?.remoteRef.decodingStrategy', '.spec.data[]?.remoteRef.metadataPolicy'],
+          reason: "External Secrets' admission webhook adds these defaults",
+        },
+      ],
+    },
     enabled: (model) => model.input.vault !== undefined,
     check: (model) => checkVault(engines, model),
     // Vault's namespace and the tenants' namespaces are not the platform's to create or fence.
