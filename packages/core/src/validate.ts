@@ -14,6 +14,7 @@ import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from './objects.ts';
 import { objectRef } from './objects.ts';
+import { readCache, sha256, writeCache } from './cache.ts';
 
 export const KUBERNETES_VERSIONS = ['v1.32', 'v1.37'] as const;
 export type KubernetesVersion = (typeof KUBERNETES_VERSIONS)[number];
@@ -76,30 +77,55 @@ export function closeCrdSchema(schema: Json): Json {
   return out;
 }
 
-interface CrdVersion {
+export interface CrdVersion {
   readonly group: string;
   readonly kind: string;
   readonly version: string;
   readonly schema: Json;
 }
 
-function loadCrds(dir: string): CrdVersion[] {
-  const versions: CrdVersion[] = [];
-  for (const sub of readdirSync(dir, { withFileTypes: true })) {
-    if (!sub.isDirectory()) continue;
-    for (const file of readdirSync(join(dir, sub.name))
+/** Bump when what loadCrdVersions derives from the YAML changes. */
+const CRD_CACHE_FORMAT = 'crds-1';
+
+/**
+ * Every served version of the pinned CRDs (schemas/crds/<source>/*.yaml), with its OpenAPI
+ * schema. The vendored YAML is the source; parsing it is slow (~1 s), so its result is cached
+ * as JSON under the hash of the files' names and content, and read back with JSON.parse.
+ */
+export function loadCrdVersions(dir: string): CrdVersion[] {
+  const files: string[] = [];
+  for (const sub of readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
+    for (const file of readdirSync(join(dir, sub))
       .filter((f) => f.endsWith('.yaml'))
-      .sort()) {
-      for (const d of parseAllDocuments(readFileSync(join(dir, sub.name, file), 'utf8'))) {
-        const crd = d.toJS() as Json | null;
-        if (crd?.kind !== 'CustomResourceDefinition') continue;
-        for (const v of crd.spec.versions ?? []) {
-          if (!v.served || !v.schema?.openAPIV3Schema) continue;
-          versions.push({ group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema });
-        }
+      .sort())
+      files.push(join(sub, file));
+  }
+  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+  const entry = `crds-${sha256(CRD_CACHE_FORMAT, ...files.flatMap((f, i) => [f, texts[i]!]))}.json`;
+  const cached = readCache(entry);
+  if (cached !== undefined) {
+    try {
+      const parsed = JSON.parse(cached) as unknown;
+      if (Array.isArray(parsed)) return parsed as CrdVersion[];
+    } catch {
+      // A damaged entry: parse the YAML again (and replace the entry).
+    }
+  }
+  const versions: CrdVersion[] = [];
+  for (const text of texts) {
+    for (const d of parseAllDocuments(text)) {
+      const crd = d.toJS() as Json | null;
+      if (crd?.kind !== 'CustomResourceDefinition') continue;
+      for (const v of crd.spec.versions ?? []) {
+        if (!v.served || !v.schema?.openAPIV3Schema) continue;
+        versions.push({ group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema });
       }
     }
   }
+  writeCache(entry, JSON.stringify(versions));
   return versions;
 }
 
@@ -125,7 +151,7 @@ export class SchemaValidator {
         this.coreKinds.set(`${apiVersion}/${gvk.kind}`, name);
       }
     }
-    for (const crd of loadCrds(join(schemaRoot, 'crds'))) this.crdKinds.set(`${crd.group}/${crd.version}/${crd.kind}`, crd.schema);
+    for (const crd of loadCrdVersions(join(schemaRoot, 'crds'))) this.crdKinds.set(`${crd.group}/${crd.version}/${crd.kind}`, crd.schema);
   }
 
   /** Every schema error of one object; empty when it is valid. */
