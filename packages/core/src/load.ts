@@ -4,7 +4,7 @@
  * line and column of the offending key or value.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
 import {
   DNS_LABEL,
@@ -27,6 +27,7 @@ import {
   type PlatformInput,
 } from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
+import { cachedValidator, type CachedValidatorSpec } from './ajv-cache.ts';
 
 export type Path = readonly (string | number)[];
 
@@ -86,8 +87,30 @@ export interface LoadedInput {
 
 export type LoadResult = { ok: true; value: LoadedInput } | { ok: false; problems: Problem[] };
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-const validateSchema = ajv.compile<PlatformInput>(PlatformSchema);
+/** `verbose`: errors carry the schema and the value, which the hints below read. */
+const AJV_OPTIONS = { allErrors: true, strict: true, verbose: true, allowUnionTypes: true } as const;
+
+const inputAjv = () => new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+
+/** The input schema compiled by ajv now, never from the cache (what the cached validator is compared with). */
+export function compileInputValidator(): ValidateFunction {
+  return inputAjv().compile(PlatformSchema);
+}
+
+/** The input schema's validator: compiled, or loaded from the cache (see ajv-cache.ts). */
+export const INPUT_VALIDATOR: CachedValidatorSpec = {
+  key: ['platform-input', JSON.stringify(AJV_OPTIONS), JSON.stringify(PlatformSchema)],
+  compile: () => {
+    const ajv = inputAjv();
+    return { ajv, validate: ajv.compile(PlatformSchema) };
+  },
+};
+
+let inputValidator: ValidateFunction | undefined;
+function validateSchema(value: unknown): value is PlatformInput {
+  inputValidator ??= cachedValidator(INPUT_VALIDATOR);
+  return inputValidator(value) as boolean;
+}
 
 /** Parse and schema-check one platform.yaml. Semantic checks are the engines' (see checks.ts). */
 export function loadPlatformFile(file: string, displayName = file): LoadResult {
@@ -139,7 +162,7 @@ export function loadPlatformText(text: string, file: string): LoadResult {
     return { ok: false, problems: [{ file, line: 1, column: 1, field: '', message: 'the desired state is empty', hint: 'start from apps/prod/platform.yaml' }] };
   }
   if (!validateSchema(value)) {
-    return { ok: false, problems: schemaProblems(validateSchema.errors ?? [], source) };
+    return { ok: false, problems: schemaProblems(inputValidator?.errors ?? [], source) };
   }
   return { ok: true, value: { input: value, source } };
 }
