@@ -28,6 +28,7 @@ import {
   type PlatformInput,
 } from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
+import { cachedValidator, type CachedValidatorSpec } from './ajv-cache.ts';
 
 export type Path = readonly (string | number)[];
 
@@ -87,8 +88,30 @@ export interface LoadedInput {
 
 export type LoadResult = { ok: true; value: LoadedInput } | { ok: false; problems: Problem[] };
 
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
-const validateSchema = ajv.compile<PlatformInput>(PlatformSchema);
+/** `verbose`: errors carry the schema and the value, which the hints below read. */
+const AJV_OPTIONS = { allErrors: true, strict: true, verbose: true, allowUnionTypes: true } as const;
+
+const inputAjv = () => new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+
+/** The input schema compiled by ajv now, never from the cache (what the cached validator is compared with). */
+export function compileInputValidator(): ValidateFunction {
+  return inputAjv().compile(PlatformSchema);
+}
+
+/** The input schema's validator: compiled, or loaded from the cache (see ajv-cache.ts). */
+export const INPUT_VALIDATOR: CachedValidatorSpec = {
+  key: ['platform-input', JSON.stringify(AJV_OPTIONS), JSON.stringify(PlatformSchema)],
+  compile: () => {
+    const ajv = inputAjv();
+    return { ajv, validate: ajv.compile(PlatformSchema) };
+  },
+};
+
+let inputValidator: ValidateFunction | undefined;
+function validateSchema(value: unknown): value is PlatformInput {
+  inputValidator ??= cachedValidator(INPUT_VALIDATOR);
+  return inputValidator(value) as boolean;
+}
 
 /** Parse and schema-check one platform.yaml. Semantic checks are the engines' (see checks.ts). */
 export function loadPlatformFile(file: string, displayName = file): LoadResult {
@@ -107,12 +130,13 @@ export function loadPlatformText(text: string, file: string): LoadResult {
   if (!parsed.ok) return parsed;
   const { value, source } = parsed;
   if (!validateSchema(value)) {
-    return { ok: false, problems: schemaProblems(validateSchema.errors ?? [], source) };
+    return { ok: false, problems: schemaProblems(inputValidator?.errors ?? [], source) };
   }
   return { ok: true, value: { input: value, source } };
 }
 
 const fileValidators = new WeakMap<TSchema, ValidateFunction>();
+let fileAjv: Ajv | undefined;
 
 /**
  * Any other YAML file the project reads (the workload waivers), with the same promises as
@@ -130,7 +154,8 @@ export function loadYamlFile<T>(file: string, displayName: string, schema: TSche
   if (!parsed.ok) return parsed;
   let validate = fileValidators.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    fileAjv ??= new Ajv(AJV_OPTIONS);
+    validate = fileAjv.compile(schema);
     fileValidators.set(schema, validate);
   }
   if (!validate(parsed.value)) return { ok: false, problems: schemaProblems(validate.errors ?? [], parsed.source) };

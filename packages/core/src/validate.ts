@@ -14,6 +14,8 @@ import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from './objects.ts';
 import { objectRef } from './objects.ts';
+import { readCache, sha256, writeCache } from './cache.ts';
+import { cachedValidator } from './ajv-cache.ts';
 
 export const KUBERNETES_VERSIONS = ['v1.32', 'v1.37'] as const;
 export type KubernetesVersion = (typeof KUBERNETES_VERSIONS)[number];
@@ -24,21 +26,29 @@ const SCHEMA_BASE = 'https://db-platform.dev/k8s';
  * CRD patterns are Go RE2 expressions; JavaScript lacks RE2's inline flags such as `(?i)`.
  * An inline flag group becomes a flag of the whole RegExp (the CRDs use it only that way); the rest of RE2 syntax the CRDs use
  * is valid JavaScript.
+ *
+ * Written as JavaScript source because the cached validators embed it (see ajv-cache.ts):
+ * the source is part of their cache key, and every process evaluates the same text.
  */
-function re2Compatible(pattern: string, flags?: string): RegExp {
+const RE2_COMPATIBLE_SOURCE = String.raw`function re2Compatible(pattern, flags) {
   let extra = '';
-  const body = pattern.replace(/\(\?([ims]+)\)/g, (_, f: string) => {
+  const body = pattern.replace(/\(\?([ims]+)\)/g, (_, f) => {
     extra += f;
     return '';
   });
-  const all = [...new Set(`${flags ?? ''}u${extra}`)].join('');
+  const all = [...new Set((flags ?? '') + 'u' + extra)].join('');
   try {
     return new RegExp(body, all);
   } catch {
     return new RegExp(body, all.replace('u', ''));
   }
-}
-re2Compatible.code = 're2Compatible';
+}`;
+const re2Compatible = Object.assign(new Function(`return ${RE2_COMPATIBLE_SOURCE}`)() as (pattern: string, flags?: string) => RegExp, { code: 're2Compatible' });
+
+/** The options of the rendered objects' validators (`code` aside), part of their cache key. */
+const AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: true } as const;
+/** Formats Kubernetes schemas name but do not check. */
+const UNCHECKED_FORMATS = ['int32', 'int64', 'double', 'float'];
 
 export interface ValidationError {
   readonly object: string;
@@ -76,56 +86,83 @@ export function closeCrdSchema(schema: Json): Json {
   return out;
 }
 
-interface CrdVersion {
+export interface CrdVersion {
   readonly group: string;
   readonly kind: string;
   readonly version: string;
   readonly schema: Json;
 }
 
-function loadCrds(dir: string): CrdVersion[] {
-  const versions: CrdVersion[] = [];
-  for (const sub of readdirSync(dir, { withFileTypes: true })) {
-    if (!sub.isDirectory()) continue;
-    for (const file of readdirSync(join(dir, sub.name))
+/** Bump when what loadCrdVersions derives from the YAML changes. */
+const CRD_CACHE_FORMAT = 'crds-1';
+
+/**
+ * Every served version of the pinned CRDs (schemas/crds/<source>/*.yaml), with its OpenAPI
+ * schema. The vendored YAML is the source; parsing it is slow (~1 s), so its result is cached
+ * as JSON under the hash of the files' names and content, and read back with JSON.parse.
+ */
+export function loadCrdVersions(dir: string): CrdVersion[] {
+  const files: string[] = [];
+  for (const sub of readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()) {
+    for (const file of readdirSync(join(dir, sub))
       .filter((f) => f.endsWith('.yaml'))
-      .sort()) {
-      for (const d of parseAllDocuments(readFileSync(join(dir, sub.name, file), 'utf8'))) {
-        const crd = d.toJS() as Json | null;
-        if (crd?.kind !== 'CustomResourceDefinition') continue;
-        for (const v of crd.spec.versions ?? []) {
-          if (!v.served || !v.schema?.openAPIV3Schema) continue;
-          versions.push({ group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema });
-        }
+      .sort())
+      files.push(join(sub, file));
+  }
+  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+  const entry = `crds-${sha256(CRD_CACHE_FORMAT, ...files.flatMap((f, i) => [f, texts[i]!]))}.json`;
+  const cached = readCache(entry);
+  if (cached !== undefined) {
+    try {
+      const parsed = JSON.parse(cached) as unknown;
+      if (Array.isArray(parsed)) return parsed as CrdVersion[];
+    } catch {
+      // A damaged entry: parse the YAML again (and replace the entry).
+    }
+  }
+  const versions: CrdVersion[] = [];
+  for (const text of texts) {
+    for (const d of parseAllDocuments(text)) {
+      const crd = d.toJS() as Json | null;
+      if (crd?.kind !== 'CustomResourceDefinition') continue;
+      for (const v of crd.spec.versions ?? []) {
+        if (!v.served || !v.schema?.openAPIV3Schema) continue;
+        versions.push({ group: crd.spec.group, kind: crd.spec.names.kind, version: v.name, schema: v.schema.openAPIV3Schema });
       }
     }
   }
+  writeCache(entry, JSON.stringify(versions));
   return versions;
 }
 
-/** Validates objects against one Kubernetes version's core schemas and the pinned CRDs. */
+/**
+ * Validates objects against one Kubernetes version's core schemas and the pinned CRDs. Each
+ * kind's validator is compiled on first use, or loaded from the cache (see ajv-cache.ts).
+ */
 export class SchemaValidator {
-  private readonly ajv: Ajv2020;
+  private readonly definitionsText: string;
+  private readonly definitionsHash: string;
   private readonly coreKinds = new Map<string, string>();
-  private readonly crdKinds = new Map<string, Json>();
+  private crdKinds: Map<string, Json> | undefined;
+  private ajv: Ajv2020 | undefined;
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(
     readonly kubernetesVersion: KubernetesVersion,
-    schemaRoot: string,
+    private readonly schemaRoot: string,
   ) {
-    this.ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true, code: { regExp: re2Compatible } });
-    addFormats.default(this.ajv);
-    for (const f of ['int32', 'int64', 'double', 'float']) this.ajv.addFormat(f, true);
-    const definitions = JSON.parse(readFileSync(join(schemaRoot, 'kubernetes', kubernetesVersion, '_definitions.json'), 'utf8')) as Json;
-    this.ajv.addSchema({ ...definitions, $id: `${SCHEMA_BASE}/api/_definitions.json` });
+    this.definitionsText = readFileSync(join(schemaRoot, 'kubernetes', kubernetesVersion, '_definitions.json'), 'utf8');
+    this.definitionsHash = sha256(this.definitionsText);
+    const definitions = JSON.parse(this.definitionsText) as Json;
     for (const [name, def] of Object.entries(definitions.$defs as Json)) {
       for (const gvk of (def as Json)['x-kubernetes-group-version-kind'] ?? []) {
         const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
         this.coreKinds.set(`${apiVersion}/${gvk.kind}`, name);
       }
     }
-    for (const crd of loadCrds(join(schemaRoot, 'crds'))) this.crdKinds.set(`${crd.group}/${crd.version}/${crd.kind}`, crd.schema);
   }
 
   /** Every schema error of one object; empty when it is valid. */
@@ -139,27 +176,60 @@ export class SchemaValidator {
     return dedupe(fn.errors ?? []).map((e) => ({ object: ref, kubernetesVersion: this.kubernetesVersion, message: describeError(e) }));
   }
 
+  /**
+   * The JSON Schema of a kind (`apiVersion/kind`), as given to ajv: a reference into the
+   * Kubernetes definitions, or the closed schema of a CRD version. Undefined for unknown kinds.
+   */
+  schemaOf(key: string): Json | undefined {
+    const core = this.coreKinds.get(key);
+    if (core) return { $ref: `${SCHEMA_BASE}/api/_definitions.json#/$defs/${core}` };
+    if (!this.crdKinds) {
+      this.crdKinds = new Map();
+      for (const crd of loadCrdVersions(join(this.schemaRoot, 'crds'))) this.crdKinds.set(`${crd.group}/${crd.version}/${crd.kind}`, crd.schema);
+    }
+    const crd = this.crdKinds.get(key);
+    if (!crd) return undefined;
+    const closed = closeCrdSchema(crd);
+    const [apiVersion, kind] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+    closed.properties = {
+      ...closed.properties,
+      apiVersion: { const: apiVersion },
+      kind: { const: kind },
+      metadata: { $ref: `${SCHEMA_BASE}/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` },
+    };
+    closed.required = [...new Set([...(closed.required ?? []), 'apiVersion', 'kind', 'metadata'])];
+    return closed;
+  }
+
+  /** A validator compiled by ajv now, never from the cache (what the cached ones are compared with). */
+  compile(key: string): ValidateFunction | undefined {
+    const schema = this.schemaOf(key);
+    return schema && this.runtimeAjv().compile(schema);
+  }
+
+  private runtimeAjv(): Ajv2020 {
+    if (!this.ajv) {
+      this.ajv = new Ajv2020({ ...AJV_OPTIONS, code: { source: true, regExp: re2Compatible } });
+      addFormats.default(this.ajv);
+      for (const f of UNCHECKED_FORMATS) this.ajv.addFormat(f, true);
+      this.ajv.addSchema({ ...(JSON.parse(this.definitionsText) as Json), $id: `${SCHEMA_BASE}/api/_definitions.json` });
+    }
+    return this.ajv;
+  }
+
   private validator(key: string): ValidateFunction | undefined {
     const cached = this.compiled.get(key);
     if (cached) return cached;
-    const core = this.coreKinds.get(key);
-    let fn: ValidateFunction | undefined;
-    if (core) {
-      fn = this.ajv.compile({ $ref: `${SCHEMA_BASE}/api/_definitions.json#/$defs/${core}` });
-    } else {
-      const crd = this.crdKinds.get(key);
-      if (!crd) return undefined;
-      const closed = closeCrdSchema(crd);
-      const [apiVersion, kind] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
-      closed.properties = {
-        ...closed.properties,
-        apiVersion: { const: apiVersion },
-        kind: { const: kind },
-        metadata: { $ref: `${SCHEMA_BASE}/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` },
-      };
-      closed.required = [...new Set([...(closed.required ?? []), 'apiVersion', 'kind', 'metadata'])];
-      fn = this.ajv.compile(closed);
-    }
+    const schema = this.schemaOf(key);
+    if (!schema) return undefined;
+    const fn = cachedValidator({
+      key: ['kubernetes-kind', JSON.stringify(AJV_OPTIONS), UNCHECKED_FORMATS.join(), this.definitionsHash, JSON.stringify(schema)],
+      prelude: `const re2Compatible = ${RE2_COMPATIBLE_SOURCE};`,
+      compile: () => {
+        const ajv = this.runtimeAjv();
+        return { ajv, validate: ajv.compile(schema) };
+      },
+    });
     this.compiled.set(key, fn);
     return fn;
   }

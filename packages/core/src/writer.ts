@@ -38,7 +38,11 @@ export interface RenderTreeOptions {
 export function renderTree(objects: readonly RenderedObject[], header: string, extraFiles: ReadonlyMap<string, string> = new Map(), options: RenderTreeOptions = {}): Map<string, string> {
   const files = new Map<string, string>();
   const byComponent = new Map<string, RenderedObject[]>();
-  for (const r of objects) byComponent.set(r.component, [...(byComponent.get(r.component) ?? []), r]);
+  for (const r of objects) {
+    const list = byComponent.get(r.component);
+    if (list) list.push(r);
+    else byComponent.set(r.component, [r]);
+  }
 
   for (const [component, list] of byComponent) {
     const plain = new Map<string, number>();

@@ -92,7 +92,11 @@ export class FluxWiring extends Construct {
         },
       });
     }
-    for (const c of components) byPhase.set(c.phase, [...(byPhase.get(c.phase) ?? []), kustomizationName(c)]);
+    for (const c of components) {
+      const names = byPhase.get(c.phase);
+      if (names) names.push(kustomizationName(c));
+      else byPhase.set(c.phase, [kustomizationName(c)]);
+    }
     const dependsOnFor = (phase: string): string[] => {
       for (let i = DELIVERY_PHASES.indexOf(phase as (typeof DELIVERY_PHASES)[number]) - 1; i >= 0; i--) {
         const earlier = byPhase.get(DELIVERY_PHASES[i]!);

@@ -10,10 +10,9 @@
  *   `crds/<group>/<kind>_<version>.json`, lowercase), closed like the render pipeline closes
  *   them, so an unknown field fails here too.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { closeCrdSchema, KUBERNETES_VERSIONS } from '@db/core';
+import { closeCrdSchema, KUBERNETES_VERSIONS, loadCrdVersions } from '@db/core';
 
 type Json = Record<string, any>;
 
@@ -72,24 +71,15 @@ export function writeKubeconformSchemas(schemaRoot: string, dir: string): Kubeco
     counts[v] = n;
   }
   let crds = 0;
-  const crdRoot = join(schemaRoot, 'crds');
-  for (const sub of readdirSync(crdRoot, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    for (const file of readdirSync(join(crdRoot, sub.name)).filter((f) => f.endsWith('.yaml'))) {
-      for (const doc of parseAllDocuments(readFileSync(join(crdRoot, sub.name, file), 'utf8'))) {
-        const crd = doc.toJS() as Json | null;
-        if (crd?.kind !== 'CustomResourceDefinition') continue;
-        for (const ver of crd.spec.versions ?? []) {
-          if (!ver.served || !ver.schema?.openAPIV3Schema) continue;
-          const closed = closeCrdSchema(ver.schema.openAPIV3Schema);
-          closed.properties = { ...closed.properties, apiVersion: { const: `${crd.spec.group}/${ver.name}` }, kind: { const: crd.spec.names.kind }, metadata: { type: 'object' } };
-          closed.required = [...new Set([...(closed.required ?? []), 'apiVersion', 'kind', 'metadata'])];
-          const out = join(dir, 'crds', crd.spec.group);
-          mkdirSync(out, { recursive: true });
-          writeFileSync(join(out, `${String(crd.spec.names.kind).toLowerCase()}_${ver.name}.json`), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...closed }));
-          crds++;
-        }
-      }
-    }
+  // The same parsed CRDs the render validates against (cached as JSON, see loadCrdVersions).
+  for (const crd of loadCrdVersions(join(schemaRoot, 'crds'))) {
+    const closed = closeCrdSchema(crd.schema);
+    closed.properties = { ...closed.properties, apiVersion: { const: `${crd.group}/${crd.version}` }, kind: { const: crd.kind }, metadata: { type: 'object' } };
+    closed.required = [...new Set([...(closed.required ?? []), 'apiVersion', 'kind', 'metadata'])];
+    const out = join(dir, 'crds', crd.group);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, `${crd.kind.toLowerCase()}_${crd.version}.json`), JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...closed }));
+    crds++;
   }
   counts.crds = crds;
   return {

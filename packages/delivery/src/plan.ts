@@ -57,7 +57,11 @@ export function planDelivery(delivery: DeliveryModel, model: PlatformModel, engi
   const phaseOf = new Map<string, DeliveryPhase>([[platformComponent, 'platform']]);
   for (const e of engines) phaseOf.set(e.id, e.phase ?? 'databases');
   const byComponent = new Map<string, K8sObject[]>();
-  for (const r of objects) byComponent.set(r.component, [...(byComponent.get(r.component) ?? []), r.object]);
+  for (const r of objects) {
+    const list = byComponent.get(r.component);
+    if (list) list.push(r.object);
+    else byComponent.set(r.component, [r.object]);
+  }
   const components = [...byComponent].map(([id, list]) => {
     const phase = phaseOf.get(id);
     if (!phase) throw new Error(`component ${id} belongs to no engine: it has no place in the GitOps order`);

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (internal packages are not built): tsx registers
-// the loader, then the CLI takes over.
-import { register } from 'tsx/esm/api';
+// Runs dist/cli.mjs, the CLI bundled by `npm run build` (turbo builds it before synth), when it
+// is current; otherwise (after an edit, before a build) the TypeScript sources through tsx: the
+// same result, about a second slower to start.
+import { bundleIsFresh } from './bundle.mjs';
 
-register();
-await import('../src/cli.ts');
+if (bundleIsFresh()) {
+  await import('../dist/cli.mjs');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}
