@@ -40,6 +40,33 @@ export interface CustomResourceFacts {
   readonly ownedFields?: readonly OwnedFields[];
   /** Keys other than `image` whose value is an image reference (the Helm chart's registry override rewrites them). */
   readonly imageKeys?: readonly string[];
+  /** `app.kubernetes.io/component` values, besides `database`, of the engine's workloads that hold or serve data (a pooler, a proxy). */
+  readonly dataComponents?: readonly string[];
+  /** How to read the pods an operator makes of a custom resource: core's guardrails and posture see through it. */
+  readonly kinds?: readonly CustomResourceReader[];
+}
+
+/** What core's guardrails need to know of the pods an operator creates from one kind. */
+export interface CustomResourceReader {
+  readonly group: string;
+  readonly kind: string;
+  /** The pods hold or serve data (database placement rules apply). */
+  readonly dataPods?: boolean;
+  /** The node affinity of the pods. */
+  nodeAffinity?(o: K8sObject): Record<string, any> | undefined;
+  /** The metadata the pods carry (where image-update bots look). */
+  podMetadata?(o: K8sObject): { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined;
+  /** Storage classes of the volumes that hold the data. */
+  dataStorageClasses?(o: K8sObject): string[];
+  /** Images named outside pod specs (an operand image). */
+  images?(o: K8sObject): string[];
+}
+
+/** The reader of an object's kind, if an engine declared one. */
+export function readerOf(facts: CustomResourceFacts, o: K8sObject): CustomResourceReader | undefined {
+  const slash = o.apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : o.apiVersion.slice(0, slash);
+  return facts.kinds?.find((k) => k.group === group && k.kind === o.kind);
 }
 
 export interface OwnedFields {
@@ -61,6 +88,8 @@ export function customResourceFactsOf(engines: readonly Engine[]): Required<Cust
     readyCondition: kinds(facts.flatMap((f) => f.readyCondition ?? [])),
     ownedFields: facts.flatMap((f) => f.ownedFields ?? []),
     imageKeys: [...new Set(facts.flatMap((f) => f.imageKeys ?? []))],
+    dataComponents: [...new Set(facts.flatMap((f) => f.dataComponents ?? []))],
+    kinds: facts.flatMap((f) => f.kinds ?? []),
   };
 }
 

@@ -5,6 +5,7 @@
  * written into that object as an annotation so the exception is visible where it applies.
  */
 import type { PlatformModel } from './model.ts';
+import type { CustomResourceFacts } from './engine.ts';
 import type { Path } from './load.ts';
 import type { Problem } from './problems.ts';
 import { objectRef, type RenderedObject } from './objects.ts';
@@ -33,6 +34,8 @@ export interface Rule {
 export interface RuleContext {
   readonly model: PlatformModel;
   readonly objects: readonly RenderedObject[];
+  /** What the engines say about their custom resources (how to read the pods an operator makes). */
+  readonly facts: CustomResourceFacts;
 }
 
 export const WAIVER_ANNOTATION_PREFIX = 'guardrails.db-platform.io/waived.';

@@ -1,4 +1,5 @@
 /** Rendered objects: plain JSON, as cdk8s synthesised them, tagged with their component. */
+import { readerOf, type CustomResourceFacts } from './engine.ts';
 
 // Rendered objects are arbitrary Kubernetes JSON; rules and checks read them defensively.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,7 +45,7 @@ function isPodSpec(v: unknown): v is Json {
 /**
  * Every pod spec inside an object, wherever it is nested, with its path: found by shape
  * (a `containers` list of named containers), not by kind, so workloads, CronJobs and the
- * pod overlays of operator CRs (CNPG Pooler `template`, InnoDBCluster `podSpec`) are all
+ * pod overlays of operator custom resources are all
  * found, and so is any kind added later.
  */
 export function findPodSpecs(value: unknown, path: string[] = []): { path: string[]; spec: Json; parent: Json | undefined }[] {
@@ -57,10 +58,10 @@ export function findPodSpecs(value: unknown, path: string[] = []): { path: strin
   return found;
 }
 
-/** Every image an object names: its containers' wherever a pod spec sits, and CNPG's operand image. */
-export function imagesOf(o: K8sObject): string[] {
+/** Every image an object names: its containers' wherever a pod spec sits, and what the engine's reader of the kind adds (an operand image). */
+export function imagesOf(o: K8sObject, facts: CustomResourceFacts = {}): string[] {
   const images: string[] = [];
   for (const { spec } of findPodSpecs(o)) for (const c of [...(spec.initContainers ?? []), ...spec.containers]) if (typeof c.image === 'string') images.push(c.image);
-  if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/') && o.spec?.imageName) images.push(o.spec.imageName);
+  images.push(...(readerOf(facts, o)?.images?.(o) ?? []));
   return images;
 }

@@ -3,45 +3,35 @@ import { isPinned } from './labels.ts';
 import { isPinnedReference } from './images.ts';
 import { imagesOf, objectRef, podTemplate, type K8sObject } from './objects.ts';
 import type { Finding, Rule, RuleContext } from './guardrails.ts';
+import { readerOf, type CustomResourceFacts } from './engine.ts';
 
-/** `app.kubernetes.io/component` values of pods that hold or serve data. */
-export const DATA_COMPONENTS: ReadonlySet<string> = new Set(['database', 'pooler', 'sentinel', 'proxy']);
+/** `app.kubernetes.io/component` value of pods that hold data; engines add theirs (`CustomResourceFacts.dataComponents`). */
+export const DATA_COMPONENT = 'database';
 
-/** Objects whose pods hold or serve data: CNPG clusters and poolers, and workloads labelled as such. */
-export function isDataWorkload(o: K8sObject): boolean {
-  if (o.apiVersion.startsWith('postgresql.cnpg.io/') && (o.kind === 'Cluster' || o.kind === 'Pooler')) return true;
-  if (o.apiVersion.startsWith('mysql.oracle.com/') && o.kind === 'InnoDBCluster') return true;
+/** Objects whose pods hold or serve data: the kinds engines declare so, and workloads labelled as such. */
+export function isDataWorkload(o: K8sObject, facts: CustomResourceFacts): boolean {
+  if (readerOf(facts, o)?.dataPods) return true;
   const component = o.metadata.labels?.['app.kubernetes.io/component'];
-  return podTemplate(o) !== undefined && component !== undefined && DATA_COMPONENTS.has(component);
+  return podTemplate(o) !== undefined && component !== undefined && (component === DATA_COMPONENT || (facts.dataComponents ?? []).includes(component));
 }
 
 /** The node affinity that governs where an object's pods may run. */
-function nodeAffinityOf(o: K8sObject): Record<string, any> | undefined {
-  if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/')) return o.spec?.affinity?.nodeAffinity;
-  if (o.kind === 'Pooler') return o.spec?.template?.spec?.affinity?.nodeAffinity;
-  if (o.kind === 'InnoDBCluster') return o.spec?.podSpec?.affinity?.nodeAffinity;
+function nodeAffinityOf(o: K8sObject, facts: CustomResourceFacts): Record<string, any> | undefined {
+  const reader = readerOf(facts, o);
+  if (reader?.nodeAffinity) return reader.nodeAffinity(o);
   return podTemplate(o)?.spec?.affinity?.nodeAffinity;
 }
 
 /** Metadata the pods of an object carry (where image-update bots look). */
-function podMetadataOf(o: K8sObject): { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined {
-  if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/')) return o.spec?.inheritedMetadata;
-  if (o.kind === 'Pooler') return o.spec?.template?.metadata;
-  if (o.kind === 'InnoDBCluster') return o.spec?.podAnnotations || o.spec?.podLabels ? { labels: o.spec?.podLabels, annotations: o.spec?.podAnnotations } : undefined;
+function podMetadataOf(o: K8sObject, facts: CustomResourceFacts): { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined {
+  const reader = readerOf(facts, o);
+  if (reader?.podMetadata) return reader.podMetadata(o);
   return podTemplate(o)?.metadata;
 }
 
 /** Storage classes of the volumes that hold an object's data. */
-function dataStorageClasses(o: K8sObject): string[] {
-  const classes: string[] = [];
-  if (o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/')) {
-    if (o.spec?.storage?.storageClass) classes.push(o.spec.storage.storageClass);
-    if (o.spec?.walStorage?.storageClass) classes.push(o.spec.walStorage.storageClass);
-  }
-  if (o.kind === 'InnoDBCluster') {
-    const sc = o.spec?.datadirVolumeClaimTemplate?.storageClassName;
-    if (sc) classes.push(sc);
-  }
+function dataStorageClasses(o: K8sObject, facts: CustomResourceFacts): string[] {
+  const classes: string[] = [...(readerOf(facts, o)?.dataStorageClasses?.(o) ?? [])];
   if (o.kind === 'StatefulSet') for (const t of o.spec?.volumeClaimTemplates ?? []) if (t.spec?.storageClassName) classes.push(t.spec.storageClassName);
   if (o.kind === 'PersistentVolumeClaim' && o.spec?.storageClassName) classes.push(o.spec.storageClassName);
   return classes;
@@ -52,15 +42,15 @@ export const nfsDatabaseVolume: Rule = {
   severity: 'error',
   title: 'No database or SQLite volume on an NFS storage class',
   reason: 'NFS lacks a reliable fsync(): SQLite databases on NFS were corrupted under load, and every database here moved to block storage (Proxmox LVM).',
-  check({ model, objects }: RuleContext): Finding[] {
+  check({ model, objects, facts }: RuleContext): Finding[] {
     const nfs = new Set(model.storage.nfs);
     const isNfs = (sc: string) => nfs.has(sc) || /nfs/i.test(sc);
     const findings: Finding[] = [];
     for (const { object } of objects) {
-      for (const sc of dataStorageClasses(object)) {
+      for (const sc of dataStorageClasses(object, facts)) {
         if (isNfs(sc)) findings.push({ object: objectRef(object), message: `data volume on storage class "${sc}", which is NFS` });
       }
-      if (object.kind === 'StatefulSet' && isDataWorkload(object)) {
+      if (object.kind === 'StatefulSet' && isDataWorkload(object, facts)) {
         for (const v of podTemplate(object)?.spec?.volumes ?? []) if (v.nfs) findings.push({ object: objectRef(object), message: `volume "${v.name}" mounts NFS directly` });
       }
     }
@@ -74,12 +64,12 @@ export const databaseOnAvoidedNode: Rule = {
   title: 'Every pod the platform runs (servers, poolers, backups, provisioning, push jobs) is kept off scheduling.avoidNodes (the GPU node)',
   reason:
     'MySQL pods landed on k8s-node1, the GPU node, when the anti-affinity rule was missing; and on a simulated copy of prod every backup, provisioning and push Job landed there too. Pods are excluded by a required node affinity.',
-  check({ model, objects }: RuleContext): Finding[] {
+  check({ model, objects, facts }: RuleContext): Finding[] {
     if (model.avoidNodes.length === 0) return [];
     const findings: Finding[] = [];
     for (const { object } of objects) {
-      if (!isDataWorkload(object) && podTemplate(object) === undefined) continue;
-      const terms: any[] = nodeAffinityOf(object)?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+      if (!isDataWorkload(object, facts) && podTemplate(object) === undefined) continue;
+      const terms: any[] = nodeAffinityOf(object, facts)?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
       const excludedEverywhere = (node: string) =>
         terms.length > 0 && terms.every((t) => (t.matchExpressions ?? []).some((e: any) => e.key === 'kubernetes.io/hostname' && e.operator === 'NotIn' && (e.values ?? []).includes(node)));
       const allowed = model.avoidNodes.filter((n) => !excludedEverywhere(n));
@@ -99,9 +89,9 @@ export const unpinnedImage: Rule = {
   severity: 'error',
   title: 'Every image is pinned to an immutable tag or digest',
   reason: 'Database upgrades need planning: a floating tag upgrades on the next pod restart (Redis once ran "Latest"; a 7.4 replica could not read 8.6.2\'s RDB format 13).',
-  check({ objects }: RuleContext): Finding[] {
+  check({ objects, facts }: RuleContext): Finding[] {
     return objects.flatMap(({ object }) =>
-      imagesOf(object)
+      imagesOf(object, facts)
         .filter((ref) => !isPinnedReference(ref))
         .map((ref) => ({ object: objectRef(object), message: `image "${ref}" is not pinned (use a tag with at least major.minor, or a digest)` })),
     );
@@ -113,11 +103,11 @@ export const imageUpdateOptOut: Rule = {
   severity: 'error',
   title: 'Database pods opt out of image-update bots (Keel, Diun)',
   reason: 'Keel patch-bumped Redis to 8.0.6-alpine, which rejected the AOF config and crash-looped; database images change only through a reviewed commit.',
-  check({ objects }: RuleContext): Finding[] {
+  check({ objects, facts }: RuleContext): Finding[] {
     return objects
-      .filter(({ object }) => isDataWorkload(object))
+      .filter(({ object }) => isDataWorkload(object, facts))
       .filter(({ object }) => {
-        const meta = podMetadataOf(object);
+        const meta = podMetadataOf(object, facts);
         return !isPinned(meta?.labels, meta?.annotations);
       })
       .map(({ object }) => ({ object: objectRef(object), message: 'pods lack the keel.sh/policy=never label and annotation and diun.enable=false' }));

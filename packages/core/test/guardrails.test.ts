@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CORE_RULES, runGuardrails, WAIVER_ANNOTATION_PREFIX, isPinnedReference, type RenderedObject } from '../src/index.ts';
+import { CORE_RULES, runGuardrails, WAIVER_ANNOTATION_PREFIX, isPinnedReference, type CustomResourceFacts, type RenderedObject } from '../src/index.ts';
 import { modelFromYaml } from '../src/testing/index.ts';
 
 const BASE = `cluster: t
@@ -35,12 +35,40 @@ const sts = (over: Record<string, any> = {}): RenderedObject => ({
 });
 
 const ids = (objects: RenderedObject[], yaml = BASE) => {
-  const r = runGuardrails(CORE_RULES, { model: modelFromYaml(yaml), objects });
+  const r = runGuardrails(CORE_RULES, { model: modelFromYaml(yaml), objects, facts: {} });
   return { errors: r.errors.map((e) => e.message.slice(1, e.message.indexOf(']'))), report: r };
 };
 
 describe('core guardrails', () => {
   it('pass a compliant database workload', () => expect(ids([sts()]).errors).toEqual([]));
+  it("see through any engine's custom resource by the reader the engine declares, and know no kind of their own", () => {
+    // An operator's database cluster: its pods come from spec.pod, its data from spec.volume, its operand image from spec.engineImage.
+    const widget: RenderedObject = {
+      component: 'x',
+      object: {
+        apiVersion: 'example.io/v1',
+        kind: 'Widget',
+        metadata: { name: 'w', namespace: 'dbaas' },
+        spec: { pod: { metadata: {}, affinity: {} }, volume: { storageClass: 'nfs-client' }, engineImage: 'example.io/widget:latest' },
+      },
+    };
+    const facts: CustomResourceFacts = {
+      kinds: [
+        {
+          group: 'example.io',
+          kind: 'Widget',
+          dataPods: true,
+          nodeAffinity: (o) => o.spec.pod.affinity.nodeAffinity,
+          podMetadata: (o) => o.spec.pod.metadata,
+          dataStorageClasses: (o) => [o.spec.volume.storageClass],
+          images: (o) => [o.spec.engineImage],
+        },
+      ],
+    };
+    const r = runGuardrails(CORE_RULES, { model: modelFromYaml(BASE), objects: [widget], facts });
+    expect(r.errors.map((e) => e.message.slice(1, e.message.indexOf(']'))).sort()).toEqual(['database-on-gpu-node', 'image-update-opt-out', 'nfs-database-volume', 'unpinned-image']);
+    expect(ids([widget]).errors).toEqual([]);
+  });
   it('refuse a database volume on NFS', () => expect(ids([sts({ volumeClaimTemplates: [{ spec: { storageClassName: 'nfs-client' } }] })]).errors).toEqual(['nfs-database-volume']));
   it('refuse a database that can land on the GPU node', () => {
     const o = sts();

@@ -1,4 +1,5 @@
-import { mysqlOperator, type Engine } from '@db/core';
+import type { Engine } from '@db/core';
+import { mysqlOperator } from './operator.ts';
 import { checkMysql } from './checks.ts';
 import { resolveMysql } from './model.ts';
 import { MysqlStandalone } from './standalone.ts';
@@ -19,6 +20,21 @@ export const mysqlEngine: Engine = {
     keepOnUninstall: [{ group: 'mysql.oracle.com', kind: 'InnoDBCluster' }],
     // InnoDBCluster.spec.imageRepository names the registry of the server and router images.
     imageKeys: ['imageRepository'],
+    // MySQL Router pods serve data.
+    dataComponents: ['proxy'],
+    // How mysql-operator 8.4.3-2.1.5 builds pods from an InnoDBCluster (operator-contract.ts): the
+    // server pods take spec.podSpec (affinity) and spec.podLabels/podAnnotations, and keep their
+    // data on spec.datadirVolumeClaimTemplate.
+    kinds: [
+      {
+        group: 'mysql.oracle.com',
+        kind: 'InnoDBCluster',
+        dataPods: true,
+        nodeAffinity: (o) => o.spec?.podSpec?.affinity?.nodeAffinity,
+        podMetadata: (o) => (o.spec?.podAnnotations || o.spec?.podLabels ? { labels: o.spec?.podLabels, annotations: o.spec?.podAnnotations } : undefined),
+        dataStorageClasses: (o) => (o.spec?.datadirVolumeClaimTemplate?.storageClassName ? [o.spec.datadirVolumeClaimTemplate.storageClassName] : []),
+      },
+    ],
   },
   enabled: (model) => model.input.mysql !== undefined,
   check: checkMysql,

@@ -106,14 +106,14 @@ tenants: [{ name: app, mysql: { database: app } }]
     expect(ic.spec.version).toBe('8.4.4');
     expect(ic.spec.datadirVolumeClaimTemplate.storageClassName).toBe('lvm');
     expect(ic.spec.podSpec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey).toBe('kubernetes.io/hostname');
-    const report = runGuardrails([...CORE_RULES, ...mysqlEngine.rules], { model, objects: objs.map((object) => ({ component: 'mysql', object })) });
+    const report = runGuardrails([...CORE_RULES, ...mysqlEngine.rules], { model, objects: objs.map((object) => ({ component: 'mysql', object })), facts: mysqlEngine.resources ?? {} });
     expect(report.errors).toEqual([]);
   });
 
   it('is refused with a soft anti-affinity or on the GPU node', () => {
     const bad = structuredClone(ic);
     bad.spec.podSpec.affinity = {};
-    const report = runGuardrails([...CORE_RULES, ...mysqlEngine.rules], { model, objects: [{ component: 'mysql', object: bad }] });
+    const report = runGuardrails([...CORE_RULES, ...mysqlEngine.rules], { model, objects: [{ component: 'mysql', object: bad }], facts: mysqlEngine.resources ?? {} });
     expect(report.errors.map((e) => e.message).join('\n')).toMatch(/mysql-soft-anti-affinity[\s\S]*|database-on-gpu-node/);
     expect(report.errors).toHaveLength(2);
   });

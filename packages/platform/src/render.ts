@@ -88,7 +88,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   const objects = [...engineObjects, ...deliveryObjects(model, ENGINES, engineObjects, PLATFORM_COMPONENT)];
 
   const rules = [...CORE_RULES, ...ENGINES.flatMap((e) => e.rules)];
-  const guardrails = runGuardrails(rules, { model, objects });
+  const guardrails = runGuardrails(rules, { model, objects, facts: customResourceFactsOf(ENGINES) });
   const schemaProblems = objects.flatMap(({ object }) =>
     schemaValidators()
       .flatMap((v) => v.validate(object))

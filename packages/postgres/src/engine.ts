@@ -1,4 +1,5 @@
-import { cloudnativePgOperator, type Engine } from '@db/core';
+import type { Engine } from '@db/core';
+import { cloudnativePgOperator } from './operator.ts';
 import { checkPostgres } from './checks.ts';
 import { resolvePostgres } from './model.ts';
 import { PostgresCluster } from './cluster.ts';
@@ -21,6 +22,29 @@ export const postgresEngine: Engine = {
     readyCondition: [{ group: 'postgresql.cnpg.io', kind: 'Cluster' }],
     // Cluster.spec.imageName (the operand image) is an image reference the chart's registry override rewrites.
     imageKeys: ['imageName'],
+    // PgBouncer pods serve data (the Deployment-free Pooler and any labelled pooler workload).
+    dataComponents: ['pooler'],
+    // How CNPG 1.28 builds pods from our resources (operator-contract.ts): a Cluster's instances
+    // take spec.affinity and spec.inheritedMetadata, keep their data on spec.storage and
+    // spec.walStorage and run spec.imageName; a Pooler's pods come from spec.template.
+    kinds: [
+      {
+        group: 'postgresql.cnpg.io',
+        kind: 'Cluster',
+        dataPods: true,
+        nodeAffinity: (o) => o.spec?.affinity?.nodeAffinity,
+        podMetadata: (o) => o.spec?.inheritedMetadata,
+        dataStorageClasses: (o) => [o.spec?.storage?.storageClass, o.spec?.walStorage?.storageClass].filter((c): c is string => typeof c === 'string' && c !== ''),
+        images: (o) => (o.spec?.imageName ? [o.spec.imageName] : []),
+      },
+      {
+        group: 'postgresql.cnpg.io',
+        kind: 'Pooler',
+        dataPods: true,
+        nodeAffinity: (o) => o.spec?.template?.spec?.affinity?.nodeAffinity,
+        podMetadata: (o) => o.spec?.template?.metadata,
+      },
+    ],
   },
   enabled: (model) => model.input.postgres !== undefined,
   check: checkPostgres,

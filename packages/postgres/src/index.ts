@@ -12,3 +12,4 @@ export * from './rules.ts';
 export * from './credentials.ts';
 export * from './docs.ts';
 export * from './operator-contract.ts';
+export * from './operator.ts';

@@ -12,6 +12,8 @@ import { redisDocs } from './docs.ts';
 export const redisEngine: Engine = {
   id: 'redis',
   description: 'Redis, standalone or Sentinel HA',
+  // Sentinels and HAProxy decide where clients write: they are placed like the data pods.
+  resources: { dataComponents: ['sentinel', 'proxy'] },
   enabled: (model) => model.input.redis !== undefined,
   check: checkRedis,
   namespaces: (model) => [{ name: resolveRedis(model).namespace, podSecurity: 'restricted' }],

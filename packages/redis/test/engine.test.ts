@@ -14,7 +14,7 @@ function build(redis: string, tenants = DEFAULT_TENANTS) {
   const chart = Testing.chart();
   redisEngine.build(chart, model);
   const objects = Testing.synth(chart) as K8sObject[];
-  const report = runGuardrails(redisEngine.rules, { model, objects: objects.map((object) => ({ component: 'redis', object })) });
+  const report = runGuardrails(redisEngine.rules, { model, objects: objects.map((object) => ({ component: 'redis', object })), facts: redisEngine.resources ?? {} });
   return { model, objects, report, find: (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) };
 }
 const ids = (r: ReturnType<typeof build>['report']) => r.errors.map((e) => /^\[([a-z-]+)\]/.exec(e.message)?.[1]);

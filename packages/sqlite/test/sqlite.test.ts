@@ -26,7 +26,7 @@ describe('SQLite volumes', () => {
   it('on an NFS storage class are refused by the nfs-database-volume guardrail', () => {
     const model = modelFromYaml(yaml('  - { app: headscale, size: 1Gi, storageClass: nfs-client }\n'));
     const objects = synthEngine(sqliteEngine, model).map((object) => ({ component: 'sqlite', object }));
-    const report = runGuardrails(CORE_RULES, { model, objects });
+    const report = runGuardrails(CORE_RULES, { model, objects, facts: {} });
     expect(report.errors.map((e) => e.message)).toEqual([expect.stringContaining('[nfs-database-volume] PersistentVolumeClaim/headscale/headscale-sqlite')]);
   });
 });

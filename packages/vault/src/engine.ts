@@ -5,7 +5,8 @@
  * password, the push jobs for apps that keep passwords in their own config, and the network
  * policies that let Vault reach the databases.
  */
-import { externalSecretsOperator, vaultConfigOperator, type Engine } from '@db/core';
+import type { Engine } from '@db/core';
+import { externalSecretsOperator, vaultConfigOperator } from './operator.ts';
 import { checkVault } from './checks.ts';
 import { engineCredentials, resolveVault } from './model.ts';
 import { VaultDatabaseEngine } from './vault-config.ts';

@@ -9,3 +9,4 @@ export * from './rules.ts';
 export * from './images.ts';
 export * from './docs.ts';
 export * from './operator-contract.ts';
+export * from './operator.ts';

@@ -1,7 +1,7 @@
 /** The Vault engine's output, checks and guardrails, built in memory. */
 import { describe, expect, it } from 'vitest';
 import { findObject, synthEngine } from '@db/core/testing';
-import type { K8sObject, RenderedObject } from '@db/core';
+import type { CustomResourceFacts, K8sObject, RenderedObject } from '@db/core';
 import { postgresEngine } from '@db/postgres';
 import { checkVault, NOT_ROTATED_ANNOTATION, pushTarget, onePasswordOwner, refreshBelowRotation, resolveVault, engineCredentials } from '../src/index.ts';
 import { BASE, DATABASE_ENGINES, model, render, TENANTS } from './fixture.ts';
@@ -207,7 +207,11 @@ tenants:
 
 describe('guardrails', () => {
   const m = model();
-  const ctx = (objs: readonly K8sObject[]): { model: typeof m; objects: RenderedObject[] } => ({ model: m, objects: objs.map((object) => ({ component: 'test', object })) });
+  const ctx = (objs: readonly K8sObject[]): { model: typeof m; objects: RenderedObject[]; facts: CustomResourceFacts } => ({
+    model: m,
+    objects: objs.map((object) => ({ component: 'test', object })),
+    facts: {},
+  });
   const cluster = findObject(synthEngine(postgresEngine, m), 'Cluster', 'pg-cluster');
 
   it('passes the rendered output', () => {
