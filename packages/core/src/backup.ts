@@ -18,7 +18,7 @@ import { avoidNodesPodSpec } from './scheduling.ts';
 export type Retention = { readonly keep: number } | { readonly days: number };
 
 export interface BackupScriptProps {
-  /** Engine label of the metrics, e.g. `postgres`. */
+  /** Engine label of the metrics: the engine's id. */
   readonly engine: string;
   /**
    * Bash command that writes the dump to stdout. Runs under `set -o pipefail`, so its

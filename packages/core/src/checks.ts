@@ -2,7 +2,8 @@
 import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 
-export function checkPlatform(model: PlatformModel): Problem[] {
+/** `tenantFields`: the tenant fields of the engines (their ids), one of which every tenant must use. */
+export function checkPlatform(model: PlatformModel, tenantFields: readonly string[]): Problem[] {
   const { source, input } = model;
   const problems: Problem[] = [];
   const names = new Map<string, number>();
@@ -11,13 +12,8 @@ export function checkPlatform(model: PlatformModel): Problem[] {
     if (seen !== undefined)
       problems.push(source.problem(['tenants', i, 'name'], `tenant "${t.name}" is declared twice (first at tenants[${seen}])`, 'merge the two entries: one tenant can use several engines'));
     else names.set(t.name, i);
-    if (!t.postgres && !t.mysql && !t.redis) problems.push(source.problem(['tenants', i], `tenant "${t.name}" uses no database`, 'add postgres:, mysql: or redis:, or remove the tenant'));
-  });
-  const apps = new Map<string, number>();
-  (input.sqlite ?? []).forEach((s, i) => {
-    const seen = apps.get(s.app);
-    if (seen !== undefined) problems.push(source.problem(['sqlite', i, 'app'], `SQLite volume for "${s.app}" is declared twice (first at sqlite[${seen}])`));
-    else apps.set(s.app, i);
+    if (!tenantFields.some((f) => t[f] !== undefined))
+      problems.push(source.problem(['tenants', i], `tenant "${t.name}" uses no database`, `add ${orList(tenantFields.map((f) => `${f}:`))}, or remove the tenant`));
   });
   const known = new Set([input.storage.block, input.storage.encrypted].filter((s): s is string => s !== undefined));
   for (const nfs of input.storage.nfs ?? []) {
@@ -25,4 +21,9 @@ export function checkPlatform(model: PlatformModel): Problem[] {
       problems.push(source.problem(['storage', 'nfs'], `"${nfs}" is listed as NFS and also as a block storage class`, 'database volumes need block storage: fix storage.block / storage.encrypted'));
   }
   return problems;
+}
+
+/** `a, b or c` */
+function orList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
 }

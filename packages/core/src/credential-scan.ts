@@ -2,7 +2,7 @@
  * A scanner for anything in rendered text that looks like a credential: private keys,
  * cloud and forge tokens, bearer tokens and JWTs, URIs with a password, password
  * assignments with a literal value, and high-entropy strings. No secret value ever belongs
- * in this repository (passwords live in Secrets that Vault or an operator fills), so every
+ * in this repository (passwords live in Secrets that a rotator or an operator fills), so every
  * hit is a bug; references such as `$(PG_PASSWORD)`, `${VAR}`, `$VAR` or `<password>` are
  * not values and are not reported.
  */

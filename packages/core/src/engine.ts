@@ -11,6 +11,8 @@ import type { AlertSpec } from './monitoring.ts';
 import type { GroupKind, HelmOperator } from './operators.ts';
 import type { K8sObject } from './objects.ts';
 import type { EngineCredentials } from './credentials.ts';
+import type { InputSchema } from './load.ts';
+import { composePlatformSchema, type SchemaPart } from './schema.ts';
 
 export interface NamespaceNeed {
   readonly name: string;
@@ -40,7 +42,7 @@ export interface CustomResourceFacts {
   readonly ownedFields?: readonly OwnedFields[];
   /** Keys other than `image` whose value is an image reference (the Helm chart's registry override rewrites them). */
   readonly imageKeys?: readonly string[];
-  /** `app.kubernetes.io/component` values, besides `database`, of the engine's workloads that hold or serve data (a pooler, a proxy). */
+  /** `app.kubernetes.io/component` values, besides `database`, of the engine's workloads that hold or serve data (a connection pooler, a proxy). */
   readonly dataComponents?: readonly string[];
   /** How to read the pods an operator makes of a custom resource: core's guardrails and posture see through it. */
   readonly kinds?: readonly CustomResourceReader[];
@@ -93,13 +95,34 @@ export function customResourceFactsOf(engines: readonly Engine[]): Required<Cust
   };
 }
 
+/** An engine's part of the desired-state schema (the platform composes them, see composePlatformSchema). */
+export interface EngineSchema extends Omit<SchemaPart, 'id'> {
+  /** Hints shown with a value that does not match one of the engine's patterns, keyed by pattern. */
+  readonly patternHints?: Readonly<Record<string, string>>;
+}
+
+/** The input schema of a platform made of these engines, with every pattern hint. */
+export function inputSchemaOf(engines: readonly Engine[]): InputSchema {
+  const parts = engines.flatMap((e) => (e.schema ? [{ id: e.id, ...e.schema }] : []));
+  return { schema: composePlatformSchema(parts), patternHints: Object.assign({}, ...engines.map((e) => e.schema?.patternHints ?? {})) };
+}
+
+/** The tenant fields of the engines, in order (their ids). */
+export const tenantFieldsOf = (engines: readonly Engine[]): string[] => engines.filter((e) => e.schema?.tenant).map((e) => e.id);
+
+/** `network.operatorNamespaces` keys the engines add, with their defaults. */
+export const operatorNamespaceDefaultsOf = (engines: readonly Engine[]): Record<string, string> =>
+  Object.fromEntries(engines.flatMap((e) => (e.schema?.operatorNamespace ? [[e.schema.operatorNamespace.key, e.schema.operatorNamespace.default]] : [])));
+
 export interface Engine {
-  /** Output folder (component) and section name, e.g. `postgres`. */
+  /** Output folder (component), section name and tenant field, e.g. `example`. */
   readonly id: string;
   /** What the component holds, one phrase (the Helm chart's description). */
   readonly description?: string;
   /** Facts about the custom resources the engine renders (see CustomResourceFacts). */
   readonly resources?: CustomResourceFacts;
+  /** The engine's part of platform.yaml: its section (`<id>:`), its tenant field, its pattern hints. */
+  readonly schema?: EngineSchema;
   /** Whether the desired state asks for this engine. */
   enabled(model: PlatformModel): boolean;
   /** Semantic checks of the engine's section and of the tenants that use it. */
@@ -117,8 +140,8 @@ export interface Engine {
   /** Operators the engine's objects need, installed from their pinned Helm charts. @default none */
   operators?(model: PlatformModel): HelmOperator[];
   /**
-   * The engine's tenant logins and how Vault reaches the server, for engines whose
-   * passwords Vault rotates. Absent for engines without per-tenant passwords.
+   * The engine's tenant logins and how a rotator reaches the server, for engines whose
+   * passwords are rotated. Absent for engines without per-tenant passwords.
    */
   credentials?(model: PlatformModel): EngineCredentials;
   /** Facts for the generated docs (endpoints, users, credentials, backups, diagram). */
@@ -131,12 +154,12 @@ export interface Engine {
  * credentials, backups and its part of the architecture diagram.
  */
 export interface EngineDocs {
-  /** Section title, e.g. `PostgreSQL`. */
+  /** Section title, e.g. `Example`. */
   readonly title: string;
   /** One paragraph: how the engine runs in this cluster. */
   readonly summary: string;
   readonly endpoints: readonly DocsEndpoint[];
-  /** Who uses the engine, one entry per tenant (or per app, for SQLite). */
+  /** Who uses the engine, one entry per tenant (or per app). */
   readonly users: readonly DocsUser[];
   /** Credentials of the tenants, for the rotation schedule. */
   readonly credentials: readonly DocsCredential[];
@@ -201,7 +224,7 @@ export interface DocsBackup {
   readonly what: string;
   /** Cron schedule, UTC. */
   readonly schedule: string;
-  /** Where the archives go, e.g. `nfs.home.lan:/srv/nfs/postgres-backup`. */
+  /** Where the archives go, e.g. `nfs.home.lan:/srv/nfs/example-backup`. */
   readonly target: string;
   readonly retention: string;
   /** The CronJob, `namespace/name`. */

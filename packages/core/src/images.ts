@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 export interface PinnedImage {
   /** Upstream registry, e.g. `ghcr.io`. */
   readonly registry: string;
-  /** Repository path, e.g. `cloudnative-pg/postgis`. */
+  /** Repository path, e.g. `library/example`. */
   readonly repository: string;
   /** Immutable tag. */
   readonly tag: string;
@@ -17,7 +17,7 @@ export interface PinnedImage {
 
 /**
  * curl (POSIX sh, awk and curl; runs as uid 100): the platform's small jobs that talk HTTP
- * (Vault's push-password job, Argo CD's health-check hook) share one pin.
+ * (a password push job, Argo CD's health-check hook) share one pin.
  */
 export const CURL_IMAGE: PinnedImage = { registry: 'docker.io', repository: 'curlimages/curl', tag: '8.11.1' };
 /** uid of `curl_user` in the curl image. */

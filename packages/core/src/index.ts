@@ -23,3 +23,4 @@ export * from './posture.ts';
 export * from './credentials.ts';
 export * from './credential-scan.ts';
 export * from './programs.ts';
+export * from './ajv-cache.ts';

@@ -1,17 +1,17 @@
 /**
  * Kubernetes recommended labels and the annotations that keep image-update bots away from
- * databases (Keel once patch-bumped Redis to an image that rejected its AOF config).
+ * databases (Keel once patch-bumped a database to an image that rejected its own config).
  */
 
 export const MANAGED_BY = 'db-platform';
 export const PART_OF = 'db-platform';
 
 export interface ComponentLabels {
-  /** `app.kubernetes.io/name`: the software, e.g. `postgresql`. */
+  /** `app.kubernetes.io/name`: the software, e.g. `example-kv`. */
   readonly name: string;
-  /** `app.kubernetes.io/instance`: this installation, e.g. `pg-cluster`. */
+  /** `app.kubernetes.io/instance`: this installation, e.g. `example`. */
   readonly instance: string;
-  /** `app.kubernetes.io/component`: its role, e.g. `database`, `backup`, `pooler`. */
+  /** `app.kubernetes.io/component`: its role, e.g. `database`, `backup`, `proxy`. */
   readonly component: string;
   /** `app.kubernetes.io/version`, when the object runs one pinned version. */
   readonly version?: string;

@@ -5,28 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { TSchema } from '@sinclair/typebox';
+import type { TObject, TSchema } from '@sinclair/typebox';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, visit, type Document, type Node } from 'yaml';
-import {
-  DNS_LABEL,
-  SQL_IDENTIFIER,
-  QUANTITY,
-  DURATION,
-  CRON,
-  FREE_TEXT,
-  CONF_KEY,
-  LABEL_KEY,
-  LABEL_VALUE,
-  NFS_PATH,
-  CONF_VALUE,
-  REDIS_PREFIX,
-  RUNBOOK_URL,
-  GIT_URL,
-  GIT_REVISION,
-  CHART_MIRROR,
-  PlatformSchema,
-  type PlatformInput,
-} from './schema.ts';
+import { SHARED_PATTERN_HINTS, DeliveryHints, type PlatformInput } from './schema.ts';
 import { fieldPath, type Problem } from './problems.ts';
 import { cachedValidator, type CachedValidatorSpec } from './ajv-cache.ts';
 
@@ -93,28 +74,43 @@ const AJV_OPTIONS = { allErrors: true, strict: true, verbose: true, allowUnionTy
 
 const inputAjv = () => new Ajv({ ...AJV_OPTIONS, code: { source: true } });
 
+/**
+ * The desired-state schema the loader enforces: composed by the platform from the shared
+ * sections and every engine's (core knows no engine), with the hints of every pattern it uses.
+ */
+export interface InputSchema {
+  readonly schema: TObject;
+  readonly patternHints: Readonly<Record<string, string>>;
+}
+
 /** The input schema compiled by ajv now, never from the cache (what the cached validator is compared with). */
-export function compileInputValidator(): ValidateFunction {
-  return inputAjv().compile(PlatformSchema);
+export function compileInputValidator(schema: TSchema): ValidateFunction {
+  return inputAjv().compile(schema);
 }
 
 /** The input schema's validator: compiled, or loaded from the cache (see ajv-cache.ts). */
-export const INPUT_VALIDATOR: CachedValidatorSpec = {
-  key: ['platform-input', JSON.stringify(AJV_OPTIONS), JSON.stringify(PlatformSchema)],
-  compile: () => {
-    const ajv = inputAjv();
-    return { ajv, validate: ajv.compile(PlatformSchema) };
-  },
-};
+export function inputValidatorSpec(schema: TSchema): CachedValidatorSpec {
+  return {
+    key: ['platform-input', JSON.stringify(AJV_OPTIONS), JSON.stringify(schema)],
+    compile: () => {
+      const ajv = inputAjv();
+      return { ajv, validate: ajv.compile(schema) };
+    },
+  };
+}
 
-let inputValidator: ValidateFunction | undefined;
-function validateSchema(value: unknown): value is PlatformInput {
-  inputValidator ??= cachedValidator(INPUT_VALIDATOR);
-  return inputValidator(value) as boolean;
+const inputValidators = new WeakMap<TSchema, ValidateFunction>();
+function inputValidatorOf(schema: TSchema): ValidateFunction {
+  let v = inputValidators.get(schema);
+  if (!v) {
+    v = cachedValidator(inputValidatorSpec(schema));
+    inputValidators.set(schema, v);
+  }
+  return v;
 }
 
 /** Parse and schema-check one platform.yaml. Semantic checks are the engines' (see checks.ts). */
-export function loadPlatformFile(file: string, displayName = file): LoadResult {
+export function loadPlatformFile(file: string, displayName: string, input: InputSchema): LoadResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -122,17 +118,18 @@ export function loadPlatformFile(file: string, displayName = file): LoadResult {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message;
     return { ok: false, problems: [{ file: displayName, line: 0, column: 0, field: '', message: `cannot read the desired state: ${reason}` }] };
   }
-  return loadPlatformText(text, displayName);
+  return loadPlatformText(text, displayName, input);
 }
 
-export function loadPlatformText(text: string, file: string): LoadResult {
+export function loadPlatformText(text: string, file: string, input: InputSchema): LoadResult {
   const parsed = parseYamlText(text, file, 'the desired state', 'start from apps/prod/platform.yaml');
   if (!parsed.ok) return parsed;
   const { value, source } = parsed;
-  if (!validateSchema(value)) {
-    return { ok: false, problems: schemaProblems(inputValidator?.errors ?? [], source) };
+  const validate = inputValidatorOf(input.schema);
+  if (!validate(value)) {
+    return { ok: false, problems: schemaProblems(validate.errors ?? [], source, { ...SHARED_PATTERN_HINTS, ...DeliveryHints, ...input.patternHints }) };
   }
-  return { ok: true, value: { input: value, source } };
+  return { ok: true, value: { input: value as PlatformInput, source } };
 }
 
 const fileValidators = new WeakMap<TSchema, ValidateFunction>();
@@ -158,7 +155,7 @@ export function loadYamlFile<T>(file: string, displayName: string, schema: TSche
     validate = fileAjv.compile(schema);
     fileValidators.set(schema, validate);
   }
-  if (!validate(parsed.value)) return { ok: false, problems: schemaProblems(validate.errors ?? [], parsed.source) };
+  if (!validate(parsed.value)) return { ok: false, problems: schemaProblems(validate.errors ?? [], parsed.source, SHARED_PATTERN_HINTS) };
   return { ok: true, value: parsed.value as T, source: parsed.source };
 }
 
@@ -203,25 +200,6 @@ function parseYamlText(text: string, file: string, what: string, emptyHint: stri
   return { ok: true, value, source };
 }
 
-const PATTERN_HINTS: Record<string, string> = {
-  [DNS_LABEL]: 'use lowercase letters, digits and "-", starting and ending with a letter or digit (a Kubernetes name)',
-  [SQL_IDENTIFIER]: 'use lowercase letters, digits and "_", not starting with a digit (an identifier valid in PostgreSQL and MySQL without quoting)',
-  [QUANTITY]: 'a Kubernetes quantity such as 512Mi, 2Gi or 500m',
-  [DURATION]: 'a duration such as 15m, 6h or 7d',
-  [CRON]: 'five cron fields separated by single spaces, e.g. "0 2 * * *"',
-  [FREE_TEXT]: 'one line of plain text: no line breaks or control characters, and no "{{" or "}}" (Helm would evaluate them as a template)',
-  [LABEL_KEY]: 'a Kubernetes label key such as release or app.kubernetes.io/name',
-  [LABEL_VALUE]: 'a Kubernetes label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit',
-  [NFS_PATH]: 'an absolute path of letters, digits, ".", "_", "-" and "/", without ".." segments',
-  [CONF_VALUE]: 'a postgresql.conf value on one line, without quotes, backslashes or braces (at most 256 characters)',
-  [REDIS_PREFIX]: 'letters, digits and _ . : - { } (a key prefix such as bull: or {queue}), without "{{" or "}}" (Helm would evaluate them as a template)',
-  [CONF_KEY]: 'a postgresql.conf parameter name such as work_mem or auto_explain.log_min_duration',
-  [RUNBOOK_URL]: 'an http(s) URL made of plain path segments, without a trailing slash',
-  [GIT_URL]: 'an https:// or ssh://git@host/... URL of this repository (plain http is refused: the cluster would trust unauthenticated content)',
-  [GIT_REVISION]: 'a branch name such as main',
-  [CHART_MIRROR]: 'oci://registry.example:5000/charts for an OCI registry, or the https:// URL of a Helm repository, without trailing slash',
-};
-
 /** A value as an error message quotes it: JSON-escaped, and cut when long. */
 function quote(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
@@ -237,7 +215,7 @@ function toPath(instancePath: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
-function schemaProblems(errors: ErrorObject[], source: SourceMap): Problem[] {
+function schemaProblems(errors: ErrorObject[], source: SourceMap, hints: Readonly<Record<string, string>>): Problem[] {
   const problems: Problem[] = [];
   // Unions of literals fail once per branch; report them once, as the list of allowed values.
   const enumUnions = new Set<string>();
@@ -258,7 +236,7 @@ function schemaProblems(errors: ErrorObject[], source: SourceMap): Problem[] {
         const key = (e.params as { additionalProperty: string }).additionalProperty;
         const keyPattern = Object.keys((e.parentSchema as { patternProperties?: Record<string, unknown> }).patternProperties ?? {})[0];
         if (keyPattern !== undefined) {
-          problems.push(source.problem(path, `key ${quote(key)} is not valid`, PATTERN_HINTS[keyPattern] ?? `keys must match ${keyPattern}`, key));
+          problems.push(source.problem(path, `key ${quote(key)} is not valid`, hints[keyPattern] ?? `keys must match ${keyPattern}`, key));
           break;
         }
         const known = Object.keys((e.parentSchema as { properties?: Record<string, unknown> }).properties ?? {});
@@ -273,7 +251,7 @@ function schemaProblems(errors: ErrorObject[], source: SourceMap): Problem[] {
       }
       case 'pattern': {
         const pattern = (e.params as { pattern: string }).pattern;
-        problems.push(source.problem(path, `${quote(e.data)} is not valid`, PATTERN_HINTS[pattern] ?? `must match ${pattern}`));
+        problems.push(source.problem(path, `${quote(e.data)} is not valid`, hints[pattern] ?? `must match ${pattern}`));
         break;
       }
       case 'type':

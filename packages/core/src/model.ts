@@ -2,10 +2,12 @@
  * Validated input → the platform model every engine reads: the shared settings with their
  * defaults filled in once, here. Engines resolve their own section the same way.
  */
-import type { PlatformInput, TenantInput } from './schema.ts';
+import type { PlatformInput, TenantBase } from './schema.ts';
 import type { SourceMap } from './load.ts';
 
-export interface TenantModel extends TenantInput {
+export interface TenantModel extends TenantBase {
+  /** The tenant's field of each engine (keyed by the engine's id), as written: each engine reads its own. */
+  readonly [engineField: string]: unknown;
   readonly namespace: string;
   /** Index in `tenants`, for error positions. */
   readonly index: number;
@@ -29,14 +31,16 @@ export interface PlatformModel {
     readonly apiServerPorts: readonly number[];
     readonly dnsNamespace: string;
     readonly dnsPodLabels: Readonly<Record<string, string>>;
-    readonly operatorNamespaces: { readonly cnpg: string };
+    /** `network.operatorNamespaces.<key>`: keys and defaults come from the engines that need an operator namespace. */
+    readonly operatorNamespaces: Readonly<Record<string, string>>;
   };
   readonly tenants: readonly TenantModel[];
   readonly input: PlatformInput;
   readonly source: SourceMap;
 }
 
-export function resolvePlatform(input: PlatformInput, source: SourceMap): PlatformModel {
+/** `operatorNamespaceDefaults`: the engines' `network.operatorNamespaces` keys with their defaults. */
+export function resolvePlatform(input: PlatformInput, source: SourceMap, operatorNamespaceDefaults: Readonly<Record<string, string>> = {}): PlatformModel {
   return {
     cluster: input.cluster,
     imageRegistry: input.imageRegistry,
@@ -58,7 +62,7 @@ export function resolvePlatform(input: PlatformInput, source: SourceMap): Platfo
       apiServerPorts: input.network?.apiServerPorts ?? [443, 6443],
       dnsNamespace: input.network?.dnsNamespace ?? 'kube-system',
       dnsPodLabels: input.network?.dnsPodLabels ?? { 'k8s-app': 'kube-dns' },
-      operatorNamespaces: { cnpg: input.network?.operatorNamespaces?.cnpg ?? 'cnpg-system' },
+      operatorNamespaces: { ...operatorNamespaceDefaults, ...input.network?.operatorNamespaces },
     },
     tenants: input.tenants.map((t, index) => ({ ...t, namespace: t.namespace ?? t.name, index })),
     input,

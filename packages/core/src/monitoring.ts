@@ -1,6 +1,6 @@
 /**
  * Monitoring building blocks: PodMonitors carrying the label the Prometheus CR selects on
- * (CNPG's own PodMonitor lacks it, which is why the seeds manage their own), and alerting
+ * (operators' own PodMonitors lack it, which is why the seeds manage their own), and alerting
  * rules where every alert has a summary, a description, a runbook and a severity.
  */
 import { Construct } from 'constructs';

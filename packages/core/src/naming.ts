@@ -1,20 +1,11 @@
 /** Names that are not valid in every place they end up are refused at input. */
 
-/** PostgreSQL and MySQL keywords and system names a tenant may not take. */
+/** SQL keywords and names no tenant may take on any SQL server; engines add their servers' own (`isReservedSqlName`). */
 export const RESERVED_SQL_NAMES: ReadonlySet<string> = new Set([
-  'postgres',
-  'template0',
-  'template1',
-  'app',
-  'streaming_replica',
-  'cnpg_pooler_pgbouncer',
-  'db_backup',
-  'mysql',
   'information_schema',
   'performance_schema',
   'sys',
   'root',
-  'mysql_sys',
   'admin',
   'user',
   'select',
@@ -31,9 +22,14 @@ export const RESERVED_SQL_NAMES: ReadonlySet<string> = new Set([
   'database',
 ]);
 
-/** Role names that start with `pg_` are reserved by PostgreSQL itself. */
-export function isReservedSqlName(name: string): boolean {
-  return RESERVED_SQL_NAMES.has(name) || name.startsWith('pg_');
+/** What a SQL engine reserves besides the shared keywords: system names, and prefixes of system roles. */
+export interface ReservedNames {
+  readonly names: ReadonlySet<string>;
+  readonly prefixes?: readonly string[];
+}
+
+export function isReservedSqlName(name: string, engine: ReservedNames): boolean {
+  return RESERVED_SQL_NAMES.has(name) || engine.names.has(name) || (engine.prefixes ?? []).some((p) => name.startsWith(p));
 }
 
 /** The kebab-case form of an identifier, for object names (`claude_memory` → `claude-memory`). */

@@ -6,7 +6,7 @@ import { readerOf, type CustomResourceFacts } from './engine.ts';
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any };
 
 export interface RenderedObject {
-  /** Output folder below clusters/<cluster>/, e.g. `postgres`. */
+  /** Output folder below clusters/<cluster>/: `platform` or an engine's id. */
   readonly component: string;
   readonly object: K8sObject;
 }

@@ -9,7 +9,7 @@
  * DaemonSet, a chart's Deployment, a CR embedding a pod template) is covered by
  * construction. A pod spec whose containers all name an image is one we render in full;
  * one whose containers carry no image is an overlay an operator merges into the pods it
- * creates (CNPG Pooler `template`, InnoDBCluster `podSpec`): `operatorOverlays` returns
+ * creates (a pod template or pod spec in a custom resource): `operatorOverlays` returns
  * those for the tests of what each CRD lets us request.
  */
 import { findPodSpecs, objectRef, type K8sObject } from './objects.ts';

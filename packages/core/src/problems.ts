@@ -8,7 +8,7 @@ export interface Problem {
   /** 1-based line and column; 0 when the problem has no position (a missing file). */
   readonly line: number;
   readonly column: number;
-  /** Dotted path of the field, e.g. `tenants[3].postgres.database`. Empty for the document. */
+  /** Dotted path of the field, e.g. `tenants[3].example.bucket`. Empty for the document. */
   readonly field: string;
   readonly message: string;
   readonly hint?: string;
@@ -36,7 +36,7 @@ export function formatProblems(problems: readonly Problem[]): string {
     .join('\n');
 }
 
-/** `['tenants', 3, 'postgres']` → `tenants[3].postgres` */
+/** `['tenants', 3, 'example']` → `tenants[3].example` */
 export function fieldPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
 }

@@ -1,8 +1,8 @@
 /**
  * The validators loaded from the cache (ajv standalone code, see src/ajv-cache.ts) against
  * the validators ajv compiles at run time: same verdict and the same error objects, on the
- * committed rendered objects (clusters/**) and on broken copies of them, and on the desired
- * states (apps/*) and broken copies of those.
+ * committed rendered objects (clusters/**) and on broken copies of them (the desired states:
+ * packages/platform/test/input-validator.test.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileInputValidator, INPUT_VALIDATOR, KUBERNETES_VERSIONS, loadPlatformText, SchemaValidator, type K8sObject } from '../src/index.ts';
-import { cachedValidator, validatorCacheStats } from '../src/ajv-cache.ts';
+import { KUBERNETES_VERSIONS, SchemaValidator, type K8sObject } from '../src/index.ts';
+import { mutations } from '../src/testing/index.ts';
+import { validatorCacheStats } from '../src/ajv-cache.ts';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const schemas = join(repo, 'schemas');
@@ -31,90 +32,6 @@ function yamlFiles(dir: string): string[] {
 }
 
 const golden = yamlFiles(join(repo, 'clusters')).map((f) => ({ file: relative(repo, f), object: parse(readFileSync(f, 'utf8')) as K8sObject }));
-
-/** A small deterministic generator, so a failure names a mutation that can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-type Json = Record<string, unknown>;
-type Path = (string | number)[];
-
-/** Every path below `value` whose value is an object, an array or a scalar. */
-function paths(value: unknown, at: Path = [], out: { objects: Path[]; arrays: Path[]; scalars: Path[] } = { objects: [], arrays: [], scalars: [] }) {
-  if (Array.isArray(value)) {
-    out.arrays.push(at);
-    value.forEach((v, i) => {
-      paths(v, [...at, i], out);
-    });
-  } else if (value && typeof value === 'object') {
-    out.objects.push(at);
-    for (const [k, v] of Object.entries(value)) paths(v, [...at, k], out);
-  } else out.scalars.push(at);
-  return out;
-}
-
-function set(root: unknown, path: Path, f: (parent: Json | unknown[], key: string | number) => void): void {
-  let cur = root as Json;
-  for (const p of path.slice(0, -1)) cur = cur[p as string] as Json;
-  f(cur, path[path.length - 1]!);
-}
-
-/** Broken copies of `value`: unknown fields, wrong types, missing fields, at random depths. */
-function mutations(value: unknown, seed: number, count: number): { name: string; value: unknown }[] {
-  const next = random(seed);
-  const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(next() * xs.length)];
-  const out: { name: string; value: unknown }[] = [];
-  for (let i = 0; i < count; i++) {
-    const copy = structuredClone(value);
-    const { objects, arrays, scalars } = paths(copy);
-    const kind = i % 5;
-    let name = '';
-    if (kind === 0) {
-      const at = pick(objects)!;
-      let cur = copy as Json;
-      for (const p of at) cur = cur[p as string] as Json;
-      cur.unknownFeld = true;
-      name = `unknown field at /${at.join('/')}`;
-    } else if (kind === 1) {
-      const at = pick(scalars.filter((p) => p.length > 0));
-      if (!at) continue;
-      set(copy, at, (p, k) => {
-        const old = (p as Json)[k as string];
-        (p as Json)[k as string] = typeof old === 'string' ? 42 : typeof old === 'number' ? 'forty-two' : typeof old === 'boolean' ? 'yes' : [];
-      });
-      name = `wrong type at /${at.join('/')}`;
-    } else if (kind === 2) {
-      const at = pick(objects.filter((p) => p.length > 0));
-      if (!at) continue;
-      set(copy, at, (p, k) => {
-        (p as Json)[k as string] = 'not an object';
-      });
-      name = `string for the object at /${at.join('/')}`;
-    } else if (kind === 3) {
-      const at = pick([...objects, ...arrays].filter((p) => p.length > 0));
-      if (!at) continue;
-      set(copy, at, (p, k) => {
-        if (Array.isArray(p)) p.splice(k as number, 1);
-        else delete (p as Json)[k as string];
-      });
-      name = `removed /${at.join('/')}`;
-    } else {
-      const at = pick(scalars.filter((p) => p.length > 0 && typeof p[p.length - 1] === 'string'));
-      if (!at) continue;
-      set(copy, at, (p, k) => {
-        (p as Json)[k as string] = -1;
-      });
-      name = `-1 at /${at.join('/')}`;
-    }
-    out.push({ name, value: copy });
-  }
-  return out;
-}
 
 describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (version) => {
   // The first validator compiles every kind and caches it; the second loads them all.
@@ -161,43 +78,6 @@ describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (ver
       }
     });
     // The mutations must mostly break the objects, or this test would compare only successes.
-    expect(invalid).toBeGreaterThan(checked / 2);
-  });
-});
-
-const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
-
-describe('cached input validator', () => {
-  const apps = readdirSync(join(repo, 'apps')).map((a) => ({ file: `apps/${a}/platform.yaml`, value: parse(readFileSync(join(repo, 'apps', a, 'platform.yaml'), 'utf8')) as unknown }));
-  const runtime = compileInputValidator();
-  cachedValidator(INPUT_VALIDATOR);
-  const before = { ...validatorCacheStats };
-  const cached = cachedValidator(INPUT_VALIDATOR);
-  const loaded = validatorCacheStats.loaded - before.loaded;
-
-  it('loads from the cache the second time', () => {
-    expect(loaded).toBe(1);
-    expect(cached).not.toBe(runtime);
-  });
-
-  it('gives the same verdict and the same verbose errors (schema, parentSchema, data) as ajv compiling at run time', () => {
-    let invalid = 0;
-    let checked = 0;
-    for (const { file, value } of apps) {
-      for (const { name, value: v } of [{ name: 'as committed', value }, ...mutations(value, 7, 100)]) {
-        const context = `${file}, ${name}`;
-        const expected = runtime(v);
-        expect(cached(v), context).toBe(expected);
-        // TypeBox marks schemas with symbol keys, which ajv ignores and standalone code cannot
-        // hold; everything else must be equal, since load.ts reads schema and parentSchema.
-        expect(plain(cached.errors ?? []), context).toEqual(plain(runtime.errors ?? []));
-        // And the problems (positions, hints) a user sees, through the loader's cached validator.
-        const result = loadPlatformText(JSON.stringify(v, null, 1), file);
-        expect(result.ok, context).toBe(expected);
-        if (!expected) invalid++;
-        checked++;
-      }
-    }
     expect(invalid).toBeGreaterThan(checked / 2);
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSIONS, SchemaValidator, type Engine, type K8sObject, type RenderedObject } from '@db/core';
 // Real operator pins, from the engines that need them (test-only dependencies: delivery itself names no engine).
 import { cloudnativePgOperator } from '@db/postgres';
-import { externalSecretsOperator, vaultConfigOperator } from '@db/vault';
+import { externalSecretsOperator, vaultConfigOperator, vaultEngine } from '@db/vault';
 import { modelFromYaml } from '@db/core/testing';
 import { APPLICATION_HEALTH_KEY, applicationHealthCheckScript, checkDelivery, deliveryObjects, operatorsOf } from '../src/index.ts';
 
@@ -36,18 +36,8 @@ function engine(id: string, phase: Engine['phase'], operators: Engine['operators
   return { id, phase, operators, resources, enabled: () => true, check: () => [], namespaces: () => [], build: () => undefined, rules: [], alerts: () => [] };
 }
 const databases = engine('pgx', undefined, () => [cloudnativePgOperator('cnpg-system')]);
-// What the wiring knows of a custom resource comes from the engine that renders it.
-const secrets = engine('secrets', 'tenants', () => [externalSecretsOperator(), vaultConfigOperator('http://vault.vault.svc.cluster.local:8200')], {
-  readyCondition: [{ group: 'external-secrets.io', kind: 'ExternalSecret' }],
-  ownedFields: [
-    {
-      group: 'external-secrets.io',
-      kind: 'ExternalSecret',
-      jqPathExpressions: ['.spec.data[]?.remoteRef.conversionStrategy', '.spec.data[]?.remoteRef.decodingStrategy', '.spec.data[]?.remoteRef.metadataPolicy'],
-      reason: "External Secrets' admission webhook adds these defaults",
-    },
-  ],
-});
+// What the wiring knows of a custom resource comes from the engine that renders it (here the vault engine's facts about ExternalSecrets).
+const secrets = engine('secrets', 'tenants', () => [externalSecretsOperator(), vaultConfigOperator('http://vault.vault.svc.cluster.local:8200')], vaultEngine([]).resources);
 const ENGINES = [databases, secrets];
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string, annotations?: Record<string, string>): K8sObject => ({

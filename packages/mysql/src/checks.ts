@@ -1,6 +1,16 @@
 /** Semantic checks of the MySQL section and of the tenants that use it. */
-import { isReservedSqlName, mebibytes, type PlatformModel, type Problem } from '@db/core';
+import { isReservedSqlName, mebibytes, type PlatformModel, type Problem, type ReservedNames } from '@db/core';
+
+/**
+ * Names MySQL and the platform use themselves (system schemas and users); PostgreSQL's and CNPG's
+ * too, so one name is valid for a tenant on both SQL engines (as before the split).
+ */
+export const MYSQL_RESERVED: ReservedNames = {
+  names: new Set(['mysql', 'mysql_sys', 'db_backup', 'postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer']),
+  prefixes: ['pg_'],
+};
 import { resolveMysql } from './model.ts';
+import { mysqlSection, tenantMysql } from './schema.ts';
 
 /** Names the platform's own users take. */
 const PLATFORM_USERS = new Set(['db_exporter', 'db_backup']);
@@ -13,7 +23,7 @@ export function checkMysql(model: PlatformModel): Problem[] {
     for (const t of users)
       problems.push(source.problem(['tenants', t.index, 'mysql'], 'uses MySQL, but the desired state has no mysql section', 'add `mysql: {}` at the top level to run the shared server'));
   }
-  const spec = input.mysql;
+  const spec = mysqlSection(input);
   if (spec) {
     const topology = spec.topology ?? 'standalone';
     if (topology === 'standalone') {
@@ -46,11 +56,11 @@ export function checkMysql(model: PlatformModel): Problem[] {
   const databases = new Map<string, number>();
   const sqlUsers = new Map<string, number>();
   for (const t of users) {
-    const my = t.mysql!;
+    const my = tenantMysql(t)!;
     const at = ['tenants', t.index, 'mysql'];
     const user = my.user ?? my.database;
-    if (isReservedSqlName(my.database)) problems.push(source.problem([...at, 'database'], `"${my.database}" is reserved by MySQL or db-platform`, "choose the app's own name"));
-    if (isReservedSqlName(user) || PLATFORM_USERS.has(user))
+    if (isReservedSqlName(my.database, MYSQL_RESERVED)) problems.push(source.problem([...at, 'database'], `"${my.database}" is reserved by MySQL or db-platform`, "choose the app's own name"));
+    if (isReservedSqlName(user, MYSQL_RESERVED) || PLATFORM_USERS.has(user))
       problems.push(source.problem([...at, my.user !== undefined ? 'user' : 'database'], `user "${user}" is reserved by MySQL or db-platform`, "choose the app's own name"));
     if (user.length > 32) problems.push(source.problem([...at, my.user !== undefined ? 'user' : 'database'], `user "${user}" is longer than MySQL's 32 characters`, 'set a shorter user:'));
     const seenDb = databases.get(my.database);

@@ -1,5 +1,6 @@
 import type { Engine } from '@db/core';
 import { mysqlOperator } from './operator.ts';
+import { MysqlSpec, TenantMysql } from './schema.ts';
 import { checkMysql } from './checks.ts';
 import { resolveMysql } from './model.ts';
 import { MysqlStandalone } from './standalone.ts';
@@ -15,6 +16,7 @@ import { mysqlDocs } from './docs.ts';
 export const mysqlEngine: Engine = {
   id: 'mysql',
   description: 'MySQL, standalone or InnoDB Cluster',
+  schema: { section: MysqlSpec, tenant: TenantMysql },
   resources: {
     // The MySQL Operator's InnoDBCluster owns its StatefulSet and claims: helm uninstall keeps it.
     keepOnUninstall: [{ group: 'mysql.oracle.com', kind: 'InnoDBCluster' }],

@@ -2,6 +2,7 @@
 import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
 import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
 import { ROOT_SECRET_KEYS } from './operator-contract.ts';
+import { mysqlSection, tenantMysql } from './schema.ts';
 
 export type MysqlTopology = 'standalone' | 'innodb-cluster';
 
@@ -59,7 +60,7 @@ export interface MysqlModel {
 }
 
 export function resolveMysql(model: PlatformModel): MysqlModel {
-  const spec = model.input.mysql ?? {};
+  const spec = mysqlSection(model.input) ?? {};
   const version = spec.version ?? '8.4.4';
   const pinned = withOverride(MYSQL_IMAGES[version], spec.image);
   const name = spec.name ?? 'mysql';
@@ -67,7 +68,7 @@ export function resolveMysql(model: PlatformModel): MysqlModel {
   const tenants = model.tenants
     .filter((t) => t.mysql)
     .map((t) => {
-      const my = t.mysql!;
+      const my = tenantMysql(t)!;
       return {
         tenant: t,
         database: my.database,

@@ -1,18 +1,19 @@
 /** Test helpers: models from desired-state text, and a private MariaDB server. */
 import { join, resolve } from 'node:path';
-import { loadPlatformFile, resolvePlatform, type PlatformModel } from '@db/core';
+import { readFileSync } from 'node:fs';
+import type { PlatformModel } from '@db/core';
+import { modelFromYaml } from '@db/core/testing';
+import { mysqlEngine } from '../src/index.ts';
 export { PrivateMariaDb } from '@db/core/testing';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
-/** A model from desired-state text (core's test helper). */
-export { modelFromYaml as modelOf } from '@db/core/testing';
+/** A model from desired-state text, checked against this package's schema (other engines' sections pass unchecked). */
+export const modelOf = (text: string) => modelFromYaml(text, [mysqlEngine], { othersOpaque: true });
 
 export function clusterModel(cluster: 'prod' | 'lab'): PlatformModel {
   const file = join(REPO_ROOT, 'apps', cluster, 'platform.yaml');
-  const loaded = loadPlatformFile(file, `apps/${cluster}/platform.yaml`);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems, null, 2));
-  return resolvePlatform(loaded.value.input, loaded.value.source);
+  return modelOf(readFileSync(file, 'utf8'));
 }
 
 export const BASE = `

@@ -20,6 +20,7 @@ import { findProgram, formatProblems, platformJsonSchema, readTree, SchemaValida
 import { defaultRef, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas } from '@db/delivery';
 import { renderedDiff, type RenderedDiff } from './rendered-diff.ts';
 import { synthToDisk } from './synth.ts';
+import { INPUT_SCHEMA } from './engines.ts';
 import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, WORKSPACE, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
 
 function allClusters(): string[] {
@@ -100,7 +101,7 @@ function validate(clusters: string[]): number {
 
 function writeSchema(): number {
   const target = join(SCHEMA_ROOT, 'platform.schema.json');
-  const text = `${JSON.stringify(platformJsonSchema(), null, 2)}\n`;
+  const text = `${JSON.stringify(platformJsonSchema(INPUT_SCHEMA.schema), null, 2)}\n`;
   const old = existsSync(target) ? readFileSync(target, 'utf8') : '';
   if (old !== text) writeFileSync(target, text);
   console.log(`${relative(REPO_ROOT, target)}: ${old === text ? 'unchanged' : 'written'}`);

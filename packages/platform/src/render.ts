@@ -7,7 +7,6 @@ import { relative } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import {
   CORE_RULES,
-  customResourceFactsOf,
   DatabaseNamespace,
   NamespaceBaseline,
   checkPlatform,
@@ -26,9 +25,10 @@ import {
   type Problem,
   type RenderedObject,
   type K8sObject,
+  type Engine,
 } from '@db/core';
 import { checkDelivery, deliveryObjects, markKeptOnUninstall, GITOPS_COMPONENTS } from '@db/delivery';
-import { ENGINES } from './engines.ts';
+import { PLATFORM, type Composition } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 import { renderDocs } from './docs.ts';
 import { loadWorkloadWaivers, verifyPosture } from './verify.ts';
@@ -59,36 +59,37 @@ export function schemaValidators(): readonly SchemaValidator[] {
 export const PLATFORM_COMPONENT = 'platform';
 
 /** Renders one cluster from its platform.yaml. */
-export function renderFile(file: string, expectedCluster?: string): Rendered | Refused {
+export function renderFile(file: string, expectedCluster?: string, platform: Composition = PLATFORM): Rendered | Refused {
   // Positions name the file from the repository (or workspace) root, wherever synth runs.
   const fromRoot = relative(WORKSPACE, file);
   const display = fromRoot && !fromRoot.startsWith('..') ? fromRoot : file;
-  return renderLoaded(loadPlatformFile(file, display), expectedCluster);
+  return renderLoaded(loadPlatformFile(file, display, platform.inputSchema), expectedCluster, platform);
 }
 
-/** Renders from text (tests, fuzzing, benchmarks). */
-export function renderText(text: string, displayName = 'platform.yaml', expectedCluster?: string): Rendered | Refused {
-  return renderLoaded(loadPlatformText(text, displayName), expectedCluster);
+/** Renders from text (tests, fuzzing, benchmarks); `platform`: the engines (all of them by default). */
+export function renderText(text: string, displayName = 'platform.yaml', expectedCluster?: string, platform: Composition = PLATFORM): Rendered | Refused {
+  return renderLoaded(loadPlatformText(text, displayName, platform.inputSchema), expectedCluster, platform);
 }
 
-function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): Rendered | Refused {
+function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, platform: Composition): Rendered | Refused {
+  const { engines, facts } = platform;
   if (!loaded.ok) return { ok: false, problems: loaded.problems, warnings: [] };
-  const model = resolvePlatform(loaded.value.input, loaded.value.source);
+  const model = resolvePlatform(loaded.value.input, loaded.value.source, platform.operatorNamespaceDefaults);
 
   // Semantic checks: all of them, so every mistake is reported at once.
-  const problems: Problem[] = [...checkPlatform(model), ...ENGINES.flatMap((e) => e.check(model)), ...checkDelivery(model, ENGINES)];
+  const problems: Problem[] = [...checkPlatform(model, platform.tenantFields), ...engines.flatMap((e) => e.check(model)), ...checkDelivery(model, engines)];
   if (expectedCluster !== undefined && model.cluster !== expectedCluster) {
     problems.push(model.source.problem(['cluster'], `cluster "${model.cluster}" does not match its folder apps/${expectedCluster}`, `rename one of them: output goes to clusters/${model.cluster}/`));
   }
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
-  const engineObjects = buildObjects(model);
-  markKeptOnUninstall(engineObjects, customResourceFactsOf(ENGINES));
+  const engineObjects = buildObjects(model, engines);
+  markKeptOnUninstall(engineObjects, facts);
   // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
-  const objects = [...engineObjects, ...deliveryObjects(model, ENGINES, engineObjects, PLATFORM_COMPONENT)];
+  const objects = [...engineObjects, ...deliveryObjects(model, engines, engineObjects, PLATFORM_COMPONENT)];
 
-  const rules = [...CORE_RULES, ...ENGINES.flatMap((e) => e.rules)];
-  const guardrails = runGuardrails(rules, { model, objects, facts: customResourceFactsOf(ENGINES) });
+  const rules = [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
+  const guardrails = runGuardrails(rules, { model, objects, facts });
   const schemaProblems = objects.flatMap(({ object }) =>
     schemaValidators()
       .flatMap((v) => v.validate(object))
@@ -113,14 +114,14 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
   const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;
-  const docs = renderDocs({ model, engines: ENGINES.filter((e) => e.enabled(model)), guardrails });
+  const docs = renderDocs({ model, engines: engines.filter((e) => e.enabled(model)), guardrails });
   return { ok: true, model, objects, files: renderTree(objects, header, new Map([[DOCS_FILE, docs]]), { standalone: GITOPS_COMPONENTS }), guardrails };
 }
 
 /** Constructs → plain objects, tagged with their output folder. */
-export function buildObjects(model: PlatformModel): RenderedObject[] {
+export function buildObjects(model: PlatformModel, all: readonly Engine[] = PLATFORM.engines): RenderedObject[] {
   const app = new App({ outdir: '/nonexistent' });
-  const engines = ENGINES.filter((e) => e.enabled(model));
+  const engines = all.filter((e) => e.enabled(model));
 
   const platform = new Chart(app, PLATFORM_COMPONENT, { disableResourceNameHashes: true });
   const namespaces = new Map<string, NamespaceNeed>();

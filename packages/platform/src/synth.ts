@@ -4,9 +4,9 @@
  * render touches nothing on disk. Before writing, kube-score scores the files (verify.ts). With `chartDir`, the cluster's Helm chart, made from the
  * same rendered files, replaces that folder too.
  */
-import { customResourceFactsOf, writeTreeAtomically } from '@db/core';
+import { writeTreeAtomically } from '@db/core';
 import { GITOPS_COMPONENTS, helmChartFiles } from '@db/delivery';
-import { ENGINES } from './engines.ts';
+import { PLATFORM, type Composition } from './engines.ts';
 import { PLATFORM_COMPONENT, renderFile, type Rendered, type Refused } from './render.ts';
 import { loadWorkloadWaivers, verifyKubeScore, type KubeScoreVerdict } from './verify.ts';
 
@@ -25,8 +25,11 @@ export function synthToDisk(platformFile: string, outputDir: string, expectedClu
 }
 
 /** The Helm chart of a rendered cluster: every component the cluster's kustomization lists. */
-export function chartFilesOf(rendered: Rendered): Map<string, string> {
+export function chartFilesOf(rendered: Rendered, platform: Composition = PLATFORM): Map<string, string> {
   const components = [...new Set(rendered.objects.map((r) => r.component))].filter((c) => !GITOPS_COMPONENTS.has(c));
-  const descriptions = new Map([[PLATFORM_COMPONENT, 'namespaces with Pod Security and baseline network policy'], ...ENGINES.flatMap((e) => (e.description ? [[e.id, e.description] as const] : []))]);
-  return helmChartFiles(rendered.model.cluster, rendered.files, components, descriptions, customResourceFactsOf(ENGINES).imageKeys);
+  const descriptions = new Map([
+    [PLATFORM_COMPONENT, 'namespaces with Pod Security and baseline network policy'],
+    ...platform.engines.flatMap((e) => (e.description ? [[e.id, e.description] as const] : [])),
+  ]);
+  return helmChartFiles(rendered.model.cluster, rendered.files, components, descriptions, platform.facts.imageKeys ?? []);
 }

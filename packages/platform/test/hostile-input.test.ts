@@ -31,7 +31,7 @@ const tenants = (parse(BASE) as { tenants: { name: string }[] }).tenants;
 const t = (name: string) => tenants.findIndex((x) => x.name === name);
 
 type Case = readonly [label: string, path: (string | number)[], value: unknown, hintWords: RegExp];
-const SQL_HINT = /identifier valid in PostgreSQL and MySQL/;
+const SQL_HINT = /an identifier every SQL server here takes without quoting/;
 
 const INJECTION: Record<string, readonly Case[]> = {
   sql: [

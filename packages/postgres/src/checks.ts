@@ -1,5 +1,15 @@
 /** Semantic checks of the PostgreSQL section and of the tenants that use it. */
-import { isReservedSqlName, type PlatformModel, type Problem } from '@db/core';
+import { isReservedSqlName, type PlatformModel, type Problem, type ReservedNames } from '@db/core';
+
+/**
+ * Names PostgreSQL and CNPG use themselves (databases, roles) and PostgreSQL's `pg_` role prefix;
+ * MySQL's system names too, so one name is valid for a tenant on both SQL engines (as before the split).
+ */
+export const POSTGRES_RESERVED: ReservedNames = {
+  names: new Set(['postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'mysql', 'db_backup']),
+  prefixes: ['pg_'],
+};
+import { postgresSection, tenantPostgres } from './schema.ts';
 
 export function checkPostgres(model: PlatformModel): Problem[] {
   const { source, input } = model;
@@ -11,7 +21,7 @@ export function checkPostgres(model: PlatformModel): Problem[] {
         source.problem(['tenants', t.index, 'postgres'], 'uses PostgreSQL, but the desired state has no postgres section', 'add `postgres: {}` at the top level to run the shared cluster'),
       );
   }
-  if (input.postgres?.version === 18 && input.postgres.postgis === true) {
+  if (postgresSection(input)?.version === 18 && postgresSection(input)?.postgis === true) {
     problems.push(
       source.problem(
         ['postgres', 'postgis'],
@@ -23,11 +33,13 @@ export function checkPostgres(model: PlatformModel): Problem[] {
   const databases = new Map<string, number>();
   const roles = new Map<string, number>();
   for (const t of users) {
-    const pg = t.postgres!;
+    const pg = tenantPostgres(t)!;
     const at = ['tenants', t.index, 'postgres'];
     const role = pg.role ?? pg.database;
-    if (isReservedSqlName(pg.database)) problems.push(source.problem([...at, 'database'], `"${pg.database}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
-    if (pg.role !== undefined && isReservedSqlName(pg.role)) problems.push(source.problem([...at, 'role'], `"${pg.role}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
+    if (isReservedSqlName(pg.database, POSTGRES_RESERVED))
+      problems.push(source.problem([...at, 'database'], `"${pg.database}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
+    if (pg.role !== undefined && isReservedSqlName(pg.role, POSTGRES_RESERVED))
+      problems.push(source.problem([...at, 'role'], `"${pg.role}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
     const seenDb = databases.get(pg.database);
     if (seenDb !== undefined)
       problems.push(source.problem([...at, 'database'], `database "${pg.database}" is already used by tenant ${input.tenants[seenDb]!.name}`, 'every tenant gets its own database'));

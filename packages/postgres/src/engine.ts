@@ -1,5 +1,6 @@
 import type { Engine } from '@db/core';
 import { cloudnativePgOperator } from './operator.ts';
+import { CNPG_OPERATOR_NAMESPACE, cnpgNamespace, POSTGRES_PATTERN_HINTS, PostgresSpec, TenantPostgres } from './schema.ts';
 import { checkPostgres } from './checks.ts';
 import { resolvePostgres } from './model.ts';
 import { PostgresCluster } from './cluster.ts';
@@ -15,6 +16,7 @@ import { postgresDocs } from './docs.ts';
 export const postgresEngine: Engine = {
   id: 'postgres',
   description: 'PostgreSQL on CloudNativePG with PgBouncer',
+  schema: { section: PostgresSpec, tenant: TenantPostgres, operatorNamespace: CNPG_OPERATOR_NAMESPACE, patternHints: POSTGRES_PATTERN_HINTS },
   resources: {
     // CloudNativePG deletes a Cluster's claims with the Cluster (its owner references), so helm uninstall keeps it.
     keepOnUninstall: [{ group: 'postgresql.cnpg.io', kind: 'Cluster' }],
@@ -61,7 +63,7 @@ export const postgresEngine: Engine = {
   rules: POSTGRES_RULES,
   alerts: (model) => postgresAlerts(resolvePostgres(model)),
   // Installed where the instances' network policy expects it.
-  operators: (model) => [cloudnativePgOperator(model.network.operatorNamespaces.cnpg)],
+  operators: (model) => [cloudnativePgOperator(cnpgNamespace(model))],
   credentials: postgresCredentials,
   docs: (model) => postgresDocs(resolvePostgres(model), model),
 };

@@ -1,6 +1,7 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
 import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
+import { postgresSection, tenantPostgres } from './schema.ts';
 
 export interface PostgresTenant {
   readonly tenant: TenantModel;
@@ -50,7 +51,7 @@ export interface PostgresModel {
 }
 
 export function resolvePostgres(model: PlatformModel): PostgresModel {
-  const spec = model.input.postgres ?? {};
+  const spec = postgresSection(model.input) ?? {};
   const version = spec.version ?? 16;
   const postgis = spec.postgis ?? version < 18;
   const base = postgis && version !== 18 ? POSTGIS_IMAGES[version] : POSTGRES_IMAGES[version];
@@ -62,7 +63,7 @@ export function resolvePostgres(model: PlatformModel): PostgresModel {
   const tenants = model.tenants
     .filter((t) => t.postgres)
     .map((t) => {
-      const pg = t.postgres!;
+      const pg = tenantPostgres(t)!;
       return {
         tenant: t,
         database: pg.database,

@@ -9,6 +9,7 @@ import { apiServerEgress, FlowPolicy, prometheusPeer, type Peer, type PlatformMo
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 import { backupPods } from './backup.ts';
+import { cnpgNamespace } from './schema.ts';
 
 /** Namespaces of tenants that connect a given way, one peer each (kube-router: matchLabels only). */
 function tenantPeers(pg: PostgresModel, connection: 'pooler' | 'direct'): Peer[] {
@@ -22,7 +23,7 @@ export class PostgresNetwork extends Construct {
     const { pg, model } = props;
     const labels = clusterLabels(pg, 'network-policy');
     const instances: Peer = { pods: instancePods(pg) };
-    const operator: Peer = { namespace: model.network.operatorNamespaces.cnpg, pods: { 'app.kubernetes.io/name': 'cloudnative-pg' } };
+    const operator: Peer = { namespace: cnpgNamespace(model), pods: { 'app.kubernetes.io/name': 'cloudnative-pg' } };
 
     new FlowPolicy(this, 'Instances', {
       namespace: pg.namespace,

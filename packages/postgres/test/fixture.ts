@@ -1,4 +1,8 @@
-import { modelFromYaml } from '@db/core/testing';
+import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
+import { postgresEngine } from '../src/index.ts';
+
+/** A model checked against this package's schema (other engines' sections pass unchecked). */
+const modelFromYaml = (text: string) => modelFromYamlOf(text, [postgresEngine], { othersOpaque: true });
 
 export const PROD_LIKE = `
 cluster: test

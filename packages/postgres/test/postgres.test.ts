@@ -1,8 +1,11 @@
 /** Targeted assertions on what the PostgreSQL engine renders (the golden files cover the rest). */
 import { describe, expect, it } from 'vitest';
-import { synthEngine, findObject, modelFromYaml } from '@db/core/testing';
+import { synthEngine, findObject, modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { postgresEngine } from '../src/index.ts';
 import { PROD_LIKE, prodLike } from './fixture.ts';
+
+/** A model checked against this package's schema (other engines' sections pass unchecked). */
+const modelFromYaml = (text: string) => modelFromYamlOf(text, [postgresEngine], { othersOpaque: true });
 
 const objects = synthEngine(postgresEngine, prodLike());
 const cluster = findObject(objects, 'Cluster', 'pg-cluster');

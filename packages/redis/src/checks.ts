@@ -1,12 +1,13 @@
 /** Semantic checks of the Redis section and of the tenants that use it, with positions. */
 import type { PlatformModel, Problem } from '@db/core';
 import { SYSTEM_USERS } from './model.ts';
+import { redisSection, tenantRedis } from './schema.ts';
 
 export function checkRedis(model: PlatformModel): Problem[] {
   const { source, input } = model;
   const problems: Problem[] = [];
   const users = model.tenants.filter((t) => t.redis);
-  const spec = input.redis;
+  const spec = redisSection(input);
   if (users.length > 0 && !spec) {
     for (const t of users)
       problems.push(source.problem(['tenants', t.index, 'redis'], 'uses Redis, but the desired state has no redis section', 'add `redis: { topology: standalone }` at the top level'));
@@ -16,7 +17,7 @@ export function checkRedis(model: PlatformModel): Problem[] {
   for (const t of users) {
     if (SYSTEM_USERS.has(t.name)) problems.push(source.problem(['tenants', t.index, 'name'], `"${t.name}" is a Redis system user (${[...SYSTEM_USERS].join(', ')})`, 'rename the tenant'));
   }
-  const queues = users.filter((t) => t.redis!.use === 'queue');
+  const queues = users.filter((t) => tenantRedis(t)!.use === 'queue');
   if (queues.length > 0 && spec.maxmemoryPolicy?.startsWith('allkeys-')) {
     problems.push(
       source.problem(

@@ -8,10 +8,12 @@ import { RedisBackup } from './backup.ts';
 import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
+import { REDIS_PATTERN_HINTS, RedisSpec, TenantRedis } from './schema.ts';
 
 export const redisEngine: Engine = {
   id: 'redis',
   description: 'Redis, standalone or Sentinel HA',
+  schema: { section: RedisSpec, tenant: TenantRedis, patternHints: REDIS_PATTERN_HINTS },
   // Sentinels and HAProxy decide where clients write: they are placed like the data pods.
   resources: { dataComponents: ['sentinel', 'proxy'] },
   enabled: (model) => model.input.redis !== undefined,

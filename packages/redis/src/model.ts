@@ -1,6 +1,7 @@
 /** The Redis section of the desired state, with every default filled in once. */
 import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel } from '@db/core';
 import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
+import { redisSection, tenantRedis } from './schema.ts';
 
 export type RedisTopology = 'standalone' | 'sentinel';
 export type EvictionPolicy = 'volatile-lru' | 'volatile-lfu' | 'volatile-ttl' | 'volatile-random' | 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'noeviction';
@@ -105,13 +106,13 @@ export function resolveUsers(name: string, topology: RedisTopology, tenants: rea
 }
 
 export function resolveRedis(model: PlatformModel): RedisModel {
-  const spec = model.input.redis ?? {};
+  const spec = redisSection(model.input) ?? {};
   const topology = spec.topology ?? 'standalone';
   const name = spec.name ?? 'redis-v2';
   const pinned = withOverride(REDIS_IMAGE, spec.image);
   const resources = { cpu: spec.resources?.cpu ?? '100m', memory: spec.resources?.memory ?? '768Mi' };
   const replicas = topology === 'sentinel' ? (spec.sentinel?.replicas ?? 3) : 1;
-  const tenants: RedisTenant[] = model.tenants.filter((t) => t.redis).map((t) => ({ tenant: t, use: t.redis!.use, prefixes: [`${t.name}:`, ...(t.redis!.prefixes ?? [])] }));
+  const tenants: RedisTenant[] = model.tenants.filter((t) => t.redis).map((t) => ({ tenant: t, use: tenantRedis(t)!.use, prefixes: [`${t.name}:`, ...(tenantRedis(t)!.prefixes ?? [])] }));
   return {
     namespace: spec.namespace ?? 'redis',
     name,

@@ -4,6 +4,7 @@
  * services), whatever produced it.
  */
 import { mebibytes, objectRef, podTemplate, type Finding, type K8sObject, type Rule, type RuleContext } from '@db/core';
+import { tenantRedis } from './schema.ts';
 
 const isRedisData = (o: K8sObject) => o.kind === 'StatefulSet' && o.metadata.labels?.['app.kubernetes.io/name'] === 'redis';
 const configMaps = (ctx: RuleContext) => ctx.objects.map((r) => r.object).filter((o) => o.kind === 'ConfigMap' && o.metadata.labels?.['app.kubernetes.io/name'] !== undefined && o.data);
@@ -27,7 +28,7 @@ export const redisEvictsQueueKeys: Rule = {
   reason:
     'Queue keys (BullMQ bull:*, Celery _kombu*) carry no TTL and must never be evicted: on 2026-05-30 the shared instance moved from allkeys-lru to volatile-lru so one instance serves caches and queues, and the eviction test shows allkeys-lru drops queue keys.',
   check(ctx): Finding[] {
-    const queues = ctx.model.tenants.filter((t) => t.redis?.use === 'queue');
+    const queues = ctx.model.tenants.filter((t) => tenantRedis(t)?.use === 'queue');
     if (queues.length === 0) return [];
     return redisConfs(ctx).flatMap((cm) =>
       directive(cm.data['redis.conf'], 'maxmemory-policy')
@@ -206,7 +207,7 @@ export const redisSharedKeyPrefix: Rule = {
     const owners = new Map<string, string>();
     const findings: Finding[] = [];
     for (const t of ctx.model.tenants) {
-      (t.redis?.prefixes ?? []).forEach((p, i) => {
+      (tenantRedis(t)?.prefixes ?? []).forEach((p, i) => {
         const other = owners.get(p);
         if (other !== undefined)
           findings.push({

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PlatformModel } from '@db/core';
-import { modelFromYaml } from '@db/core/testing';
+import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { resolveRedis, type RedisModel } from '../src/model.ts';
+import { redisEngine } from '../src/engine.ts';
 
 export const HOST = '127.0.0.1';
 
@@ -28,7 +29,9 @@ export const DEFAULT_TENANTS = `  - { name: immich, redis: { use: queue, prefixe
   - { name: nextcloud, redis: { use: cache } }`;
 
 /** A model from desired-state text (core's test helper). */
-export { modelFromYaml as loadModel } from '@db/core/testing';
+/** A model checked against this package's schema (other engines' sections pass unchecked). */
+export const loadModel = (text: string) => modelFromYamlOf(text, [redisEngine], { othersOpaque: true });
+const modelFromYaml = loadModel;
 
 export function testRedis(redis = '{ topology: standalone }', tenants = DEFAULT_TENANTS): { model: PlatformModel; redis: RedisModel } {
   const model = modelFromYaml(platformText(redis, tenants));

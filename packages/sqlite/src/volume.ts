@@ -6,6 +6,7 @@
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { recommendedLabels, type PlatformModel } from '@db/core';
+import { sqliteSection } from './schema.ts';
 
 export interface SqliteVolumeProps {
   readonly app: string;
@@ -37,5 +38,5 @@ export class SqliteVolume extends Construct {
 }
 
 export function sqliteVolumes(model: PlatformModel): SqliteVolumeProps[] {
-  return (model.input.sqlite ?? []).map((s) => ({ app: s.app, namespace: s.namespace ?? s.app, size: s.size, storageClass: s.storageClass ?? model.storage.block }));
+  return (sqliteSection(model.input) ?? []).map((s) => ({ app: s.app, namespace: s.namespace ?? s.app, size: s.size, storageClass: s.storageClass ?? model.storage.block }));
 }

@@ -5,6 +5,9 @@ import { everyToCron } from './push-password.ts';
 
 const days = (s: number) => `${s / 86_400}d`;
 
+/** The database plugins Vault 1.21 ships that the platform configures (the connection settings it renders are theirs). */
+export const SUPPORTED_PLUGINS: ReadonlySet<string> = new Set(['postgresql-database-plugin', 'mysql-database-plugin']);
+
 export function checkVault(engines: readonly Engine[], model: PlatformModel): Problem[] {
   const { source } = model;
   const problems: Problem[] = [];
@@ -23,6 +26,16 @@ export function checkVault(engines: readonly Engine[], model: PlatformModel): Pr
     }
     return problems;
   }
+
+  for (const c of credentials)
+    if (!SUPPORTED_PLUGINS.has(c.connection.plugin))
+      problems.push(
+        source.problem(
+          ['vault'],
+          `engine ${c.engine} asks Vault for the plugin "${c.connection.plugin}", which the vault engine does not configure`,
+          `supported: ${[...SUPPORTED_PLUGINS].join(', ')}`,
+        ),
+      );
 
   const v = resolveVault(model, credentials);
   const inBounds = (seconds: number) => seconds >= MIN_ROTATION_SECONDS && seconds <= MAX_ROTATION_SECONDS;

@@ -7,6 +7,7 @@
  */
 import type { Engine } from '@db/core';
 import { externalSecretsOperator, vaultConfigOperator } from './operator.ts';
+import { VaultSpec } from './schema.ts';
 import { checkVault } from './checks.ts';
 import { engineCredentials, resolveVault } from './model.ts';
 import { VaultDatabaseEngine } from './vault-config.ts';
@@ -20,6 +21,7 @@ export function vaultEngine(engines: readonly Engine[]): Engine {
   return {
     id: 'vault',
     description: "Vault's database secrets engine and the tenants' credentials through External Secrets",
+    schema: { section: VaultSpec },
     resources: {
       // External Secrets sets Ready once the Secret is written; Flux waits for it before the tenants' phase counts as done.
       readyCondition: [{ group: 'external-secrets.io', kind: 'ExternalSecret' }],

@@ -2,7 +2,8 @@
  * The `vault` section of the desired state and the engines' credential facts, resolved once:
  * which logins become Vault static roles, under which names, and which are excluded.
  */
-import { durationSeconds, kebab, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type VaultDatabaseConnection } from '@db/core';
+import { durationSeconds, kebab, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type CredentialConnection } from '@db/core';
+import { vaultSection } from './schema.ts';
 
 /** The seeds' rotation schedule: 7 days. */
 export const DEFAULT_ROTATION_PERIOD = '7d';
@@ -29,7 +30,7 @@ export interface StaticRole {
 
 export interface VaultConnectionModel {
   readonly engine: string;
-  readonly connection: VaultDatabaseConnection;
+  readonly connection: CredentialConnection;
   /** Secret (in the Vault namespace, created by hand once) with Vault's first root login. */
   readonly rootSecret: string;
   readonly staticRoles: readonly StaticRole[];
@@ -66,7 +67,7 @@ export function goDuration(d: string): string {
 }
 
 export function resolveVault(model: PlatformModel, credentials: readonly EngineCredentials[]): VaultModel {
-  const spec = model.input.vault ?? {};
+  const spec = vaultSection(model.input) ?? {};
   const namespace = spec.namespace ?? 'vault';
   const rotationPeriod = spec.rotationPeriod ?? DEFAULT_ROTATION_PERIOD;
   return {

@@ -1,7 +1,11 @@
 /** Where the Vault engine comes in the GitOps order, and the operators its objects need. */
 import { describe, expect, it } from 'vitest';
-import { modelFromYaml } from '@db/core/testing';
+import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { vaultEngine } from '../src/index.ts';
+import { DATABASE_ENGINES, vault } from './fixture.ts';
+
+/** A model checked against this package's schema (other engines' sections pass unchecked). */
+const modelFromYaml = (text: string) => modelFromYamlOf(text, [...DATABASE_ENGINES, vault], { othersOpaque: true });
 
 const model = (vault: string) =>
   modelFromYaml(`cluster: test

@@ -1,5 +1,5 @@
 /** A desired state with PostgreSQL and MySQL tenants, rotated and excluded, for the Vault tests. */
-import { modelFromYaml, synthEngine } from '@db/core/testing';
+import { modelFromYaml as modelFromYamlOf, synthEngine } from '@db/core/testing';
 import type { Engine, K8sObject, PlatformModel } from '@db/core';
 import { postgresEngine } from '@db/postgres';
 import { mysqlEngine } from '@db/mysql';
@@ -7,6 +7,8 @@ import { vaultEngine } from '../src/index.ts';
 
 export const DATABASE_ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine];
 export const vault = vaultEngine(DATABASE_ENGINES);
+/** A model checked against the schemas of the engines here (others' sections pass unchecked). */
+const modelFromYaml = (text: string) => modelFromYamlOf(text, [...DATABASE_ENGINES, vault], { othersOpaque: true });
 
 export const BASE = `
 cluster: test

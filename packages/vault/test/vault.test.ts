@@ -4,8 +4,11 @@ import { findObject, synthEngine } from '@db/core/testing';
 import type { CustomResourceFacts, K8sObject, RenderedObject } from '@db/core';
 import { postgresEngine } from '@db/postgres';
 import { checkVault, NOT_ROTATED_ANNOTATION, pushTarget, onePasswordOwner, refreshBelowRotation, resolveVault, engineCredentials } from '../src/index.ts';
-import { BASE, DATABASE_ENGINES, model, render, TENANTS } from './fixture.ts';
-import { modelFromYaml } from '@db/core/testing';
+import { BASE, DATABASE_ENGINES, model, render, TENANTS, vault } from './fixture.ts';
+import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
+
+/** A model checked against this package's schema (other engines' sections pass unchecked). */
+const modelFromYaml = (text: string) => modelFromYamlOf(text, [...DATABASE_ENGINES, vault], { othersOpaque: true });
 
 const objects = render();
 const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);

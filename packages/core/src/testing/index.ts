@@ -3,3 +3,4 @@ export * from './model.ts';
 export * from './promtool.ts';
 export * from './servers.ts';
 export * from './mariadb.ts';
+export * from './mutations.ts';

@@ -1,15 +1,35 @@
 /** Test helpers: a platform model from YAML text, and an engine's objects built in memory. */
 import { Testing } from 'cdk8s';
+import { Type } from '@sinclair/typebox';
+import { parse } from 'yaml';
 import { loadPlatformText } from '../load.ts';
 import { resolvePlatform, type PlatformModel } from '../model.ts';
 import { formatProblems } from '../problems.ts';
-import type { Engine } from '../engine.ts';
+import { inputSchemaOf, operatorNamespaceDefaultsOf, type Engine } from '../engine.ts';
 import type { K8sObject } from '../objects.ts';
 
-export function modelFromYaml(text: string): PlatformModel {
-  const loaded = loadPlatformText(text, 'test.yaml');
+/**
+ * A model from YAML, checked against the shared sections and the schema of `engines`. With
+ * `othersOpaque`, sections and tenant fields of engines not given pass unchecked (an engine's
+ * tests can load a whole cluster's platform.yaml without depending on every other engine).
+ */
+export function modelFromYaml(text: string, engines: readonly Engine[] = [], options: { othersOpaque?: boolean } = {}): PlatformModel {
+  let input = inputSchemaOf(engines);
+  if (options.othersOpaque) {
+    const doc = (parse(text) ?? {}) as { tenants?: Record<string, unknown>[] } & Record<string, unknown>;
+    const known = new Set([...Object.keys(input.schema.properties), ...engines.map((e) => e.id)]);
+    const tenantKnown = new Set(['name', 'namespace', 'description', ...engines.map((e) => e.id)]);
+    const sections = Object.keys(doc).filter((k) => !known.has(k));
+    const tenantFields = [...new Set((doc.tenants ?? []).flatMap((t) => Object.keys(t)))].filter((k) => !tenantKnown.has(k));
+    const opaque = [...new Set([...sections, ...tenantFields])].map((id) => ({
+      id,
+      schema: { section: Type.Unknown(), ...(tenantFields.includes(id) ? { tenant: Type.Unknown() } : {}) },
+    })) as unknown as Engine[];
+    input = inputSchemaOf([...engines, ...opaque]);
+  }
+  const loaded = loadPlatformText(text, 'test.yaml', input);
   if (!loaded.ok) throw new Error(`test input refused:\n${formatProblems(loaded.problems)}`);
-  return resolvePlatform(loaded.value.input, loaded.value.source);
+  return resolvePlatform(loaded.value.input, loaded.value.source, operatorNamespaceDefaultsOf(engines));
 }
 
 /** The objects one engine renders for a model, synthesised in memory (no files). */
