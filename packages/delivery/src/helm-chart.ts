@@ -69,9 +69,22 @@ Arguments: (list "<labels|annotations>" <map>)
 {{- end -}}
 `;
 
+/**
+ * The top-level `metadata:` entry of a rendered file, as a YAML document of its own: the file
+ * up to the next top-level key (lines indented below it, and blank lines inside block
+ * scalars, belong to it). Parsing only it costs a fraction of parsing the whole file.
+ */
+function metadataSection(content: string): string {
+  const start = content.startsWith('metadata:') ? 0 : content.indexOf('\nmetadata:') + 1;
+  if (start === 0 && !content.startsWith('metadata:')) return '';
+  let end = content.indexOf('\n', start);
+  while (end >= 0 && (content[end + 1] === ' ' || content[end + 1] === '\n')) end = content.indexOf('\n', end + 1);
+  return end < 0 ? content.slice(start) : content.slice(start, end);
+}
+
 /** The Helm template of one rendered file. */
 export function templateOf(content: string): string {
-  const object = parse(content) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+  const object = parse(metadataSection(content)) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } } | null;
   const lines = escapeTemplateDelimiters(content).split('\n');
 
   const out = lines.map((line) => {
@@ -100,7 +113,7 @@ export function templateOf(content: string): string {
     }
     let last = start;
     while (last + 1 <= metaEnd && out[last + 1]!.startsWith('    ')) last++;
-    const own = Object.keys(object.metadata?.[section as 'labels'] ?? {}).map((k) => JSON.stringify(k));
+    const own = Object.keys(object?.metadata?.[section as 'labels'] ?? {}).map((k) => JSON.stringify(k));
     appendTo(last, `{{ include "db-platform.extraEntries" (list ${values} (list ${own.join(' ')}) 4) }}`);
   }
   if (missing.length > 0) appendTo(metaEnd, missing.join(''));
