@@ -43,10 +43,14 @@ export interface CachedValidatorSpec {
 /** How many validators this process loaded from the cache and compiled. */
 export const validatorCacheStats = { loaded: 0, compiled: 0 };
 
+/** The cache entry of the validator `spec` describes: the hash of all it depends on. */
+export function validatorCacheName(spec: CachedValidatorSpec): string {
+  return `ajv/${sha256(FORMAT, libraryVersions(), spec.prelude ?? '', ...spec.key)}.cjs`;
+}
+
 /** The validator `spec` describes: from the cache, or compiled (and then cached). */
-export function cachedValidator(spec: CachedValidatorSpec): ValidateFunction {
+export function cachedValidator(spec: CachedValidatorSpec, name = validatorCacheName(spec)): ValidateFunction {
   const prelude = spec.prelude ?? '';
-  const name = `ajv/${sha256(FORMAT, libraryVersions(), prelude, ...spec.key)}.cjs`;
   const trailer = `\n//# db-platform ${name}\n`;
   const text = readCache(name);
   if (text?.endsWith(trailer)) {

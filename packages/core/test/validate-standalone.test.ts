@@ -4,7 +4,7 @@
  * committed rendered objects (clusters/**) and on broken copies of them, and on the desired
  * states (apps/*) and broken copies of those.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -147,7 +147,7 @@ describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (ver
       for (const { name, value } of [{ name: 'as committed', value: object }, ...mutations(object, n + 1, 6)]) {
         const expected = compiled!(value);
         const expectedErrors = compiled!.errors ?? [];
-        const fromCache = (cached as unknown as { validator(key: string): NonNullable<typeof compiled> }).validator(key);
+        const fromCache = cached.validatorOf(key)!;
         expect(fromCache).not.toBe(compiled);
         const actual = fromCache(value);
         const context = `${file}, ${name}`;
@@ -199,5 +199,39 @@ describe('cached input validator', () => {
       }
     }
     expect(invalid).toBeGreaterThan(checked / 2);
+  });
+});
+
+describe('validation results cache', () => {
+  const service = golden.find(({ object }) => object.kind === 'Service')!.object;
+  const broken = { ...service, spec: { ...(service as unknown as { spec: object }).spec, tipe: 'ClusterIP' } } as K8sObject;
+  const first = new SchemaValidator('v1.32', schemas);
+  const firstErrors = first.validate(broken);
+  expect(first.validate(service)).toEqual([]);
+  first.saveResults();
+  const before = { ...validatorCacheStats };
+  const second = new SchemaValidator('v1.32', schemas);
+  const again = second.validate(service);
+  const afterValid = { ...validatorCacheStats };
+  const secondErrors = second.validate(broken);
+  const afterBroken = { ...validatorCacheStats };
+
+  it('skips an object found valid by an earlier run, without loading its validator', () => {
+    expect(again).toEqual([]);
+    expect(afterValid).toEqual(before);
+  });
+
+  it('never remembers an invalid object: it is checked again and reported the same', () => {
+    expect(firstErrors.map((e) => e.message)).toContain('spec: unknown field "tipe"');
+    expect(secondErrors).toEqual(firstErrors);
+    expect(afterBroken.loaded + afterBroken.compiled).toBe(before.loaded + before.compiled + 1);
+  });
+
+  it('ignores damaged result files', () => {
+    const dir = join(scratch, 'valid');
+    for (const f of readdirSync(dir)) writeFileSync(join(dir, f), 'not a hash\n\u0000\n12ab\n');
+    const third = new SchemaValidator('v1.32', schemas);
+    expect(third.validate(broken)).toEqual(firstErrors);
+    expect(third.validate(service)).toEqual([]);
   });
 });

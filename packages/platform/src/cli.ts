@@ -92,6 +92,7 @@ function validate(clusters: string[]): number {
     }
     console.log(`${cluster}: ${objects} objects checked against Kubernetes ${KUBERNETES_VERSIONS.join(' and ')} schemas and the pinned CRDs`);
   }
+  for (const v of validators) v.saveResults();
   if (errors > 0) console.error(`${errors} schema error(s)`);
   return errors > 0 ? 1 : 0;
 }

@@ -97,6 +97,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined): 
         ),
       ),
   );
+  primaryValidator().saveResults();
   const refused = [...guardrails.errors, ...guardrails.waiverProblems, ...schemaProblems];
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
