@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from './objects.ts';
 import { objectRef } from './objects.ts';
 import { cacheDir, readCache, sha256, writeCache } from './cache.ts';
-import { cachedValidator, validatorCacheName, type CachedValidatorSpec } from './ajv-cache.ts';
+import { cachedValidator, saveValidatorCode, validatorCacheName, type CachedValidatorSpec } from './ajv-cache.ts';
 
 export const KUBERNETES_VERSIONS = ['v1.32', 'v1.37'] as const;
 export type KubernetesVersion = (typeof KUBERNETES_VERSIONS)[number];
@@ -191,13 +191,15 @@ export class SchemaValidator {
   }
 
   /**
-   * Keeps the hashes of the objects found valid in this run, per validator, in the cache
+   * Keeps what this run learned: V8's compiled code of the validators it loaded (see
+   * saveValidatorCode), and the hashes of the objects found valid, per validator, in the cache
    * (valid/<validator's cache name>), so a later run skips them and loads only the validators
    * of objects that changed. An entry names the exact validator (ajv, options, schema), so it
    * cannot outlive a schema change; it only ever says "valid", and a lost or damaged entry
    * only means checking again.
    */
   saveResults(): void {
+    saveValidatorCode();
     for (const [name, results] of this.knownValid) {
       if (results.added.size === 0) continue;
       // Merge with what parallel runs saved meanwhile; keep the newest entries when it grows large.
