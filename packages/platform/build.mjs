@@ -17,19 +17,28 @@ mkdirSync(dist, { recursive: true });
 const suffix = `.${process.pid}.tmp`;
 const out = join(dist, 'cli.mjs');
 
-const result = await build({
-  entryPoints: [join(here, 'src', 'cli.ts')],
-  outfile: out + suffix,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // CommonJS dependencies call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __dbPlatformCreateRequire } from 'node:module'; const require = __dbPlatformCreateRequire(import.meta.url);" },
-  metafile: true,
-  logLevel: 'warning',
-  legalComments: 'none',
-});
+let result;
+try {
+  result = await build({
+    entryPoints: [join(here, 'src', 'cli.ts')],
+    outfile: out + suffix,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // CommonJS dependencies call require(); an ES module has none of its own.
+    banner: { js: "import { createRequire as __dbPlatformCreateRequire } from 'node:module'; const require = __dbPlatformCreateRequire(import.meta.url);" },
+    metafile: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+} catch (err) {
+  // A mistake in the sources fails the build; an esbuild that cannot run here (no binary for
+  // this platform) leaves the CLI running its TypeScript sources through tsx.
+  if (Array.isArray(err.errors) && err.errors.length > 0) throw err;
+  console.warn(`no bundle: esbuild cannot run here (${String(err.message).split('\n')[0]}); the CLI runs its TypeScript sources through tsx`);
+  process.exit(0);
+}
 
 // The workspace sources the bundle contains, and the lockfile for everything from node_modules.
 const sources = Object.keys(result.metafile.inputs)

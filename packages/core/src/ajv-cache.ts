@@ -10,9 +10,10 @@
  * checks that a cached validator gives the same verdict and the same errors as ajv's own.
  */
 import { createRequire } from 'node:module';
+import { Script } from 'node:vm';
 import type { AnySchema, ValidateFunction } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
-import { readCache, sha256, writeCache } from './cache.ts';
+import { readCache, readCacheBytes, sha256, writeCache } from './cache.ts';
 
 /** Bump when the way entries are written or evaluated changes. */
 const FORMAT = 'ajv-standalone-1';
@@ -43,14 +44,18 @@ export interface CachedValidatorSpec {
 /** How many validators this process loaded from the cache and compiled. */
 export const validatorCacheStats = { loaded: 0, compiled: 0 };
 
+/** The cache entry of the validator `spec` describes: the hash of all it depends on. */
+export function validatorCacheName(spec: CachedValidatorSpec): string {
+  return `ajv/${sha256(FORMAT, libraryVersions(), spec.prelude ?? '', ...spec.key)}.cjs`;
+}
+
 /** The validator `spec` describes: from the cache, or compiled (and then cached). */
-export function cachedValidator(spec: CachedValidatorSpec): ValidateFunction {
+export function cachedValidator(spec: CachedValidatorSpec, name = validatorCacheName(spec)): ValidateFunction {
   const prelude = spec.prelude ?? '';
-  const name = `ajv/${sha256(FORMAT, libraryVersions(), prelude, ...spec.key)}.cjs`;
   const trailer = `\n//# db-platform ${name}\n`;
   const text = readCache(name);
   if (text?.endsWith(trailer)) {
-    const loaded = evaluate(text);
+    const loaded = evaluate(text, name);
     if (loaded) {
       validatorCacheStats.loaded++;
       return loaded;
@@ -68,13 +73,40 @@ export function cachedValidator(spec: CachedValidatorSpec): ValidateFunction {
   return validate;
 }
 
-/** Runs a cached CommonJS module; undefined when it does not load or export a function. */
-function evaluate(text: string): ValidateFunction | undefined {
+/** Scripts evaluated without V8's compiled code (none cached yet, or refused), to cache after they ran. */
+const codeToCache = new Map<string, Script>();
+
+/**
+ * Runs a cached CommonJS module; undefined when it does not load or export a function. V8's
+ * compiled code of it is cached beside it (`<name>.<V8 version>.v8`): V8 refuses code of
+ * another version, flags or source, and the module is then compiled from its text.
+ */
+function evaluate(text: string, name: string): ValidateFunction | undefined {
   try {
+    const codeName = `${name}.${process.versions.v8}.v8`;
+    const cachedData = readCacheBytes(codeName);
+    const script = new Script(`(function (module, exports, require) {${text}\n})`, { filename: name, ...(cachedData ? { cachedData } : {}) });
+    if (!cachedData || script.cachedDataRejected) codeToCache.set(codeName, script);
     const module = { exports: {} as unknown };
-    new Function('module', 'exports', 'require', text)(module, module.exports, requireHere);
+    (script.runInThisContext() as (module: unknown, exports: unknown, require: NodeJS.Require) => void)(module, module.exports, requireHere);
     return typeof module.exports === 'function' ? (module.exports as ValidateFunction) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Caches V8's compiled code of the validators this process loaded without it. Called after
+ * they ran, so it holds the functions V8 compiled lazily on first use too: loading and first
+ * use then cost about a quarter.
+ */
+export function saveValidatorCode(): void {
+  for (const [name, script] of codeToCache) {
+    try {
+      writeCache(name, script.createCachedData());
+    } catch {
+      // Not cached: compiled again next time.
+    }
+  }
+  codeToCache.clear();
 }

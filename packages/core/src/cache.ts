@@ -50,8 +50,19 @@ export function readCache(name: string): string | undefined {
   }
 }
 
+/** The bytes of a cache entry, or undefined when it is missing or unreadable. */
+export function readCacheBytes(name: string): Buffer | undefined {
+  const dir = cacheDir();
+  if (!dir) return undefined;
+  try {
+    return readFileSync(join(dir, name));
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes a cache entry atomically; failures are ignored (the next run computes it again). */
-export function writeCache(name: string, text: string): void {
+export function writeCache(name: string, text: string | Buffer): void {
   const dir = cacheDir();
   if (!dir) return;
   const target = join(dir, name);

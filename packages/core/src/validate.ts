@@ -14,8 +14,8 @@ import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 import type { K8sObject } from './objects.ts';
 import { objectRef } from './objects.ts';
-import { readCache, sha256, writeCache } from './cache.ts';
-import { cachedValidator } from './ajv-cache.ts';
+import { cacheDir, readCache, sha256, writeCache } from './cache.ts';
+import { cachedValidator, saveValidatorCode, validatorCacheName, type CachedValidatorSpec } from './ajv-cache.ts';
 
 export const KUBERNETES_VERSIONS = ['v1.32', 'v1.37'] as const;
 export type KubernetesVersion = (typeof KUBERNETES_VERSIONS)[number];
@@ -148,7 +148,10 @@ export class SchemaValidator {
   private readonly coreKinds = new Map<string, string>();
   private crdKinds: Map<string, Json> | undefined;
   private ajv: Ajv2020 | undefined;
-  private readonly compiled = new Map<string, ValidateFunction>();
+  /** Per kind: its validator's spec and cache name (undefined for unknown kinds), and the validator once loaded. */
+  private readonly kinds = new Map<string, { spec: CachedValidatorSpec; name: string; fn?: ValidateFunction } | undefined>();
+  /** Per validator cache name: hashes of objects it found valid, from earlier runs and (`added`) this one. */
+  private readonly knownValid = new Map<string, { known: Set<string>; added: Set<string> }>();
 
   constructor(
     readonly kubernetesVersion: KubernetesVersion,
@@ -165,15 +168,56 @@ export class SchemaValidator {
     }
   }
 
-  /** Every schema error of one object; empty when it is valid. */
+  /**
+   * Every schema error of one object; empty when it is valid. An object this kind's exact
+   * validator found valid before (in this run or one whose results were saved) is not checked
+   * again: see saveResults.
+   */
   validate(o: K8sObject): ValidationError[] {
     const key = `${o.apiVersion}/${o.kind}`;
-    const fn = this.validator(key);
+    const kind = this.kind(key);
     const ref = objectRef(o);
-    if (!fn)
+    if (!kind)
       return [{ object: ref, kubernetesVersion: this.kubernetesVersion, message: `unknown kind ${o.kind} (${o.apiVersion}): neither a Kubernetes ${this.kubernetesVersion} kind nor a pinned CRD` }];
-    if (fn(o)) return [];
+    const results = this.resultsOf(kind.name);
+    const hash = results && sha256(JSON.stringify(o));
+    if (hash !== undefined && (results!.known.has(hash) || results!.added.has(hash))) return [];
+    const fn = this.validatorOf(key)!;
+    if (fn(o)) {
+      if (hash !== undefined) results!.added.add(hash);
+      return [];
+    }
     return dedupe(fn.errors ?? []).map((e) => ({ object: ref, kubernetesVersion: this.kubernetesVersion, message: describeError(e) }));
+  }
+
+  /**
+   * Keeps what this run learned: V8's compiled code of the validators it loaded (see
+   * saveValidatorCode), and the hashes of the objects found valid, per validator, in the cache
+   * (valid/<validator's cache name>), so a later run skips them and loads only the validators
+   * of objects that changed. An entry names the exact validator (ajv, options, schema), so it
+   * cannot outlive a schema change; it only ever says "valid", and a lost or damaged entry
+   * only means checking again.
+   */
+  saveResults(): void {
+    saveValidatorCode();
+    for (const [name, results] of this.knownValid) {
+      if (results.added.size === 0) continue;
+      // Merge with what parallel runs saved meanwhile; keep the newest entries when it grows large.
+      const all = [...new Set([...readValid(name), ...results.known, ...results.added])].slice(-MAX_VALID_RESULTS);
+      writeCache(validEntryOf(name), `${all.join('\n')}\n`);
+      for (const h of results.added) results.known.add(h);
+      results.added.clear();
+    }
+  }
+
+  private resultsOf(name: string): { known: Set<string>; added: Set<string> } | undefined {
+    if (!cacheDir()) return undefined;
+    let results = this.knownValid.get(name);
+    if (!results) {
+      results = { known: new Set(readValid(name)), added: new Set() };
+      this.knownValid.set(name, results);
+    }
+    return results;
   }
 
   /**
@@ -201,6 +245,13 @@ export class SchemaValidator {
     return closed;
   }
 
+  /** The validator of a kind (`apiVersion/kind`): loaded from the cache, or compiled. Undefined for unknown kinds. */
+  validatorOf(key: string): ValidateFunction | undefined {
+    const kind = this.kind(key);
+    if (kind) kind.fn ??= cachedValidator(kind.spec, kind.name);
+    return kind?.fn;
+  }
+
   /** A validator compiled by ajv now, never from the cache (what the cached ones are compared with). */
   compile(key: string): ValidateFunction | undefined {
     const schema = this.schemaOf(key);
@@ -217,22 +268,34 @@ export class SchemaValidator {
     return this.ajv;
   }
 
-  private validator(key: string): ValidateFunction | undefined {
-    const cached = this.compiled.get(key);
-    if (cached) return cached;
+  private kind(key: string): { spec: CachedValidatorSpec; name: string; fn?: ValidateFunction } | undefined {
+    if (this.kinds.has(key)) return this.kinds.get(key);
     const schema = this.schemaOf(key);
-    if (!schema) return undefined;
-    const fn = cachedValidator({
-      key: ['kubernetes-kind', JSON.stringify(AJV_OPTIONS), UNCHECKED_FORMATS.join(), this.definitionsHash, JSON.stringify(schema)],
-      prelude: `const re2Compatible = ${RE2_COMPATIBLE_SOURCE};`,
-      compile: () => {
-        const ajv = this.runtimeAjv();
-        return { ajv, validate: ajv.compile(schema) };
-      },
-    });
-    this.compiled.set(key, fn);
-    return fn;
+    let kind: { spec: CachedValidatorSpec; name: string } | undefined;
+    if (schema) {
+      const spec: CachedValidatorSpec = {
+        key: ['kubernetes-kind', JSON.stringify(AJV_OPTIONS), UNCHECKED_FORMATS.join(), this.definitionsHash, JSON.stringify(schema)],
+        prelude: `const re2Compatible = ${RE2_COMPATIBLE_SOURCE};`,
+        compile: () => {
+          const ajv = this.runtimeAjv();
+          return { ajv, validate: ajv.compile(schema) };
+        },
+      };
+      kind = { spec, name: validatorCacheName(spec) };
+    }
+    this.kinds.set(key, kind);
+    return kind;
   }
+}
+
+/** At most this many valid object hashes are kept per validator (about 65 bytes each). */
+const MAX_VALID_RESULTS = 50_000;
+const validEntryOf = (validatorName: string) => `valid/${validatorName.replace(/^ajv\//, '').replace(/\.cjs$/, '')}.txt`;
+const HASH = /^[0-9a-f]{64}$/;
+
+/** Hashes of objects the validator `name` found valid, as saved by earlier runs. */
+function readValid(name: string): string[] {
+  return (readCache(validEntryOf(name)) ?? '').split('\n').filter((h) => HASH.test(h));
 }
 
 /** oneOf/anyOf failures repeat the same fact per branch; keep the most specific ones. */

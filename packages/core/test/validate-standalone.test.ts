@@ -4,7 +4,7 @@
  * committed rendered objects (clusters/**) and on broken copies of them (the desired states:
  * packages/platform/test/input-validator.test.ts).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSIONS, SchemaValidator, type K8sObject } from '../src/index.ts';
 import { mutations } from '../src/testing/index.ts';
-import { validatorCacheStats } from '../src/ajv-cache.ts';
+import { saveValidatorCode, validatorCacheStats } from '../src/ajv-cache.ts';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const schemas = join(repo, 'schemas');
@@ -42,6 +42,10 @@ describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (ver
   for (const { object } of golden) cached.validate(object);
   const compiledAgain = validatorCacheStats.compiled - before.compiled;
   const loaded = validatorCacheStats.loaded - before.loaded;
+  // The third loads them with V8's code the second one cached.
+  saveValidatorCode();
+  const codeCached = readdirSync(join(scratch, 'ajv')).filter((f) => f.endsWith('.v8')).length;
+  const withCode = new SchemaValidator(version, schemas);
   const runtime = new SchemaValidator(version, schemas);
   const keyOf = (o: K8sObject) => `${o.apiVersion}/${o.kind}`;
 
@@ -50,6 +54,7 @@ describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (ver
     expect(kinds.size).toBeGreaterThan(20);
     expect(compiledAgain).toBe(0);
     expect(loaded).toBe(kinds.size);
+    expect(codeCached).toBeGreaterThanOrEqual(kinds.size);
   });
 
   it('gives the same verdict and errors as ajv compiling at run time', () => {
@@ -64,12 +69,12 @@ describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (ver
       for (const { name, value } of [{ name: 'as committed', value: object }, ...mutations(object, n + 1, 6)]) {
         const expected = compiled!(value);
         const expectedErrors = compiled!.errors ?? [];
-        const fromCache = (cached as unknown as { validator(key: string): NonNullable<typeof compiled> }).validator(key);
-        expect(fromCache).not.toBe(compiled);
-        const actual = fromCache(value);
         const context = `${file}, ${name}`;
-        expect(actual, context).toBe(expected);
-        expect(fromCache.errors ?? [], context).toEqual(expectedErrors);
+        for (const fromCache of [cached.validatorOf(key)!, withCode.validatorOf(key)!]) {
+          expect(fromCache).not.toBe(compiled);
+          expect(fromCache(value), context).toBe(expected);
+          expect(fromCache.errors ?? [], context).toEqual(expectedErrors);
+        }
         // What the render reports (objectRef needs metadata).
         if (typeof (value as K8sObject).metadata === 'object') expect(cached.validate(value as K8sObject), context).toEqual(runtime.validate(value as K8sObject));
         if (name === 'as committed') expect(expected, context).toBe(true);
@@ -79,5 +84,39 @@ describe.each(KUBERNETES_VERSIONS)('cached kind validators, Kubernetes %s', (ver
     });
     // The mutations must mostly break the objects, or this test would compare only successes.
     expect(invalid).toBeGreaterThan(checked / 2);
+  });
+});
+
+describe('validation results cache', () => {
+  const service = golden.find(({ object }) => object.kind === 'Service')!.object;
+  const broken = { ...service, spec: { ...(service as unknown as { spec: object }).spec, tipe: 'ClusterIP' } } as K8sObject;
+  const first = new SchemaValidator('v1.32', schemas);
+  const firstErrors = first.validate(broken);
+  expect(first.validate(service)).toEqual([]);
+  first.saveResults();
+  const before = { ...validatorCacheStats };
+  const second = new SchemaValidator('v1.32', schemas);
+  const again = second.validate(service);
+  const afterValid = { ...validatorCacheStats };
+  const secondErrors = second.validate(broken);
+  const afterBroken = { ...validatorCacheStats };
+
+  it('skips an object found valid by an earlier run, without loading its validator', () => {
+    expect(again).toEqual([]);
+    expect(afterValid).toEqual(before);
+  });
+
+  it('never remembers an invalid object: it is checked again and reported the same', () => {
+    expect(firstErrors.map((e) => e.message)).toContain('spec: unknown field "tipe"');
+    expect(secondErrors).toEqual(firstErrors);
+    expect(afterBroken.loaded + afterBroken.compiled).toBe(before.loaded + before.compiled + 1);
+  });
+
+  it('ignores damaged result files', () => {
+    const dir = join(scratch, 'valid');
+    for (const f of readdirSync(dir)) writeFileSync(join(dir, f), 'not a hash\n\u0000\n12ab\n');
+    const third = new SchemaValidator('v1.32', schemas);
+    expect(third.validate(broken)).toEqual(firstErrors);
+    expect(third.validate(service)).toEqual([]);
   });
 });

@@ -79,10 +79,49 @@ Arguments: (list "<labels|annotations>" <map>)
 {{- end -}}
 `;
 
+/**
+ * The top-level `metadata:` entry of a rendered file, as a YAML document of its own: the file
+ * up to the next top-level key (lines indented below it, and blank lines inside block
+ * scalars, belong to it). Parsing only it costs a fraction of parsing the whole file.
+ */
+function metadataSection(content: string): string {
+  const start = content.startsWith('metadata:') ? 0 : content.indexOf('\nmetadata:') + 1;
+  if (start === 0 && !content.startsWith('metadata:')) return '';
+  let end = content.indexOf('\n', start);
+  while (end >= 0 && (content[end + 1] === ' ' || content[end + 1] === '\n')) end = content.indexOf('\n', end + 1);
+  return end < 0 ? content.slice(start) : content.slice(start, end);
+}
+
+/** A line of a mapping nested under `  labels:` or `  annotations:` whose key is a plain scalar read as itself (not null, a boolean or a number). */
+const PLAIN_KEY_LINE = /^ {4}(?!(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):)([A-Za-z][A-Za-z0-9._/-]*):(?: |$)/;
+
+/**
+ * The keys of the mapping on lines `from`..`to` (keys indented by 4 spaces; deeper lines
+ * continue a value), read without a YAML parser when every key is plain; undefined otherwise.
+ */
+function plainKeys(lines: readonly string[], from: number, to: number): string[] | undefined {
+  // The mapping must end there: a blank line may be inside a block scalar that goes on.
+  const next = lines[to + 1];
+  if (next !== undefined && !/^ {0,2}\S/.test(next)) return undefined;
+  const keys: string[] = [];
+  for (let i = from; i <= to; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('     ')) continue;
+    const m = PLAIN_KEY_LINE.exec(line);
+    if (!m) return undefined;
+    keys.push(m[1]!);
+  }
+  return keys;
+}
+
 /** The Helm template of one rendered file. */
 export function templateOf(content: string, imageKeys: readonly string[] = []): string {
   const IMAGE_LINE = imageLine(imageKeys);
-  const object = parse(content) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+  let parsed: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } } | null | undefined;
+  const ownKeys = (section: 'labels' | 'annotations') => {
+    parsed ??= parse(metadataSection(content)) as typeof parsed;
+    return Object.keys(parsed?.metadata?.[section] ?? {});
+  };
   const lines = escapeTemplateDelimiters(content).split('\n');
 
   const out = lines.map((line) => {
@@ -111,7 +150,7 @@ export function templateOf(content: string, imageKeys: readonly string[] = []): 
     }
     let last = start;
     while (last + 1 <= metaEnd && out[last + 1]!.startsWith('    ')) last++;
-    const own = Object.keys(object.metadata?.[section as 'labels'] ?? {}).map((k) => JSON.stringify(k));
+    const own = (plainKeys(lines, start + 1, last) ?? ownKeys(section as 'labels')).map((k) => JSON.stringify(k));
     appendTo(last, `{{ include "db-platform.extraEntries" (list ${values} (list ${own.join(' ')}) 4) }}`);
   }
   if (missing.length > 0) appendTo(metaEnd, missing.join(''));

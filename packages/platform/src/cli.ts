@@ -6,7 +6,7 @@
  *   db-platform schema                 write schemas/platform.schema.json
  *   db-platform kubeconform [cluster...]  check rendered files with kubeconform -strict (Kubernetes 1.32 and 1.37, pinned CRDs)
  *   db-platform diff [ref] [--markdown]   the rendered objects added, changed and removed since <ref>
- *   db-platform bench                  print render speed and memory figures
+ *   db-platform bench [--profile]      print render speed and memory figures (or profile prod)
  *
  * User mistakes print as `file:line:column: field: message` with a hint, all at once, and
  * exit 1 with nothing written. Only a bug of db-platform itself prints a stack trace (exit 2).
@@ -95,6 +95,7 @@ function validate(clusters: string[]): number {
     }
     console.log(`${cluster}: ${objects} objects checked against Kubernetes ${KUBERNETES_VERSIONS.join(' and ')} schemas and the pinned CRDs`);
   }
+  for (const v of validators) v.saveResults();
   if (errors > 0) console.error(`${errors} schema error(s)`);
   return errors > 0 ? 1 : 0;
 }
@@ -175,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
       return diff(args);
     case 'bench': {
       const { runBenchmarks } = await import('../bench/bench.ts');
-      return runBenchmarks();
+      return runBenchmarks(args);
     }
     default:
       console.error('usage: db-platform synth|validate|kubeconform [cluster...] | diff [ref] [--markdown] | schema | bench');

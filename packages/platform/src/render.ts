@@ -101,6 +101,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, p
         ),
       ),
   );
+  for (const v of schemaValidators()) v.saveResults();
   const waivers = loadWorkloadWaivers();
   const postureProblems = waivers.ok
     ? verifyPosture(
