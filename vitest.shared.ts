@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     include: ['test/**/*.test.ts'],
+    // The render pipeline freezes what each stage hands on, so a stage that changes its input fails a test.
+    env: { DB_PLATFORM_FREEZE: '1' },
   },
 });

@@ -4,7 +4,8 @@
  * tree changes.
  */
 import type { Construct } from 'constructs';
-import type { PlatformModel } from './model.ts';
+import type { PlatformModel, Services } from './model.ts';
+import type { PlatformInput } from './schema.ts';
 import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
@@ -110,6 +111,9 @@ export function inputSchemaOf(engines: readonly Engine[]): InputSchema {
 /** The tenant fields of the engines, in order (their ids). */
 export const tenantFieldsOf = (engines: readonly Engine[]): string[] => engines.filter((e) => e.schema?.tenant).map((e) => e.id);
 
+/** What the engines provide to each other, from the validated input. */
+export const servicesOf = (engines: readonly Engine[], input: PlatformInput): Services => Object.assign({}, ...engines.map((e) => e.provides?.(input) ?? {}));
+
 /** `network.operatorNamespaces` keys the engines add, with their defaults. */
 export const operatorNamespaceDefaultsOf = (engines: readonly Engine[]): Record<string, string> =>
   Object.fromEntries(engines.flatMap((e) => (e.schema?.operatorNamespace ? [[e.schema.operatorNamespace.key, e.schema.operatorNamespace.default]] : [])));
@@ -123,6 +127,8 @@ export interface Engine {
   readonly resources?: CustomResourceFacts;
   /** The engine's part of platform.yaml: its section (`<id>:`), its tenant field, its pattern hints. */
   readonly schema?: EngineSchema;
+  /** What an add-on provides to the other engines, from its own section (see Services). */
+  provides?(input: PlatformInput): Services;
   /** Whether the desired state asks for this engine. */
   enabled(model: PlatformModel): boolean;
   /** Semantic checks of the engine's section and of the tenants that use it. */

@@ -1,8 +1,9 @@
 /**
  * Guardrails: the seed outages as rules. A rule reads the rendered objects (and the model
  * for what only the input knows), and reports findings. An `error` refuses to render, a
- * `warning` prints. A finding can be waived for one object with a written reason, which is
- * written into that object as an annotation so the exception is visible where it applies.
+ * `warning` prints. A finding can be waived for one object with a written reason, which
+ * `withWaiverAnnotations` writes into that object as an annotation so the exception is visible
+ * where it applies. Running the rules changes nothing.
  */
 import type { PlatformModel } from './model.ts';
 import type { CustomResourceFacts } from './engine.ts';
@@ -48,10 +49,7 @@ export interface GuardrailReport {
   readonly waiverProblems: Problem[];
 }
 
-/**
- * Runs every rule, applies waivers (annotating waived objects in place) and sorts findings
- * into errors and warnings.
- */
+/** Runs every rule, matches the waivers and sorts the findings into errors and warnings. */
 export function runGuardrails(rules: readonly Rule[], ctx: RuleContext): GuardrailReport {
   const { model } = ctx;
   const waivers = model.input.waivers ?? [];
@@ -68,8 +66,6 @@ export function runGuardrails(rules: readonly Rule[], ctx: RuleContext): Guardra
         used.add(w);
         const waiver = waivers[w]!;
         waived.push({ rule: rule.id, object: f.object, reason: waiver.reason });
-        const target = byRef.get(f.object);
-        if (target) target.metadata.annotations = { ...target.metadata.annotations, [`${WAIVER_ANNOTATION_PREFIX}${rule.id}`]: waiver.reason };
         continue;
       }
       const problem = model.source.problem(
@@ -97,4 +93,17 @@ export function runGuardrails(rules: readonly Rule[], ctx: RuleContext): Guardra
     }
   });
   return { errors, warnings, waived, waiverProblems };
+}
+
+/** The objects with each waived finding's reason as an annotation on its object (new objects for those; the input is not changed). */
+export function withWaiverAnnotations<T extends { readonly object: RenderedObject['object'] }>(objects: readonly T[], waived: GuardrailReport['waived']): T[] {
+  if (waived.length === 0) return [...objects];
+  return objects.map((r) => {
+    const ref = objectRef(r.object);
+    const mine = waived.filter((w) => w.object === ref);
+    if (mine.length === 0) return r;
+    let annotations = r.object.metadata.annotations;
+    for (const w of mine) annotations = { ...annotations, [`${WAIVER_ANNOTATION_PREFIX}${w.rule}`]: w.reason };
+    return { ...r, object: { ...r.object, metadata: { ...r.object.metadata, annotations } } };
+  });
 }

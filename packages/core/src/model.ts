@@ -13,6 +13,15 @@ export interface TenantModel extends TenantBase {
   readonly index: number;
 }
 
+/**
+ * What add-ons provide to the engines, worked out from the add-ons' own sections before the
+ * engines resolve: an engine reads these, never an add-on's section.
+ */
+export interface Services {
+  /** A rotator is configured: every engine whose passwords it rotates creates this login for it. */
+  readonly credentialRotation?: { readonly login: string };
+}
+
 export interface PlatformModel {
   readonly cluster: string;
   /** Mirror every image is pulled from, or undefined for upstream registries. */
@@ -35,12 +44,13 @@ export interface PlatformModel {
     readonly operatorNamespaces: Readonly<Record<string, string>>;
   };
   readonly tenants: readonly TenantModel[];
+  readonly services: Services;
   readonly input: PlatformInput;
   readonly source: SourceMap;
 }
 
 /** `operatorNamespaceDefaults`: the engines' `network.operatorNamespaces` keys with their defaults. */
-export function resolvePlatform(input: PlatformInput, source: SourceMap, operatorNamespaceDefaults: Readonly<Record<string, string>> = {}): PlatformModel {
+export function resolvePlatform(input: PlatformInput, source: SourceMap, operatorNamespaceDefaults: Readonly<Record<string, string>> = {}, services: Services = {}): PlatformModel {
   return {
     cluster: input.cluster,
     imageRegistry: input.imageRegistry,
@@ -65,6 +75,7 @@ export function resolvePlatform(input: PlatformInput, source: SourceMap, operato
       operatorNamespaces: { ...operatorNamespaceDefaults, ...input.network?.operatorNamespaces },
     },
     tenants: input.tenants.map((t, index) => ({ ...t, namespace: t.namespace ?? t.name, index })),
+    services,
     input,
     source,
   };

@@ -65,3 +65,12 @@ export function imagesOf(o: K8sObject, facts: CustomResourceFacts = {}): string[
   images.push(...(readerOf(facts, o)?.images?.(o) ?? []));
   return images;
 }
+
+/** Freezes a value and everything in it (the pipeline does so under tests: a stage that changes its input throws). */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CORE_RULES, runGuardrails, WAIVER_ANNOTATION_PREFIX, isPinnedReference, type CustomResourceFacts, type RenderedObject } from '../src/index.ts';
+import { CORE_RULES, runGuardrails, withWaiverAnnotations, WAIVER_ANNOTATION_PREFIX, isPinnedReference, type CustomResourceFacts, type RenderedObject } from '../src/index.ts';
 import { modelFromYaml } from '../src/testing/index.ts';
 
 const BASE = `cluster: t
@@ -106,7 +106,11 @@ describe('core guardrails', () => {
     const { errors, report } = ids([o], yaml);
     expect(errors).toEqual([]);
     expect(report.waived).toEqual([{ rule: 'nfs-database-volume', object: 'StatefulSet/dbaas/db', reason: 'a throwaway test database on NFS' }]);
-    expect(o.object.metadata.annotations?.[`${WAIVER_ANNOTATION_PREFIX}nfs-database-volume`]).toBe('a throwaway test database on NFS');
+    // Running the rules changes nothing; the annotation comes with withWaiverAnnotations, on a new object.
+    expect(o.object.metadata.annotations?.[`${WAIVER_ANNOTATION_PREFIX}nfs-database-volume`]).toBeUndefined();
+    const [annotated] = withWaiverAnnotations([o], report.waived);
+    expect(annotated!.object.metadata.annotations?.[`${WAIVER_ANNOTATION_PREFIX}nfs-database-volume`]).toBe('a throwaway test database on NFS');
+    expect(annotated).not.toBe(o);
   });
   it('tell pinned image references from floating ones', () => {
     for (const ref of ['ghcr.io/cloudnative-pg/postgis:16-3.4-49', 'redis:8.6.2-alpine', 'r:5000/x/y:1.2', `x@sha256:${'a'.repeat(64)}`]) expect(isPinnedReference(ref), ref).toBe(true);

@@ -86,15 +86,17 @@ export function helmKeepKinds(facts: CustomResourceFacts): GroupKind[] {
 export const HELM_KEEP_ANNOTATION = { 'helm.sh/resource-policy': 'keep' } as const;
 
 /**
- * Marks the objects `helm uninstall` must leave behind. Written on the objects themselves
- * (Argo CD, Flux and kubectl ignore it), so the charts stay byte for byte the rendered files.
+ * The objects with the ones `helm uninstall` must leave behind marked. Written on the objects
+ * themselves (Argo CD, Flux and kubectl ignore it), so the charts stay byte for byte the
+ * rendered files. Returns new objects for the marked ones; the input is not changed.
  */
-export function markKeptOnUninstall(objects: readonly { object: K8sObject }[], facts: CustomResourceFacts): void {
+export function keptOnUninstall<T extends { readonly object: K8sObject }>(objects: readonly T[], facts: CustomResourceFacts): T[] {
   const keep = helmKeepKinds(facts);
-  for (const { object } of objects) {
-    const gk = groupKindOf(object);
-    if (!keep.some((k) => k.group === gk.group && k.kind === gk.kind)) continue;
-    const annotations = { ...object.metadata.annotations, ...HELM_KEEP_ANNOTATION };
-    object.metadata.annotations = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }
+  return objects.map((r) => {
+    const gk = groupKindOf(r.object);
+    if (!keep.some((k) => k.group === gk.group && k.kind === gk.kind)) return r;
+    const annotations = { ...r.object.metadata.annotations, ...HELM_KEEP_ANNOTATION };
+    const sorted = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return { ...r, object: { ...r.object, metadata: { ...r.object.metadata, annotations: sorted } } };
+  });
 }

@@ -103,7 +103,7 @@ export function resolveMysql(model: PlatformModel): MysqlModel {
     operatorNamespace: spec.operatorNamespace ?? 'mysql-operator',
     secrets: { root: `${name}-root`, exporter: `${name}-exporter`, backup: `${name}-db-backup` },
     rootPasswordKey: (spec.topology ?? 'standalone') === 'innodb-cluster' ? ROOT_SECRET_KEYS.password : 'password',
-    users: { exporter: 'db_exporter', backup: 'db_backup', vault: model.input.vault ? 'vault' : undefined },
+    users: { exporter: 'db_exporter', backup: 'db_backup', vault: model.services.credentialRotation?.login },
     tenants,
     host: `${name}.${namespace}.svc.cluster.local`,
   };

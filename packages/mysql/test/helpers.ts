@@ -13,7 +13,8 @@ export const modelOf = (text: string) => modelFromYaml(text, [mysqlEngine], { ot
 
 export function clusterModel(cluster: 'prod' | 'lab'): PlatformModel {
   const file = join(REPO_ROOT, 'apps', cluster, 'platform.yaml');
-  return modelOf(readFileSync(file, 'utf8'));
+  // Both clusters rotate passwords with Vault, which provides this service (the vault engine is not a dependency here).
+  return modelFromYaml(readFileSync(file, 'utf8'), [mysqlEngine], { othersOpaque: true, services: { credentialRotation: { login: 'vault' } } });
 }
 
 export const BASE = `

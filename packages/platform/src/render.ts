@@ -15,7 +15,10 @@ import {
   recommendedLabels,
   renderTree,
   resolvePlatform,
+  servicesOf,
   runGuardrails,
+  deepFreeze,
+  withWaiverAnnotations,
   SchemaValidator,
   KUBERNETES_VERSIONS,
   type GuardrailReport,
@@ -27,7 +30,7 @@ import {
   type K8sObject,
   type Engine,
 } from '@db/core';
-import { checkDelivery, deliveryObjects, markKeptOnUninstall, GITOPS_COMPONENTS } from '@db/delivery';
+import { checkDelivery, deliveryObjects, keptOnUninstall, GITOPS_COMPONENTS } from '@db/delivery';
 import { PLATFORM, type Composition } from './engines.ts';
 import { WORKSPACE, SCHEMA_ROOT } from './paths.ts';
 import { renderDocs } from './docs.ts';
@@ -58,6 +61,9 @@ export function schemaValidators(): readonly SchemaValidator[] {
 
 export const PLATFORM_COMPONENT = 'platform';
 
+const FREEZE = process.env.DB_PLATFORM_FREEZE === '1';
+const frozen = <T>(value: T): T => (FREEZE ? deepFreeze(value) : value);
+
 /** Renders one cluster from its platform.yaml. */
 export function renderFile(file: string, expectedCluster?: string, platform: Composition = PLATFORM): Rendered | Refused {
   // Positions name the file from the repository (or workspace) root, wherever synth runs.
@@ -74,7 +80,7 @@ export function renderText(text: string, displayName = 'platform.yaml', expected
 function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, platform: Composition): Rendered | Refused {
   const { engines, facts } = platform;
   if (!loaded.ok) return { ok: false, problems: loaded.problems, warnings: [] };
-  const model = resolvePlatform(loaded.value.input, loaded.value.source, platform.operatorNamespaceDefaults);
+  const model = resolvePlatform(loaded.value.input, loaded.value.source, platform.operatorNamespaceDefaults, servicesOf(engines, loaded.value.input));
 
   // Semantic checks: all of them, so every mistake is reported at once.
   const problems: Problem[] = [...checkPlatform(model, platform.tenantFields), ...engines.flatMap((e) => e.check(model)), ...checkDelivery(model, engines)];
@@ -83,13 +89,15 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, p
   }
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
-  const engineObjects = buildObjects(model, engines);
-  markKeptOnUninstall(engineObjects, facts);
+  // Decorate: new objects, never changed in place (under tests every stage's output is frozen to prove it).
+  const engineObjects = frozen(keptOnUninstall(frozen(buildObjects(model, engines)), facts));
   // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
-  const objects = [...engineObjects, ...deliveryObjects(model, engines, engineObjects, PLATFORM_COMPONENT)];
+  const built = [...engineObjects, ...deliveryObjects(model, engines, engineObjects, PLATFORM_COMPONENT)];
 
+  // Verify: the guardrails, then (on the objects as written, waivers noted on them) every schema version and the posture.
   const rules = [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
-  const guardrails = runGuardrails(rules, { model, objects, facts });
+  const guardrails = runGuardrails(rules, { model, objects: built, facts });
+  const objects = frozen(withWaiverAnnotations(frozen(built), guardrails.waived));
   const schemaProblems = objects.flatMap(({ object }) =>
     schemaValidators()
       .flatMap((v) => v.validate(object))

@@ -28,6 +28,8 @@ describe('an engine added in one folder', () => {
   it('renders, and its objects pass every check of the pipeline', () => {
     const r = renderText(withExample('{ memory: 96Mi }', 'notes1'), 'apps/prod/platform.yaml', 'prod', platform);
     if (!r.ok) throw new Error(JSON.stringify(r.problems, null, 2));
+    // Under tests the pipeline freezes what each stage hands on: no stage changed an object in place.
+    expect(r.objects.every((o) => Object.isFrozen(o.object) && Object.isFrozen(o.object.metadata))).toBe(true);
     const mine = r.objects.filter((o) => o.component === 'example').map((o) => `${o.object.kind}/${o.object.metadata.name}`);
     expect(mine).toEqual(['StatefulSet/example', 'Service/example']);
     // The platform renders its namespace with the baseline policies, and the GitOps wiring delivers its folder.

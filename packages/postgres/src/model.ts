@@ -113,7 +113,7 @@ export function resolvePostgres(model: PlatformModel): PostgresModel {
     },
     backupRole: 'db_backup',
     backupSecret: `${name}-db-backup`,
-    vaultRole: model.input.vault ? 'vault' : undefined,
+    vaultRole: model.services.credentialRotation?.login,
     tenants,
     services: { rw: `${name}-rw`, compat: 'postgresql', pooler: poolerName },
   };

@@ -16,7 +16,9 @@ export const PostgresSpec = Closed(
     name: Type.Optional(DnsLabel('Name of the CNPG Cluster; its services are `<name>-rw`, `-ro` and `-r`. @default pg-cluster')),
     instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'PostgreSQL instances (1 primary + replicas). @default 2' })),
     version: Type.Optional(Type.Union([Type.Literal(16), Type.Literal(17), Type.Literal(18)], { description: 'PostgreSQL major version. @default 16' })),
-    postgis: Type.Optional(Type.Boolean({ description: 'Use the PostGIS operand image. @default true' })),
+    postgis: Type.Optional(
+      Type.Boolean({ description: 'Use the PostGIS operand image. @default true below PostgreSQL 18; false from 18 (there is no PostGIS operand image for 18: extensions ship as image volumes)' }),
+    ),
     image: Type.Optional(ImageOverride),
     storage: Type.Optional(
       Closed({

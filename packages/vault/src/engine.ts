@@ -7,7 +7,10 @@
  */
 import type { Engine } from '@db/core';
 import { externalSecretsOperator, vaultConfigOperator } from './operator.ts';
-import { VaultSpec } from './schema.ts';
+import { VaultSpec, vaultSection } from './schema.ts';
+
+/** The login Vault uses on every database server it rotates passwords on. */
+export const VAULT_LOGIN = 'vault';
 import { checkVault } from './checks.ts';
 import { engineCredentials, resolveVault } from './model.ts';
 import { VaultDatabaseEngine } from './vault-config.ts';
@@ -22,6 +25,8 @@ export function vaultEngine(engines: readonly Engine[]): Engine {
     id: 'vault',
     description: "Vault's database secrets engine and the tenants' credentials through External Secrets",
     schema: { section: VaultSpec },
+    // The engines whose passwords Vault rotates create its login, `vault`, on their servers.
+    provides: (input) => (vaultSection(input) !== undefined ? { credentialRotation: { login: VAULT_LOGIN } } : {}),
     resources: {
       // External Secrets sets Ready once the Secret is written; Flux waits for it before the tenants' phase counts as done.
       readyCondition: [{ group: 'external-secrets.io', kind: 'ExternalSecret' }],

@@ -4,3 +4,4 @@ export * from './promtool.ts';
 export * from './servers.ts';
 export * from './mariadb.ts';
 export * from './mutations.ts';
+export * from './conformance.ts';

@@ -3,9 +3,9 @@ import { Testing } from 'cdk8s';
 import { Type } from '@sinclair/typebox';
 import { parse } from 'yaml';
 import { loadPlatformText } from '../load.ts';
-import { resolvePlatform, type PlatformModel } from '../model.ts';
+import { resolvePlatform, type PlatformModel, type Services } from '../model.ts';
 import { formatProblems } from '../problems.ts';
-import { inputSchemaOf, operatorNamespaceDefaultsOf, type Engine } from '../engine.ts';
+import { inputSchemaOf, operatorNamespaceDefaultsOf, servicesOf, type Engine } from '../engine.ts';
 import type { K8sObject } from '../objects.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { K8sObject } from '../objects.ts';
  * `othersOpaque`, sections and tenant fields of engines not given pass unchecked (an engine's
  * tests can load a whole cluster's platform.yaml without depending on every other engine).
  */
-export function modelFromYaml(text: string, engines: readonly Engine[] = [], options: { othersOpaque?: boolean } = {}): PlatformModel {
+export function modelFromYaml(text: string, engines: readonly Engine[] = [], options: { othersOpaque?: boolean; services?: Services } = {}): PlatformModel {
   let input = inputSchemaOf(engines);
   if (options.othersOpaque) {
     const doc = (parse(text) ?? {}) as { tenants?: Record<string, unknown>[] } & Record<string, unknown>;
@@ -29,7 +29,7 @@ export function modelFromYaml(text: string, engines: readonly Engine[] = [], opt
   }
   const loaded = loadPlatformText(text, 'test.yaml', input);
   if (!loaded.ok) throw new Error(`test input refused:\n${formatProblems(loaded.problems)}`);
-  return resolvePlatform(loaded.value.input, loaded.value.source, operatorNamespaceDefaultsOf(engines));
+  return resolvePlatform(loaded.value.input, loaded.value.source, operatorNamespaceDefaultsOf(engines), { ...servicesOf(engines, loaded.value.input), ...options.services });
 }
 
 /** The objects one engine renders for a model, synthesised in memory (no files). */
