@@ -1,4 +1,7 @@
-/** The guardrails every engine shares. Engine-specific rules live in their packages. */
+/**
+ * The guardrails every engine shares, in neutral words; a platform tells the incidents behind
+ * them in its own (`withHistory`). Engine-specific rules live in their packages.
+ */
 import { isPinned } from './labels.ts';
 import { isPinnedReference } from './images.ts';
 import { imagesOf, objectRef, podTemplate, type K8sObject } from './objects.ts';
@@ -40,8 +43,8 @@ function dataStorageClasses(o: K8sObject, facts: CustomResourceFacts): string[] 
 export const nfsDatabaseVolume: Rule = {
   id: 'nfs-database-volume',
   severity: 'error',
-  title: 'No database or SQLite volume on an NFS storage class',
-  reason: 'NFS lacks a reliable fsync(): SQLite databases on NFS were corrupted under load, and every database here moved to block storage (Proxmox LVM).',
+  title: 'No database volume on an NFS storage class',
+  reason: 'NFS lacks a reliable fsync(): databases on NFS get corrupted under load, so database volumes belong on block storage.',
   check({ model, objects, facts }: RuleContext): Finding[] {
     const nfs = new Set(model.storage.nfs);
     const isNfs = (sc: string) => nfs.has(sc) || /nfs/i.test(sc);
@@ -62,8 +65,7 @@ export const databaseOnAvoidedNode: Rule = {
   id: 'database-on-gpu-node',
   severity: 'error',
   title: 'Every pod the platform runs (servers, poolers, backups, provisioning, push jobs) is kept off scheduling.avoidNodes (the GPU node)',
-  reason:
-    'MySQL pods landed on k8s-node1, the GPU node, when the anti-affinity rule was missing; and on a simulated copy of prod every backup, provisioning and push Job landed there too. Pods are excluded by a required node affinity.',
+  reason: 'Database pods land on the GPU node when an anti-affinity rule is missing, and so does every Job the platform runs; pods are excluded by a required node affinity.',
   check({ model, objects, facts }: RuleContext): Finding[] {
     if (model.avoidNodes.length === 0) return [];
     const findings: Finding[] = [];
@@ -88,7 +90,7 @@ export const unpinnedImage: Rule = {
   id: 'unpinned-image',
   severity: 'error',
   title: 'Every image is pinned to an immutable tag or digest',
-  reason: 'Database upgrades need planning: a floating tag upgrades on the next pod restart (Redis once ran "Latest"; a 7.4 replica could not read 8.6.2\'s RDB format 13).',
+  reason: 'Database upgrades need planning: a floating tag upgrades on the next pod restart, and a newer server may write files an older replica cannot read.',
   check({ objects, facts }: RuleContext): Finding[] {
     return objects.flatMap(({ object }) =>
       imagesOf(object, facts)
@@ -102,7 +104,7 @@ export const imageUpdateOptOut: Rule = {
   id: 'image-update-opt-out',
   severity: 'error',
   title: 'Database pods opt out of image-update bots (Keel, Diun)',
-  reason: 'Keel patch-bumped Redis to 8.0.6-alpine, which rejected the AOF config and crash-looped; database images change only through a reviewed commit.',
+  reason: 'An image-update bot that patch-bumps a database can start an image that rejects its config and crash-loops; database images change only through a reviewed commit.',
   check({ objects, facts }: RuleContext): Finding[] {
     return objects
       .filter(({ object }) => isDataWorkload(object, facts))
@@ -131,3 +133,11 @@ export const stableClaimTemplates: Rule = {
 };
 
 export const CORE_RULES: readonly Rule[] = [nfsDatabaseVolume, databaseOnAvoidedNode, unpinnedImage, imageUpdateOptOut, stableClaimTemplates];
+
+/** The title and reason a platform gives a shared rule: the incident behind it, in its own history. */
+export type RuleHistory = Readonly<Record<string, { readonly title?: string; readonly reason?: string }>>;
+
+/** The rules with the titles and reasons of `history` where it has them. */
+export function withHistory(rules: readonly Rule[], history: RuleHistory): Rule[] {
+  return rules.map((r) => (history[r.id] ? { ...r, ...history[r.id] } : r));
+}

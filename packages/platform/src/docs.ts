@@ -9,7 +9,7 @@
  * credentials, backups, diagram), `alerts(model)` and `rules`. A new engine documents
  * itself by implementing the hook; nothing here names an engine.
  */
-import { CORE_RULES, durationSeconds, runbookFile, type Engine, type GuardrailReport, type PlatformModel } from '@db/core';
+import { CORE_RULES, durationSeconds, runbookFile, type Engine, type GuardrailReport, type PlatformModel, type Rule } from '@db/core';
 
 /** Table cell: one line, no pipe, no raw HTML. */
 function cell(s: string): string {
@@ -46,9 +46,11 @@ export interface DocsInput {
   /** The enabled engines, in output order. */
   readonly engines: readonly Engine[];
   readonly guardrails: GuardrailReport;
+  /** Every guardrail of the platform. @default the shared rules and the engines' */
+  readonly rules?: readonly Rule[];
 }
 
-export function renderDocs({ model, engines, guardrails }: DocsInput): string {
+export function renderDocs({ model, engines, guardrails, rules: allRules }: DocsInput): string {
   const documented = engines.flatMap((e) => (e.docs ? [{ engine: e, docs: e.docs(model) }] : []));
   const policy = documented.find((d) => d.docs.rotationPolicy)?.docs.rotationPolicy;
   const out: string[] = [];
@@ -212,7 +214,7 @@ export function renderDocs({ model, engines, guardrails }: DocsInput): string {
   );
 
   // Guardrails
-  const rules = [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
+  const rules = allRules ?? [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
   p('## Guardrails', '', 'Checked on every render: an `error` refuses to render, a `warning` prints. Each rule comes from an outage.', '');
   p(
     ...table(

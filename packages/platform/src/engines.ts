@@ -1,18 +1,23 @@
 /**
- * Every engine the platform can render, in output order. A new engine is a new package
- * exporting an `Engine`, added here. Vault comes last: it rotates the passwords of every
- * database engine that declares `credentials`.
+ * The platform's composition: the engine list (@db/engines, the one place that names the
+ * engines) and what the pipeline works out from it once.
  */
-import { customResourceFactsOf, inputSchemaOf, operatorNamespaceDefaultsOf, tenantFieldsOf, type CustomResourceFacts, type Engine, type InputSchema } from '@db/core';
-import { postgresEngine } from '@db/postgres';
-import { mysqlEngine } from '@db/mysql';
-import { redisEngine } from '@db/redis';
-import { sqliteEngine } from '@db/sqlite';
-import { vaultEngine } from '@db/vault';
+import {
+  CORE_RULES,
+  customResourceFactsOf,
+  inputSchemaOf,
+  withHistory,
+  type Rule,
+  type RuleHistory,
+  operatorNamespaceDefaultsOf,
+  tenantFieldsOf,
+  type CustomResourceFacts,
+  type Engine,
+  type InputSchema,
+} from '@db/core';
+import { ENGINES, RULE_HISTORY } from '@db/engines';
 
-const DATABASE_ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine, redisEngine, sqliteEngine];
-
-export const ENGINES: readonly Engine[] = [...DATABASE_ENGINES, vaultEngine(DATABASE_ENGINES)];
+export { ENGINES };
 
 /** What the pipeline needs of a list of engines, worked out once. */
 export interface Composition {
@@ -25,15 +30,21 @@ export interface Composition {
   readonly operatorNamespaceDefaults: Readonly<Record<string, string>>;
   /** What the engines say about their custom resources. */
   readonly facts: CustomResourceFacts;
+  /** The shared guardrails, told with the platform's history. */
+  readonly sharedRules: readonly Rule[];
+  /** Every guardrail: the shared ones and each engine's. */
+  readonly rules: readonly Rule[];
 }
 
-export function compose(engines: readonly Engine[]): Composition {
+export function compose(engines: readonly Engine[], history: RuleHistory = RULE_HISTORY): Composition {
   return {
     engines,
     inputSchema: inputSchemaOf(engines),
     tenantFields: tenantFieldsOf(engines),
     operatorNamespaceDefaults: operatorNamespaceDefaultsOf(engines),
     facts: customResourceFactsOf(engines),
+    sharedRules: withHistory(CORE_RULES, history),
+    rules: [...withHistory(CORE_RULES, history), ...engines.flatMap((e) => e.rules)],
   };
 }
 

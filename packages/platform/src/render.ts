@@ -6,7 +6,6 @@
 import { relative } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import {
-  CORE_RULES,
   DatabaseNamespace,
   NamespaceBaseline,
   checkPlatform,
@@ -95,8 +94,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, p
   const built = [...engineObjects, ...deliveryObjects(model, engines, engineObjects, PLATFORM_COMPONENT)];
 
   // Verify: the guardrails, then (on the objects as written, waivers noted on them) every schema version and the posture.
-  const rules = [...CORE_RULES, ...engines.flatMap((e) => e.rules)];
-  const guardrails = runGuardrails(rules, { model, objects: built, facts });
+  const guardrails = runGuardrails(platform.rules, { model, objects: built, facts });
   const objects = frozen(withWaiverAnnotations(frozen(built), guardrails.waived));
   const schemaProblems = objects.flatMap(({ object }) =>
     schemaValidators()
@@ -123,7 +121,8 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, p
   if (refused.length > 0) return { ok: false, problems: refused, warnings: guardrails.warnings };
 
   const header = `# Rendered by db-platform from apps/${model.cluster}/platform.yaml. Do not edit: change the desired state and run \`npm run synth\`.\n`;
-  const docs = renderDocs({ model, engines: engines.filter((e) => e.enabled(model)), guardrails });
+  const enabled = engines.filter((e) => e.enabled(model));
+  const docs = renderDocs({ model, engines: enabled, guardrails, rules: [...platform.sharedRules, ...enabled.flatMap((e) => e.rules)] });
   return { ok: true, model, objects, files: renderTree(objects, header, new Map([[DOCS_FILE, docs]]), { standalone: GITOPS_COMPONENTS }), guardrails };
 }
 
