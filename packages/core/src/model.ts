@@ -80,3 +80,18 @@ export function resolvePlatform(input: PlatformInput, source: SourceMap, operato
     source,
   };
 }
+
+/**
+ * `resolve` run once per model: an engine resolves its section into its model the first time
+ * any hook asks, and every later hook (check, build, alerts, docs, credentials) gets the same,
+ * frozen value. A model is immutable, so its resolution never changes.
+ */
+export function resolvedOnce<T>(resolve: (model: PlatformModel) => T): (model: PlatformModel) => T {
+  const cache = new WeakMap<PlatformModel, T>();
+  return (model) => {
+    if (cache.has(model)) return cache.get(model) as T;
+    const value = Object.freeze(resolve(model));
+    cache.set(model, value);
+    return value;
+  };
+}

@@ -1,5 +1,5 @@
 /** The MySQL section of the desired state, with every default filled in once. */
-import { imageRef, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { imageRef, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
 import { ROOT_SECRET_KEYS } from './operator-contract.ts';
 import { mysqlSection, tenantMysql } from './schema.ts';
@@ -59,7 +59,8 @@ export interface MysqlModel {
   readonly host: string;
 }
 
-export function resolveMysql(model: PlatformModel): MysqlModel {
+/** The engine's model, resolved once per platform model (see resolvedOnce). */
+export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
   const spec = mysqlSection(model.input) ?? {};
   const version = spec.version ?? '8.4.4';
   const pinned = withOverride(MYSQL_IMAGES[version], spec.image);
@@ -107,4 +108,4 @@ export function resolveMysql(model: PlatformModel): MysqlModel {
     tenants,
     host: `${name}.${namespace}.svc.cluster.local`,
   };
-}
+});

@@ -1,5 +1,5 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
-import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
 import { postgresSection, tenantPostgres } from './schema.ts';
 
@@ -50,7 +50,8 @@ export interface PostgresModel {
   readonly services: { readonly rw: string; readonly compat: string; readonly pooler: string };
 }
 
-export function resolvePostgres(model: PlatformModel): PostgresModel {
+/** The engine's model, resolved once per platform model (see resolvedOnce). */
+export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresModel => {
   const spec = postgresSection(model.input) ?? {};
   const version = spec.version ?? 16;
   const postgis = spec.postgis ?? version < 18;
@@ -117,4 +118,4 @@ export function resolvePostgres(model: PlatformModel): PostgresModel {
     tenants,
     services: { rw: `${name}-rw`, compat: 'postgresql', pooler: poolerName },
   };
-}
+});

@@ -1,5 +1,5 @@
 /** The Redis section of the desired state, with every default filled in once. */
-import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel } from '@db/core';
+import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
 import { redisSection, tenantRedis } from './schema.ts';
 
@@ -105,7 +105,8 @@ export function resolveUsers(name: string, topology: RedisTopology, tenants: rea
   return [...system, ...tenantUsers];
 }
 
-export function resolveRedis(model: PlatformModel): RedisModel {
+/** The engine's model, resolved once per platform model (see resolvedOnce). */
+export const resolveRedis = resolvedOnce((model: PlatformModel): RedisModel => {
   const spec = redisSection(model.input) ?? {};
   const topology = spec.topology ?? 'standalone';
   const name = spec.name ?? 'redis-v2';
@@ -157,7 +158,7 @@ export function resolveRedis(model: PlatformModel): RedisModel {
     users: resolveUsers(name, topology, tenants),
     services: { master: 'redis-master', headless: `${name}-headless`, peers: `${name}-peers`, node: (i: number) => `${name}-node-${i}` },
   };
-}
+});
 
 /**
  * Fully qualified name of pod `i` under its governing service. Kubernetes publishes a pod's
