@@ -15,14 +15,15 @@ export interface CredentialHit {
   readonly excerpt: string;
 }
 
-interface Detector {
+/** A pattern that finds a credential; engines add theirs (`Engine.credentialDetectors`) for their config syntax. */
+export interface CredentialDetector {
   readonly id: string;
   readonly pattern: RegExp;
   /** Index of the capture group holding the value, to skip references and placeholders. */
   readonly valueGroup?: number;
 }
 
-export const CREDENTIAL_DETECTORS: readonly Detector[] = [
+export const CREDENTIAL_DETECTORS: readonly CredentialDetector[] = [
   { id: 'private-key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/g },
   { id: 'aws-access-key-id', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b/g },
   { id: 'aws-secret-access-key', pattern: /aws_?secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})/gi, valueGroup: 1 },
@@ -34,8 +35,8 @@ export const CREDENTIAL_DETECTORS: readonly Detector[] = [
   { id: 'uri-with-password', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@'"]+:([^\s@/'"]+)@/gi, valueGroup: 1 },
   {
     id: 'password-assignment',
-    // password=..., PASSWORD: "...", requirepass ..., masterauth ..., IDENTIFIED BY '...'
-    pattern: /(?:\b(?:pass(?:word|wd)?|pwd|secret|api_?key|auth_?token|access_?token)\b["']?\s*[:=]\s*|\b(?:requirepass|masterauth|sentinel auth-pass)\s+|\bIDENTIFIED\s+BY\s+)["']?([^\s"',;)]{4,})/gi,
+    // password=..., PASSWORD: "...", IDENTIFIED BY '...'
+    pattern: /(?:\b(?:pass(?:word|wd)?|pwd|secret|api_?key|auth_?token|access_?token)\b["']?\s*[:=]\s*|\bIDENTIFIED\s+BY\s+)["']?([^\s"',;)]{4,})/gi,
     valueGroup: 1,
   },
 ];
@@ -73,12 +74,12 @@ function mask(s: string): string {
   return t.replace(/([A-Za-z0-9+/=_-]{4})[A-Za-z0-9+/=_-]{4,}/g, '$1****');
 }
 
-/** Every credential-looking hit in one text. */
-export function scanForCredentials(file: string, text: string): CredentialHit[] {
+/** Every credential-looking hit in one text, with the shared detectors and `extra` ones (the engines'). */
+export function scanForCredentials(file: string, text: string, extra: readonly CredentialDetector[] = []): CredentialHit[] {
   const hits: CredentialHit[] = [];
   const lines = text.split('\n');
   lines.forEach((line, i) => {
-    for (const d of CREDENTIAL_DETECTORS) {
+    for (const d of [...CREDENTIAL_DETECTORS, ...extra]) {
       for (const m of line.matchAll(d.pattern)) {
         const value = d.valueGroup !== undefined ? m[d.valueGroup] : undefined;
         if (value !== undefined && isReference(value)) continue;

@@ -12,6 +12,7 @@ import type { AlertSpec } from './monitoring.ts';
 import type { GroupKind, HelmOperator } from './operators.ts';
 import type { K8sObject } from './objects.ts';
 import type { EngineCredentials } from './credentials.ts';
+import type { CredentialDetector } from './credential-scan.ts';
 import type { InputSchema } from './load.ts';
 import { composePlatformSchema, type SchemaPart } from './schema.ts';
 
@@ -127,6 +128,8 @@ export interface Engine {
   readonly resources?: CustomResourceFacts;
   /** The engine's part of platform.yaml: its section (`<id>:`), its tenant field, its pattern hints. */
   readonly schema?: EngineSchema;
+  /** Patterns of a credential in the engine's own config syntax, for the repository's credential scan. */
+  readonly credentialDetectors?: readonly CredentialDetector[];
   /** What an add-on provides to the other engines, from its own section (see Services). */
   provides?(input: PlatformInput): Services;
   /** Whether the desired state asks for this engine. */

@@ -24,3 +24,4 @@ export * from './credentials.ts';
 export * from './credential-scan.ts';
 export * from './programs.ts';
 export * from './ajv-cache.ts';
+export { cacheDir, readCache, sha256, writeCache } from './cache.ts';

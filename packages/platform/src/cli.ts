@@ -1,9 +1,10 @@
 /**
  * db-platform CLI.
  *
- *   db-platform synth [cluster...]     render clusters (default: the app folder you are in, or all)
+ *   db-platform synth [cluster...] [--force]  render clusters (default: the app folder you are in, or all);
+ *                                      a cluster whose inputs and output are as its last render left them is skipped
  *   db-platform validate [cluster...]  check rendered files against Kubernetes and CRD schemas
- *   db-platform schema                 write schemas/platform.schema.json
+ *   db-platform schema                 write schemas/platform.schema.json (synth of every cluster does too)
  *   db-platform kubeconform [cluster...]  check rendered files with kubeconform -strict (Kubernetes 1.32 and 1.37, pinned CRDs)
  *   db-platform diff [ref] [--markdown]   the rendered objects added, changed and removed since <ref>
  *   db-platform bench [--profile]      print render speed and memory figures (or profile prod)
@@ -21,6 +22,7 @@ import { defaultRef, formatDiffMarkdown, formatDiffText, kubeconformArgs, parseK
 import { renderedDiff, type RenderedDiff } from './rendered-diff.ts';
 import { synthToDisk } from './synth.ts';
 import { INPUT_SCHEMA } from './engines.ts';
+import { bundleIdentity, remember, renderKey, unchanged } from './render-cache.ts';
 import { APPS_DIR, REPO_ROOT, SCHEMA_ROOT, WORKSPACE, chartDirOf, outputDirOf, platformFileOf } from './paths.ts';
 
 function allClusters(): string[] {
@@ -37,10 +39,19 @@ function clustersFromArgs(args: string[]): string[] {
   return allClusters();
 }
 
-function synth(clusters: string[]): number {
+function synth(args: string[]): number {
+  const force = args.includes('--force');
+  const clusters = clustersFromArgs(args.filter((a) => a !== '--force'));
+  const code = force ? undefined : bundleIdentity();
   let failed = 0;
   for (const cluster of clusters) {
     const out = outputDirOf(cluster);
+    const outputs = [out, chartDirOf(cluster)];
+    const key = code === undefined ? undefined : renderKey({ cluster, platformFile: platformFileOf(cluster), workspace: WORKSPACE, schemaRoot: SCHEMA_ROOT, code });
+    if (key !== undefined && unchanged(cluster, WORKSPACE, key, outputs)) {
+      console.log(`${cluster}: unchanged since its last render (same desired state, waivers, code and schemas; output untouched): skipped (--force renders it)`);
+      continue;
+    }
     const before = readTree(out);
     const result = synthToDisk(platformFileOf(cluster), out, cluster, chartDirOf(cluster));
     const warnings = result.ok ? result.guardrails.warnings : result.warnings;
@@ -57,6 +68,7 @@ function synth(clusters: string[]): number {
     for (const r of result.objects) perComponent.set(r.component, (perComponent.get(r.component) ?? 0) + 1);
     const components = [...perComponent].map(([c, n]) => `${c} ${n}`).join(', ');
     console.log(`${cluster}: ${result.objects.length} objects (${components}) → ${relative(process.cwd(), out) || '.'}: ${added} added, ${changed} changed, ${removed} removed`);
+    if (key !== undefined) remember(cluster, WORKSPACE, key, outputs);
     for (const w of result.guardrails.waived) console.log(`  waived ${w.rule} on ${w.object}: ${w.reason}`);
     const ks = result.kubeScore;
     console.log(ks.ran ? `  kube-score: ${ks.result.objects} objects, ${ks.result.checks} checks, ${ks.waived} waived findings, none open` : `  kube-score: not run: ${ks.why}`);
@@ -164,8 +176,12 @@ function diff(args: string[]): number {
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
-    case 'synth':
-      return synth(clustersFromArgs(args));
+    case 'synth': {
+      const status = synth(args);
+      // Every cluster of the repository rendered: the editor schema too, in the same process.
+      const all = args.every((a) => a.startsWith('--'));
+      return all && WORKSPACE === REPO_ROOT ? Math.max(status, writeSchema()) : status;
+    }
     case 'validate':
       return validate(clustersFromArgs(args));
     case 'schema':

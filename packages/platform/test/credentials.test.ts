@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CREDENTIAL_DETECTORS, readTree, scanForCredentials, type CredentialHit } from '@db/core';
-import { REPO_ROOT } from '../src/index.ts';
+import { ENGINES, REPO_ROOT } from '../src/index.ts';
+
+/** The shared detectors and the engines' own (their config syntax). */
+const ENGINE_DETECTORS = ENGINES.flatMap((e) => e.credentialDetectors ?? []);
 
 const SCANNED_DIRS = ['clusters', 'charts', 'apps', 'docs', 'policy'];
 
@@ -27,9 +30,9 @@ describe('credential scan of the rendered output', () => {
   it('scans every rendered file and finds nothing that looks like a credential', () => {
     const rendered = [...files.keys()].filter((f) => f.startsWith('clusters/'));
     expect(rendered.length).toBeGreaterThan(50);
-    const hits: CredentialHit[] = [...files].flatMap(([f, text]) => scanForCredentials(f, text));
+    const hits: CredentialHit[] = [...files].flatMap(([f, text]) => scanForCredentials(f, text, ENGINE_DETECTORS));
     expect(hits.map((h) => `${h.file}:${h.line}: ${h.detector}: ${h.excerpt}`)).toEqual([]);
-    console.log(`credential scan: ${files.size} files (${rendered.length} under clusters/), ${CREDENTIAL_DETECTORS.length + 1} detectors, 0 hits`);
+    console.log(`credential scan: ${files.size} files (${rendered.length} under clusters/), ${CREDENTIAL_DETECTORS.length + ENGINE_DETECTORS.length + 1} detectors, 0 hits`);
   });
 
   it('renders no Secret with data: passwords live in Secrets filled out of band (Vault, operators)', () => {
@@ -61,19 +64,19 @@ describe('credential scanner: positive and negative controls', () => {
     ['uri-with-password', j('postgresql://app:', 'S3cr3tPa55', '@pgbouncer.dbaas.svc:5432/app')],
     ['password-assignment', j('password=', 'hunter2hunter2')],
     ['password-assignment', j('PASSWORD: "', 'Tr0ub4dor&3"')],
-    ['password-assignment', j('requirepass ', 'Sup3rS3cret!')],
+    ['redis-password-directive', j('requirepass ', 'Sup3rS3cret!')],
     ['password-assignment', j("CREATE USER 'app'@'%' IDENTIFIED BY '", "Pa55w0rd!'")],
     ['high-entropy-string', j('data: { password: ', 'c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZy1lbm91Z2g9', 'Qk1X', ' }')],
   ];
 
   it.each(positives)('%s fires on %s', (detector, line) => {
-    const hits = scanForCredentials('control.yaml', `kind: ConfigMap\n${line}\n`);
+    const hits = scanForCredentials('control.yaml', `kind: ConfigMap\n${line}\n`, ENGINE_DETECTORS);
     expect(hits.map((h) => h.detector)).toContain(detector);
     expect(hits.find((h) => h.detector === detector)!.line).toBe(2);
   });
 
   it('covers every detector with a control', () => {
-    expect(new Set(positives.map(([d]) => d))).toEqual(new Set([...CREDENTIAL_DETECTORS.map((d) => d.id), 'high-entropy-string']));
+    expect(new Set(positives.map(([d]) => d))).toEqual(new Set([...CREDENTIAL_DETECTORS.map((d) => d.id), ...ENGINE_DETECTORS.map((d) => d.id), 'high-entropy-string']));
   });
 
   const negatives = [
@@ -86,6 +89,6 @@ describe('credential scanner: positive and negative controls', () => {
     'db-platform.io/script-sha256: 3f2a9c0d1e4b5a6f',
   ];
   it.each(negatives)('does not fire on a reference or a digest: %s', (line) => {
-    expect(scanForCredentials('control.yaml', line)).toEqual([]);
+    expect(scanForCredentials('control.yaml', line, ENGINE_DETECTORS)).toEqual([]);
   });
 });

@@ -7,10 +7,19 @@
  * GitOps wiring and a Helm chart, and the generated docs describe it.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { platformJsonSchema } from '@db/core';
+import { describeEngineConformance } from '@db/core/testing';
 import { chartFilesOf, compose, DOCS_FILE, ENGINES, platformFileOf, renderText } from '../src/index.ts';
 import { exampleEngine } from './fixtures/example-engine/index.ts';
+
+// It passes the conformance suite every engine passes (its runbook is in its own folder).
+describeEngineConformance({
+  engine: exampleEngine,
+  platformYaml: `${readFileSync(platformFileOf('prod'), 'utf8').replace(/\ntenants:\n[\s\S]*$/, '\n')}example: {}\ntenants:\n  - { name: notes, example: { bucket: notes1 } }\n`,
+  runbooks: join(import.meta.dirname, 'fixtures', 'example-engine', 'runbooks'),
+});
 
 // The one line: the engine list with the new engine in it.
 const platform = compose([...ENGINES, exampleEngine]);

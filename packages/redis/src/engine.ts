@@ -14,6 +14,8 @@ export const redisEngine: Engine = {
   id: 'redis',
   description: 'Redis, standalone or Sentinel HA',
   schema: { section: RedisSpec, tenant: TenantRedis, patternHints: REDIS_PATTERN_HINTS },
+  // redis.conf and sentinel.conf take passwords as directive arguments: `requirepass <password>`.
+  credentialDetectors: [{ id: 'redis-password-directive', pattern: /\b(?:requirepass|masterauth|sentinel auth-pass)\s+["']?([^\s"',;)]{4,})/gi, valueGroup: 1 }],
   // Sentinels and HAProxy decide where clients write: they are placed like the data pods.
   resources: { dataComponents: ['sentinel', 'proxy'] },
   enabled: (model) => model.input.redis !== undefined,

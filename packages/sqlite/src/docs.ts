@@ -1,6 +1,7 @@
 /** What the generated docs say about SQLite volumes. */
 import type { EngineDocs, PlatformModel } from '@db/core';
-import { sqliteClaimName, sqliteVolumes } from './volume.ts';
+import { sqliteVolumes } from './model.ts';
+import { sqliteClaimName } from './volume.ts';
 
 export function sqliteDocs(model: PlatformModel): EngineDocs {
   const volumes = sqliteVolumes(model);

@@ -1,5 +1,7 @@
-import type { Engine, Problem } from '@db/core';
-import { SqliteVolume, sqliteVolumes } from './volume.ts';
+import type { Engine } from '@db/core';
+import { checkSqlite } from './checks.ts';
+import { sqliteVolumes } from './model.ts';
+import { SqliteVolume } from './volume.ts';
 import { sqliteDocs } from './docs.ts';
 import { SqliteSection, sqliteSection } from './schema.ts';
 
@@ -9,16 +11,7 @@ export const sqliteEngine: Engine = {
   // A list of volumes of its own, after `tenants` in the file.
   schema: { section: SqliteSection, afterTenants: true },
   enabled: (model) => (sqliteSection(model.input) ?? []).length > 0,
-  check(model) {
-    const problems: Problem[] = [];
-    const apps = new Map<string, number>();
-    (sqliteSection(model.input) ?? []).forEach((s, i) => {
-      const seen = apps.get(s.app);
-      if (seen !== undefined) problems.push(model.source.problem(['sqlite', i, 'app'], `SQLite volume for "${s.app}" is declared twice (first at sqlite[${seen}])`));
-      else apps.set(s.app, i);
-    });
-    return problems;
-  },
+  check: checkSqlite,
   // The claims live in the apps' own namespaces, which the apps own.
   namespaces: () => [],
   build(scope, model) {

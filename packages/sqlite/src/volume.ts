@@ -5,15 +5,8 @@
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { recommendedLabels, type PlatformModel } from '@db/core';
-import { sqliteSection } from './schema.ts';
-
-export interface SqliteVolumeProps {
-  readonly app: string;
-  readonly namespace: string;
-  readonly size: string;
-  readonly storageClass: string;
-}
+import { recommendedLabels } from '@db/core';
+import type { SqliteVolumeProps } from './model.ts';
 
 export const sqliteClaimName = (app: string) => `${app}-sqlite`;
 
@@ -35,8 +28,4 @@ export class SqliteVolume extends Construct {
       },
     });
   }
-}
-
-export function sqliteVolumes(model: PlatformModel): SqliteVolumeProps[] {
-  return (sqliteSection(model.input) ?? []).map((s) => ({ app: s.app, namespace: s.namespace ?? s.app, size: s.size, storageClass: s.storageClass ?? model.storage.block }));
 }
