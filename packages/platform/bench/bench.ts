@@ -10,7 +10,8 @@
  *   tenants-N       `db-platform synth` of a generated platform with N PostgreSQL tenants, caches
  *                   warm (validators; from the second run on, its objects' validation results)
  *   npm run synth   end to end in this repository: after a change to apps/prod/platform.yaml
- *                   (restored afterwards), and with nothing changed (a turbo cache hit)
+ *                   (restored afterwards; lab, unchanged, is skipped), and with nothing changed
+ *                   (a turbo cache hit). The other cases pass --force: every run renders.
  * Then the marginal cost per object, (ms(10k) - ms(1k)) / (objects(10k) - objects(1k)), of the
  * product and of the floor, and their ratio (goal: at most 2), in wall time and in CPU time
  * (user + system: on a machine shared with other work, wall times of the same case vary a lot).
@@ -117,7 +118,8 @@ function synthCase(name: string, ws: { dir: string }, env: NodeJS.ProcessEnv, pr
   const runs: Run[] = [];
   for (let i = 0; i < RUNS; i++) {
     prepare(i);
-    runs.push(timed(process.execPath, [BIN, 'synth', 'prod'], { cwd: ws.dir, env: { ...env, DB_PLATFORM_WORKSPACE: ws.dir } }));
+    // --force: every run renders (the CLI would otherwise skip an unchanged cluster, render-cache.ts).
+    runs.push(timed(process.execPath, [BIN, 'synth', 'prod', '--force'], { cwd: ws.dir, env: { ...env, DB_PLATFORM_WORKSPACE: ws.dir } }));
   }
   const objects = Number(/^prod: (\d+) objects/m.exec(runs[0]!.stdout)?.[1]);
   const rss = runs.map((r) => r.rssMiB).filter((x): x is number => x !== undefined);
@@ -215,10 +217,10 @@ function profile(root: string): number {
   const ws = workspace(root, 'profile', readFileSync(platformFileOf('prod'), 'utf8'));
   const cacheDir = join(root, 'cache');
   const env = { DB_PLATFORM_WORKSPACE: ws.dir, DB_PLATFORM_CACHE_DIR: cacheDir };
-  timed(process.execPath, [BIN, 'synth', 'prod'], { cwd: ws.dir, env }); // warm the caches
+  timed(process.execPath, [BIN, 'synth', 'prod', '--force'], { cwd: ws.dir, env }); // warm the caches
   const profiles = join(REPO_ROOT, '.bench', 'profiles');
   rmSync(profiles, { recursive: true, force: true });
-  const r = timed(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', profiles, BIN, 'synth', 'prod'], { cwd: ws.dir, env, rss: false });
+  const r = timed(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '500', '--cpu-prof-dir', profiles, BIN, 'synth', 'prod', '--force'], { cwd: ws.dir, env, rss: false });
   console.log(`db-platform synth prod, caches warm, under --cpu-prof: ${Math.round(r.ms)} ms wall; profiles in ${profiles.slice(REPO_ROOT.length + 1)}/`);
   for (const f of readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'))) printProfile(join(profiles, f));
   return 0;
@@ -279,7 +281,7 @@ export function runBenchmarks(args: readonly string[] = []): number {
         rmSync(coldCache, { recursive: true, force: true });
       }),
     );
-    timed(process.execPath, [BIN, 'synth', 'prod'], { cwd: ws.dir, env: { DB_PLATFORM_WORKSPACE: ws.dir, DB_PLATFORM_CACHE_DIR: warmCache } });
+    timed(process.execPath, [BIN, 'synth', 'prod', '--force'], { cwd: ws.dir, env: { DB_PLATFORM_WORKSPACE: ws.dir, DB_PLATFORM_CACHE_DIR: warmCache } });
     rows.push(synthCase('prod changed, caches warm', ws, { DB_PLATFORM_CACHE_DIR: warmCache }, (i) => change(i + RUNS)));
     rows.push(synthCase('tenants-1000', workspace(root, 'tenants-1000', small), { DB_PLATFORM_CACHE_DIR: warmCache }));
     rows.push(synthCase('tenants-10000', workspace(root, 'tenants-10000', large), { DB_PLATFORM_CACHE_DIR: warmCache }));
