@@ -22,7 +22,7 @@
  * Figures are printed, never asserted: timing belongs in benchmarks, not in tests.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,8 @@ function workspace(root: string, name: string, platform: string): { dir: string;
   mkdirSync(join(dir, 'apps', 'prod'), { recursive: true });
   const platformFile = join(dir, 'apps', 'prod', 'platform.yaml');
   writeFileSync(platformFile, platform);
+  // The repository's waivers: synth verifies posture and kube-score against them.
+  cpSync(join(REPO_ROOT, 'policy'), join(dir, 'policy'), { recursive: true });
   return { dir, platformFile };
 }
 

@@ -8,9 +8,8 @@
  * its cause only until the next render.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { checkPosture, findProgram, loadYamlFile, type K8sObject, type Problem, type SourceMap } from '@db/core';
 import { WORKSPACE } from './paths.ts';
@@ -110,10 +109,19 @@ export interface KubeScoreResult {
 
 /** kube-score with the project's flags and switched-off tests over files; every check below OK (grade 10) that ran. */
 export function kubeScore(program: string, files: readonly string[], waivers: WorkloadWaivers, extraArgs: readonly string[] = []): KubeScoreResult {
+  return kubeScoreYaml(program, files.map((f) => readFileSync(f, 'utf8')).join('\n---\n'), waivers, extraArgs);
+}
+
+/**
+ * kube-score over a stream of YAML documents, given on its standard input (`-`): any number of
+ * objects, where file arguments would exceed the command-line limit (thousands of tenants).
+ */
+export function kubeScoreYaml(program: string, yaml: string, waivers: WorkloadWaivers, extraArgs: readonly string[] = []): KubeScoreResult {
   const ks = waivers['kube-score'];
-  const args = ['score', '-o', 'json', '--color', 'never', ...ks.flags.map((f) => f.flag), ...ks.ignoreTests.flatMap((t) => ['--ignore-test', t.test]), ...extraArgs, ...files];
-  const r = spawnSync(program, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const args = ['score', '-o', 'json', '--color', 'never', ...ks.flags.map((f) => f.flag), ...ks.ignoreTests.flatMap((t) => ['--ignore-test', t.test]), ...extraArgs, '-'];
+  const r = spawnSync(program, args, { input: yaml, encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
   // Exit 1 means "findings"; anything else, or no JSON, is kube-score failing.
+  if (r.error) throw new Error(`kube-score could not run: ${r.error.message}`);
   if (r.status !== 0 && r.status !== 1) throw new Error(`kube-score failed (${r.status}): ${r.stderr}`);
   const report = JSON.parse(r.stdout) as {
     type_meta: { kind: string };
@@ -149,17 +157,9 @@ export function verifyKubeScore(cluster: string, files: ReadonlyMap<string, stri
     const why = 'kube-score is not installed (bash scripts/install-go-tools.sh builds it)';
     return { ran: false, why, problems: process.env.CI === 'true' ? [cause(`${why}: the rendered workloads cannot be scored`, 'CI must score every render: install it')] : [] };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'db-platform-kube-score-'));
-  try {
-    const paths: string[] = [];
-    for (const [file, text] of files) {
-      if (!file.endsWith('.yaml') || file.endsWith('kustomization.yaml')) continue;
-      const path = join(dir, file);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-      paths.push(path);
-    }
-    const result = kubeScore(program, paths, loaded.waivers);
+  {
+    const documents = [...files].filter(([file]) => file.endsWith('.yaml') && !file.endsWith('kustomization.yaml')).map(([, text]) => text);
+    const result = kubeScoreYaml(program, documents.join('\n---\n'), loaded.waivers);
     const objects = loaded.waivers['kube-score'].objects;
     const used = new Set<string>();
     const problems: Problem[] = [];
@@ -188,7 +188,5 @@ export function verifyKubeScore(cluster: string, files: ReadonlyMap<string, stri
       });
     });
     return { ran: true, result, waived, problems };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
