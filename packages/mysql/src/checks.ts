@@ -1,5 +1,7 @@
 /** Semantic checks of the MySQL section and of the tenants that use it. */
 import { isReservedSqlName, mebibytes, type PlatformModel, type Problem, type ReservedNames } from '@db/core';
+import { resolveMysql } from './model.ts';
+import { mysqlSection, tenantMysql } from './schema.ts';
 
 /**
  * Names MySQL and the platform use themselves (system schemas and users); PostgreSQL's and CNPG's
@@ -9,8 +11,6 @@ export const MYSQL_RESERVED: ReservedNames = {
   names: new Set(['mysql', 'mysql_sys', 'db_backup', 'postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer']),
   prefixes: ['pg_'],
 };
-import { resolveMysql } from './model.ts';
-import { mysqlSection, tenantMysql } from './schema.ts';
 
 /** Names the platform's own users take. */
 const PLATFORM_USERS = new Set(['db_exporter', 'db_backup']);
@@ -25,7 +25,8 @@ export function checkMysql(model: PlatformModel): Problem[] {
   }
   const spec = mysqlSection(input);
   if (spec) {
-    const topology = spec.topology ?? 'standalone';
+    // Defaults come from the resolved model: one place (model.ts).
+    const { topology } = resolveMysql(model);
     if (topology === 'standalone') {
       if (spec.instances !== undefined)
         problems.push(source.problem(['mysql', 'instances'], 'instances applies only to topology: innodb-cluster', 'a standalone server is one pod; remove instances or set topology: innodb-cluster'));
@@ -34,7 +35,7 @@ export function checkMysql(model: PlatformModel): Problem[] {
     } else {
       if (spec.image !== undefined)
         problems.push(source.problem(['mysql', 'image'], 'image applies only to topology: standalone', 'the MySQL Operator picks community-server:<version> from imageRegistry; set version instead'));
-      const instances = spec.instances ?? 3;
+      const { instances } = resolveMysql(model);
       if (instances % 2 === 0)
         problems.push(
           source.problem(
@@ -55,10 +56,11 @@ export function checkMysql(model: PlatformModel): Problem[] {
   }
   const databases = new Map<string, number>();
   const sqlUsers = new Map<string, number>();
+  const resolved = new Map(resolveMysql(model).tenants.map((r) => [r.tenant.index, r]));
   for (const t of users) {
     const my = tenantMysql(t)!;
     const at = ['tenants', t.index, 'mysql'];
-    const user = my.user ?? my.database;
+    const { user, rotate } = resolved.get(t.index)!;
     if (isReservedSqlName(my.database, MYSQL_RESERVED)) problems.push(source.problem([...at, 'database'], `"${my.database}" is reserved by MySQL or db-platform`, "choose the app's own name"));
     if (isReservedSqlName(user, MYSQL_RESERVED) || PLATFORM_USERS.has(user))
       problems.push(source.problem([...at, my.user !== undefined ? 'user' : 'database'], `user "${user}" is reserved by MySQL or db-platform`, "choose the app's own name"));
@@ -77,7 +79,6 @@ export function checkMysql(model: PlatformModel): Problem[] {
         ),
       );
     else sqlUsers.set(user, t.index);
-    const rotate = my.rotate ?? true;
     if (!rotate && my.rotateReason === undefined)
       problems.push(source.problem([...at, 'rotate'], 'an exclusion from rotation needs a reason', 'add rotateReason: "..." (it is shown in the generated docs)'));
     if (rotate && my.rotateReason !== undefined) problems.push(source.problem([...at, 'rotateReason'], 'rotateReason is only meaningful with rotate: false'));

@@ -1,5 +1,7 @@
 /** Semantic checks of the PostgreSQL section and of the tenants that use it. */
 import { isReservedSqlName, type PlatformModel, type Problem, type ReservedNames } from '@db/core';
+import { resolvePostgres } from './model.ts';
+import { postgresSection, tenantPostgres } from './schema.ts';
 
 /**
  * Names PostgreSQL and CNPG use themselves (databases, roles) and PostgreSQL's `pg_` role prefix;
@@ -9,7 +11,6 @@ export const POSTGRES_RESERVED: ReservedNames = {
   names: new Set(['postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'mysql', 'db_backup']),
   prefixes: ['pg_'],
 };
-import { postgresSection, tenantPostgres } from './schema.ts';
 
 export function checkPostgres(model: PlatformModel): Problem[] {
   const { source, input } = model;
@@ -32,10 +33,12 @@ export function checkPostgres(model: PlatformModel): Problem[] {
   }
   const databases = new Map<string, number>();
   const roles = new Map<string, number>();
+  // Defaults come from the resolved model: one place (model.ts).
+  const resolved = new Map(resolvePostgres(model).tenants.map((r) => [r.tenant.index, r]));
   for (const t of users) {
     const pg = tenantPostgres(t)!;
     const at = ['tenants', t.index, 'postgres'];
-    const role = pg.role ?? pg.database;
+    const { role, rotate } = resolved.get(t.index)!;
     if (isReservedSqlName(pg.database, POSTGRES_RESERVED))
       problems.push(source.problem([...at, 'database'], `"${pg.database}" is reserved by PostgreSQL, CNPG or db-platform`, "choose the app's own name"));
     if (pg.role !== undefined && isReservedSqlName(pg.role, POSTGRES_RESERVED))
@@ -54,7 +57,6 @@ export function checkPostgres(model: PlatformModel): Problem[] {
         ),
       );
     else roles.set(role, t.index);
-    const rotate = pg.rotate ?? true;
     if (rotate && pg.passwordSecret !== undefined) {
       problems.push(
         source.problem(

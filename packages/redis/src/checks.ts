@@ -1,6 +1,6 @@
 /** Semantic checks of the Redis section and of the tenants that use it, with positions. */
 import type { PlatformModel, Problem } from '@db/core';
-import { SYSTEM_USERS } from './model.ts';
+import { resolveRedis, SYSTEM_USERS } from './model.ts';
 import { redisSection, tenantRedis } from './schema.ts';
 
 export function checkRedis(model: PlatformModel): Problem[] {
@@ -13,7 +13,8 @@ export function checkRedis(model: PlatformModel): Problem[] {
       problems.push(source.problem(['tenants', t.index, 'redis'], 'uses Redis, but the desired state has no redis section', 'add `redis: { topology: standalone }` at the top level'));
   }
   if (!spec) return problems;
-  const topology = spec.topology ?? 'standalone';
+  // Defaults come from the resolved model: one place (model.ts).
+  const { topology, replicas } = resolveRedis(model);
   for (const t of users) {
     if (SYSTEM_USERS.has(t.name)) problems.push(source.problem(['tenants', t.index, 'name'], `"${t.name}" is a Redis system user (${[...SYSTEM_USERS].join(', ')})`, 'rename the tenant'));
   }
@@ -32,7 +33,7 @@ export function checkRedis(model: PlatformModel): Problem[] {
       if (spec[key] !== undefined) problems.push(source.problem(['redis', key], `only meaningful with topology: sentinel`, 'remove it, or set topology: sentinel'));
     }
   } else {
-    const n = spec.sentinel?.replicas ?? 3;
+    const n = replicas;
     if (n < 3 || n % 2 === 0)
       problems.push(
         source.problem(
