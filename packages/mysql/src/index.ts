@@ -1,18 +1,7 @@
-export * from './engine.ts';
-export * from './model.ts';
-export * from './images.ts';
-export * from './labels.ts';
-export * from './checks.ts';
-export * from './my-cnf.ts';
-export * from './provisioning.ts';
-export * from './standalone.ts';
-export * from './innodb-cluster.ts';
-export * from './provision-job.ts';
-export * from './monitoring.ts';
-export * from './backup.ts';
-export * from './network.ts';
-export * from './rules.ts';
-export * from './credentials.ts';
-export * from './docs.ts';
-export * from './operator-contract.ts';
-export * from './operator.ts';
+/** @db/mysql: what the platform and the other packages use of this engine. */
+export { mysqlCredentials } from './credentials.ts';
+export { mysqlEngine } from './engine.ts';
+export { resolveMysql } from './model.ts';
+export { innoDbClusterStandIn } from './operator-contract.ts';
+export { mysqlOperator } from './operator.ts';
+export { provisioningScript, provisioningSql } from './provisioning.ts';

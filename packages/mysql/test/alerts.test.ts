@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runbookFile } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
-import { mysqlAlerts, resolveMysql } from '../src/index.ts';
+import { resolveMysql } from '../src/model.ts';
+import { mysqlAlerts } from '../src/monitoring.ts';
 import { clusterModel, REPO_ROOT } from './helpers.ts';
 
 const promtool = requirePrograms('promtool checks of the MySQL alerts', ['promtool'], 'apt-get install prometheus');

@@ -1,6 +1,6 @@
 /** The conformance suite every engine passes (core/src/testing/conformance.ts), for both topologies. */
 import { describeEngineConformance } from '@db/core/testing';
-import { mysqlEngine } from '../src/index.ts';
+import { mysqlEngine } from '../src/engine.ts';
 import { BASE } from './helpers.ts';
 
 const tenants = `tenants:

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { PlatformModel } from '@db/core';
 import { modelFromYaml } from '@db/core/testing';
-import { mysqlEngine } from '../src/index.ts';
+import { mysqlEngine } from '../src/engine.ts';
 export { PrivateMariaDb } from '@db/core/testing';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');

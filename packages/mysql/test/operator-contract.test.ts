@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { Testing } from 'cdk8s';
 import type { K8sObject } from '@db/core';
-import { mergePatchObject, mysqlEngine, operatorRouterPodLabels, operatorServerPodLabels, ROOT_SECRET_KEYS } from '../src/index.ts';
+import { mysqlEngine } from '../src/engine.ts';
+import { mergePatchObject, operatorRouterPodLabels, operatorServerPodLabels, ROOT_SECRET_KEYS } from '../src/operator-contract.ts';
 import { clusterModel } from './helpers.ts';
 
 const lab = clusterModel('lab');

@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requirePrograms } from '@db/core/testing';
-import { mysqlBackupScript, provisioningScript, provisioningSql, resolveMysql } from '../src/index.ts';
+import { mysqlBackupScript } from '../src/backup.ts';
+import { resolveMysql } from '../src/model.ts';
+import { provisioningScript, provisioningSql } from '../src/provisioning.ts';
 import { BASE, modelOf, PrivateMariaDb } from './helpers.ts';
 
 const programs = requirePrograms(

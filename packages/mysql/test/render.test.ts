@@ -2,7 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { Testing } from 'cdk8s';
 import { CORE_RULES, runGuardrails, type K8sObject, type PlatformModel } from '@db/core';
-import { checkMysql, mycnfSizing, mysqlEngine, provisioningSql, resolveMysql } from '../src/index.ts';
+import { checkMysql } from '../src/checks.ts';
+import { mysqlEngine } from '../src/engine.ts';
+import { resolveMysql } from '../src/model.ts';
+import { mycnfSizing } from '../src/my-cnf.ts';
+import { provisioningSql } from '../src/provisioning.ts';
 import { BASE, clusterModel, modelOf } from './helpers.ts';
 
 function render(model: PlatformModel): K8sObject[] {

@@ -1,15 +1,7 @@
-export * from './engine.ts';
-export * from './model.ts';
-export * from './images.ts';
-export * from './checks.ts';
-export * from './cluster.ts';
-export * from './pooler.ts';
-export * from './tenants.ts';
-export * from './monitoring.ts';
-export * from './backup.ts';
-export * from './network.ts';
-export * from './rules.ts';
-export * from './credentials.ts';
-export * from './docs.ts';
-export * from './operator-contract.ts';
-export * from './operator.ts';
+/** @db/postgres: what the platform and the other packages use of this engine. */
+export { hbaRules } from './cluster.ts';
+export { postgresCredentials } from './credentials.ts';
+export { postgresEngine } from './engine.ts';
+export { resolvePostgres } from './model.ts';
+export { cnpgClusterStandIn, cnpgPoolerStandIn } from './operator-contract.ts';
+export { cloudnativePgOperator } from './operator.ts';

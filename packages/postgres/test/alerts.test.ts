@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runbookFile } from '@db/core';
 import { requirePrograms, synthEngine, findObject, promtoolCheckAndTest, coveredAlerts } from '@db/core/testing';
-import { postgresEngine, postgresAlerts, resolvePostgres } from '../src/index.ts';
+import { postgresEngine } from '../src/engine.ts';
+import { resolvePostgres } from '../src/model.ts';
+import { postgresAlerts } from '../src/monitoring.ts';
 import { prodLike } from './fixture.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));

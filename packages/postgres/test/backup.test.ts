@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePrograms, startPostgres, startPushgateway, synthEngine, findObject, type PostgresServer, type Pushgateway } from '@db/core/testing';
-import { postgresEngine } from '../src/index.ts';
+import { postgresEngine } from '../src/engine.ts';
 import { prodLike } from './fixture.ts';
 
 const model = prodLike();

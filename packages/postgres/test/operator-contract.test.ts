@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { Testing } from 'cdk8s';
 import type { K8sObject } from '@db/core';
-import { CNPG_INITDB, cnpgClusterServices, cnpgGeneratedAntiAffinity, cnpgInstancePodLabels, cnpgPgHba, cnpgPoolerPodLabels, postgresEngine, resolvePostgres } from '../src/index.ts';
+import { postgresEngine } from '../src/engine.ts';
+import { resolvePostgres } from '../src/model.ts';
+import { CNPG_INITDB, cnpgClusterServices, cnpgGeneratedAntiAffinity, cnpgInstancePodLabels, cnpgPgHba, cnpgPoolerPodLabels } from '../src/operator-contract.ts';
 import { prodLike } from './fixture.ts';
 
 const model = prodLike();

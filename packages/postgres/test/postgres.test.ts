@@ -1,7 +1,7 @@
 /** Targeted assertions on what the PostgreSQL engine renders (the golden files cover the rest). */
 import { describe, expect, it } from 'vitest';
 import { synthEngine, findObject, modelFromYaml as modelFromYamlOf } from '@db/core/testing';
-import { postgresEngine } from '../src/index.ts';
+import { postgresEngine } from '../src/engine.ts';
 import { PROD_LIKE, prodLike } from './fixture.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */

@@ -1,16 +1,2 @@
-export * from './engine.ts';
-export * from './model.ts';
-export * from './images.ts';
-export * from './checks.ts';
-export * from './redis-conf.ts';
-export * from './users-acl.ts';
-export * from './scripts.ts';
-export * from './haproxy-cfg.ts';
-export * from './labels.ts';
-export * from './redis-statefulset.ts';
-export * from './haproxy.ts';
-export * from './monitoring.ts';
-export * from './backup.ts';
-export * from './network.ts';
-export * from './rules.ts';
-export * from './docs.ts';
+/** @db/redis: what the platform and the other packages use of this engine. */
+export { redisEngine } from './engine.ts';

@@ -1,5 +1,2 @@
-export * from './engine.ts';
-export * from './model.ts';
-export * from './checks.ts';
-export * from './volume.ts';
-export * from './docs.ts';
+/** @db/sqlite: what the platform and the other packages use of this engine. */
+export { sqliteEngine } from './engine.ts';

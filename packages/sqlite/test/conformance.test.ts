@@ -1,6 +1,6 @@
 /** The conformance suite every engine passes (core/src/testing/conformance.ts). */
 import { describeEngineConformance } from '@db/core/testing';
-import { sqliteEngine } from '../src/index.ts';
+import { sqliteEngine } from '../src/engine.ts';
 
 describeEngineConformance({
   engine: sqliteEngine,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CORE_RULES, runGuardrails } from '@db/core';
 import { modelFromYaml as modelFromYamlOf, synthEngine } from '@db/core/testing';
-import { sqliteEngine } from '../src/index.ts';
+import { sqliteEngine } from '../src/engine.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
 const modelFromYaml = (text: string) => modelFromYamlOf(text, [sqliteEngine], { othersOpaque: true });

@@ -1,12 +1,4 @@
-export * from './engine.ts';
-export * from './model.ts';
-export * from './checks.ts';
-export * from './vault-config.ts';
-export * from './external-secrets.ts';
-export * from './push-password.ts';
-export * from './network.ts';
-export * from './rules.ts';
-export * from './images.ts';
-export * from './docs.ts';
-export * from './operator-contract.ts';
-export * from './operator.ts';
+/** @db/vault: what the platform and the other packages use of this engine. */
+export { vaultEngine } from './engine.ts';
+export { externalSecretStandIn } from './operator-contract.ts';
+export { externalSecretsOperator, vaultConfigOperator } from './operator.ts';

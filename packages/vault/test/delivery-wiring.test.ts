@@ -1,7 +1,7 @@
 /** Where the Vault engine comes in the GitOps order, and the operators its objects need. */
 import { describe, expect, it } from 'vitest';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
-import { vaultEngine } from '../src/index.ts';
+import { vaultEngine } from '../src/engine.ts';
 import { DATABASE_ENGINES, vault } from './fixture.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */

@@ -3,7 +3,7 @@ import { modelFromYaml as modelFromYamlOf, synthEngine } from '@db/core/testing'
 import type { Engine, K8sObject, PlatformModel } from '@db/core';
 import { postgresEngine } from '@db/postgres';
 import { mysqlEngine } from '@db/mysql';
-import { vaultEngine } from '../src/index.ts';
+import { vaultEngine } from '../src/engine.ts';
 
 export const DATABASE_ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine];
 export const vault = vaultEngine(DATABASE_ENGINES);

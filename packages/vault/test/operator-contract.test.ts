@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '@db/core';
-import { allowedRolesPattern, esoRestoresDeletedSecretAtOnce, esoSetsOwnerReference, operatorFindsEqual, operatorPayload, vaultAllowsRole, vaultReadBack } from '../src/index.ts';
+import { allowedRolesPattern, esoRestoresDeletedSecretAtOnce, esoSetsOwnerReference, operatorFindsEqual, operatorPayload, vaultAllowsRole, vaultReadBack } from '../src/operator-contract.ts';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { BASE, DATABASE_ENGINES, render, TENANTS, vault } from './fixture.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { findObject, requirePrograms } from '@db/core/testing';
-import { everyToCron, pushPasswordScript } from '../src/index.ts';
+import { everyToCron, pushPasswordScript } from '../src/push-password.ts';
 import { render } from './fixture.ts';
 
 const programs = requirePrograms('push-password script test', ['sh', 'awk', 'curl'], 'apt-get install curl');

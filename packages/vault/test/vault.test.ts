@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { findObject, synthEngine } from '@db/core/testing';
 import type { CustomResourceFacts, K8sObject, RenderedObject } from '@db/core';
 import { postgresEngine } from '@db/postgres';
-import { checkVault, NOT_ROTATED_ANNOTATION, pushTarget, onePasswordOwner, refreshBelowRotation, resolveVault, engineCredentials } from '../src/index.ts';
+import { checkVault } from '../src/checks.ts';
+import { resolveVault, engineCredentials } from '../src/model.ts';
+import { pushTarget } from '../src/push-password.ts';
+import { onePasswordOwner, refreshBelowRotation } from '../src/rules.ts';
+import { NOT_ROTATED_ANNOTATION } from '../src/vault-config.ts';
 import { BASE, DATABASE_ENGINES, model, render, TENANTS, vault } from './fixture.ts';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 
