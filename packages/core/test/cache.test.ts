@@ -1,20 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchCacheDir } from '../src/testing/index.ts';
 import { loadCrdVersions } from '../src/index.ts';
 
 const crdDir = join(fileURLToPath(new URL('.', import.meta.url)), '../../../schemas/crds');
-const scratch = mkdtempSync(join(tmpdir(), 'db-platform-cache-test-'));
-const previous = process.env.DB_PLATFORM_CACHE_DIR;
-process.env.DB_PLATFORM_CACHE_DIR = scratch;
-afterAll(() => {
-  if (previous === undefined) delete process.env.DB_PLATFORM_CACHE_DIR;
-  else process.env.DB_PLATFORM_CACHE_DIR = previous;
-  rmSync(scratch, { recursive: true, force: true });
-});
+const scratch = scratchCacheDir('db-platform-cache-test-');
 
 const crdEntries = () => readdirSync(scratch).filter((f) => /^crds-[0-9a-f]{64}\.json$/.test(f));
 

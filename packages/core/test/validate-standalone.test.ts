@@ -4,26 +4,18 @@
  * committed rendered objects (clusters/**) and on broken copies of them (the desired states:
  * packages/platform/test/input-validator.test.ts).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSIONS, SchemaValidator, type K8sObject } from '../src/index.ts';
-import { mutations } from '../src/testing/index.ts';
+import { mutations, scratchCacheDir } from '../src/testing/index.ts';
 import { saveValidatorCode, validatorCacheStats } from '../src/ajv-cache.ts';
 
 const repo = join(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const schemas = join(repo, 'schemas');
-const scratch = mkdtempSync(join(tmpdir(), 'db-platform-standalone-test-'));
-const previous = process.env.DB_PLATFORM_CACHE_DIR;
-process.env.DB_PLATFORM_CACHE_DIR = scratch;
-afterAll(() => {
-  if (previous === undefined) delete process.env.DB_PLATFORM_CACHE_DIR;
-  else process.env.DB_PLATFORM_CACHE_DIR = previous;
-  rmSync(scratch, { recursive: true, force: true });
-});
+const scratch = scratchCacheDir('db-platform-standalone-test-');
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

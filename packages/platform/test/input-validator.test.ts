@@ -3,23 +3,15 @@
  * against the one ajv compiles at run time, for the schema the platform composes from its
  * engines: same verdict and the same error objects on apps/* and on broken copies of them.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cachedValidator, compileInputValidator, inputValidatorSpec, loadPlatformText, validatorCacheStats } from '@db/core';
-import { mutations } from '@db/core/testing';
+import { mutations, scratchCacheDir } from '@db/core/testing';
 import { INPUT_SCHEMA, REPO_ROOT } from '../src/index.ts';
 
-const scratch = mkdtempSync(join(tmpdir(), 'db-platform-input-validator-test-'));
-const previous = process.env.DB_PLATFORM_CACHE_DIR;
-process.env.DB_PLATFORM_CACHE_DIR = scratch;
-afterAll(() => {
-  if (previous === undefined) delete process.env.DB_PLATFORM_CACHE_DIR;
-  else process.env.DB_PLATFORM_CACHE_DIR = previous;
-  rmSync(scratch, { recursive: true, force: true });
-});
+scratchCacheDir('db-platform-input-validator-test-');
 
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 

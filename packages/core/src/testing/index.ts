@@ -5,3 +5,4 @@ export * from './servers.ts';
 export * from './mariadb.ts';
 export * from './mutations.ts';
 export * from './conformance.ts';
+export * from './cache.ts';
