@@ -157,36 +157,34 @@ export function verifyKubeScore(cluster: string, files: ReadonlyMap<string, stri
     const why = 'kube-score is not installed (bash scripts/install-go-tools.sh builds it)';
     return { ran: false, why, problems: process.env.CI === 'true' ? [cause(`${why}: the rendered workloads cannot be scored`, 'CI must score every render: install it')] : [] };
   }
-  {
-    const documents = [...files].filter(([file]) => file.endsWith('.yaml') && !file.endsWith('kustomization.yaml')).map(([, text]) => text);
-    const result = kubeScoreYaml(program, documents.join('\n---\n'), loaded.waivers);
-    const objects = loaded.waivers['kube-score'].objects;
-    const used = new Set<string>();
-    const problems: Problem[] = [];
-    let waived = 0;
-    for (const f of result.findings) {
-      const key = `${cluster}:${f.object}`;
-      const i = objects.findIndex((w) => w.test === f.test && w.objects.includes(key));
-      if (i >= 0) {
-        used.add(`${i} ${key}`);
-        waived++;
-        continue;
-      }
-      problems.push(cause(`[kube-score ${f.test}] ${f.object}: ${f.detail}`, `to accept it, add "${key}" to a kube-score object waiver for ${f.test} in ${loaded.display}, with a reason`));
+  const documents = [...files].filter(([file]) => file.endsWith('.yaml') && !file.endsWith('kustomization.yaml')).map(([, text]) => text);
+  const result = kubeScoreYaml(program, documents.join('\n---\n'), loaded.waivers);
+  const objects = loaded.waivers['kube-score'].objects;
+  const used = new Set<string>();
+  const problems: Problem[] = [];
+  let waived = 0;
+  for (const f of result.findings) {
+    const key = `${cluster}:${f.object}`;
+    const i = objects.findIndex((w) => w.test === f.test && w.objects.includes(key));
+    if (i >= 0) {
+      used.add(`${i} ${key}`);
+      waived++;
+      continue;
     }
-    objects.forEach((w, i) => {
-      w.objects.forEach((o, j) => {
-        if (o.startsWith(`${cluster}:`) && !used.has(`${i} ${o}`))
-          problems.push(
-            waiverProblem(
-              loaded,
-              ['kube-score', 'objects', i, 'objects', j],
-              `kube-score waiver for ${w.test} on ${o} matches nothing`,
-              'the object complies now, or no longer exists: remove it from the list',
-            ),
-          );
-      });
-    });
-    return { ran: true, result, waived, problems };
+    problems.push(cause(`[kube-score ${f.test}] ${f.object}: ${f.detail}`, `to accept it, add "${key}" to a kube-score object waiver for ${f.test} in ${loaded.display}, with a reason`));
   }
+  objects.forEach((w, i) => {
+    w.objects.forEach((o, j) => {
+      if (o.startsWith(`${cluster}:`) && !used.has(`${i} ${o}`))
+        problems.push(
+          waiverProblem(
+            loaded,
+            ['kube-score', 'objects', i, 'objects', j],
+            `kube-score waiver for ${w.test} on ${o} matches nothing`,
+            'the object complies now, or no longer exists: remove it from the list',
+          ),
+        );
+    });
+  });
+  return { ran: true, result, waived, problems };
 }

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { loadPlatformText } from '../load.ts';
 import { resolvePlatform, type PlatformModel, type Services } from '../model.ts';
 import { formatProblems } from '../problems.ts';
+import { composePlatformSchema } from '../schema.ts';
 import { inputSchemaOf, operatorNamespaceDefaultsOf, servicesOf, type Engine } from '../engine.ts';
 import type { K8sObject } from '../objects.ts';
 
@@ -21,11 +22,9 @@ export function modelFromYaml(text: string, engines: readonly Engine[] = [], opt
     const tenantKnown = new Set(['name', 'namespace', 'description', ...engines.map((e) => e.id)]);
     const sections = Object.keys(doc).filter((k) => !known.has(k));
     const tenantFields = [...new Set((doc.tenants ?? []).flatMap((t) => Object.keys(t)))].filter((k) => !tenantKnown.has(k));
-    const opaque = [...new Set([...sections, ...tenantFields])].map((id) => ({
-      id,
-      schema: { section: Type.Unknown(), ...(tenantFields.includes(id) ? { tenant: Type.Unknown() } : {}) },
-    })) as unknown as Engine[];
-    input = inputSchemaOf([...engines, ...opaque]);
+    const parts = engines.flatMap((e) => (e.schema ? [{ id: e.id, ...e.schema }] : []));
+    const opaque = [...new Set([...sections, ...tenantFields])].map((id) => ({ id, section: Type.Unknown(), ...(tenantFields.includes(id) ? { tenant: Type.Unknown() } : {}) }));
+    input = { schema: composePlatformSchema([...parts, ...opaque]), patternHints: input.patternHints };
   }
   const loaded = loadPlatformText(text, 'test.yaml', input);
   if (!loaded.ok) throw new Error(`test input refused:\n${formatProblems(loaded.problems)}`);
