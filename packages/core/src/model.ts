@@ -2,7 +2,7 @@
  * Validated input → the platform model every engine reads: the shared settings with their
  * defaults filled in once, here. Engines resolve their own section the same way.
  */
-import type { PlatformInput, TenantBase } from './schema.ts';
+import { SHARED_DEFAULTS as D, type PlatformInput, type TenantBase } from './schema.ts';
 import type { SourceMap } from './load.ts';
 
 export interface TenantModel extends TenantBase {
@@ -62,16 +62,16 @@ export function resolvePlatform(input: PlatformInput, source: SourceMap, operato
     backups: input.backups,
     avoidNodes: input.scheduling?.avoidNodes ?? [],
     monitoring: {
-      namespace: input.monitoring.namespace ?? 'monitoring',
-      prometheusSelector: input.monitoring.prometheusSelector ?? { release: 'kube-prometheus-stack' },
-      prometheusPodLabels: input.monitoring.prometheusPodLabels ?? { 'app.kubernetes.io/name': 'prometheus' },
+      namespace: input.monitoring.namespace ?? D.monitoring.namespace,
+      prometheusSelector: input.monitoring.prometheusSelector ?? D.monitoring.prometheusSelector,
+      prometheusPodLabels: input.monitoring.prometheusPodLabels ?? D.monitoring.prometheusPodLabels,
       pushgateway: input.monitoring.pushgateway,
       runbookBaseUrl: input.monitoring.runbookBaseUrl,
     },
     network: {
-      apiServerPorts: input.network?.apiServerPorts ?? [443, 6443],
-      dnsNamespace: input.network?.dnsNamespace ?? 'kube-system',
-      dnsPodLabels: input.network?.dnsPodLabels ?? { 'k8s-app': 'kube-dns' },
+      apiServerPorts: input.network?.apiServerPorts ?? D.network.apiServerPorts,
+      dnsNamespace: input.network?.dnsNamespace ?? D.network.dnsNamespace,
+      dnsPodLabels: input.network?.dnsPodLabels ?? D.network.dnsPodLabels,
       operatorNamespaces: { ...operatorNamespaceDefaults, ...input.network?.operatorNamespaces },
     },
     tenants: input.tenants.map((t, index) => ({ ...t, namespace: t.namespace ?? t.name, index })),

@@ -16,6 +16,78 @@ export function Closed<T extends TProperties>(properties: T, options: { descript
   return Type.Object(properties, { additionalProperties: false, ...options });
 }
 
+/**
+ * The literal defaults of a section, in the shape of its input: written once, next to its
+ * schema. `withDefaults` puts each into the schema (the JSON Schema `default`, which editors
+ * show, and a `@default` note in the description) and the section's model reads the same
+ * value (`spec.instances ?? DEFAULTS.instances`). Defaults worked out from other fields (a
+ * role named after its database) are the model's alone; their descriptions say how.
+ */
+export type Defaults<T> = {
+  readonly [K in keyof T]?: NonNullable<T[K]> extends readonly unknown[] ? Readonly<NonNullable<T[K]>> : NonNullable<T[K]> extends object ? Defaults<NonNullable<T[K]>> : NonNullable<T[K]>;
+};
+
+/** How a default reads in a description: `2`, `dbaas`, `"0 2 * * *"`, `[443, 6443]`, `{release: kube-prometheus-stack}`. */
+export function showDefault(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(showDefault).join(', ')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${showDefault(v)}`)
+      .join(', ')}}`;
+  if (typeof value === 'string' && !/^[\w./:-]+$/.test(value)) return JSON.stringify(value);
+  return String(value);
+}
+
+const isObjectSchema = (schema: TSchema): schema is TObject => schema.type === 'object' && typeof schema.properties === 'object';
+
+/** The schema with every default of `defaults` written into it (see Defaults). A key the schema does not have is a programming error. */
+export function withDefaults<T extends TObject>(schema: T, defaults: Defaults<Static<T>>): T {
+  const unknown = Object.keys(defaults).filter((key) => !(key in schema.properties));
+  if (unknown.length > 0) throw new Error(`defaults for fields the schema does not have: ${unknown.join(', ')}`);
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties).map(([key, property]) => {
+      const value = (defaults as Record<string, unknown>)[key];
+      if (value === undefined) return [key, property];
+      // Defaults inside an optional object go on its fields; an object whose fields are required (Resources) defaults as a whole.
+      const required = new Set(isObjectSchema(property) ? (property.required ?? []) : []);
+      if (isObjectSchema(property) && !Array.isArray(value) && typeof value === 'object' && value !== null && !Object.keys(value).some((k) => required.has(k))) {
+        return [key, withDefaults(property, value as Defaults<unknown>)];
+      }
+      const description = property.description ? `${property.description} @default ${showDefault(value)}` : `@default ${showDefault(value)}`;
+      return [key, { ...property, description, default: value }];
+    }),
+  );
+  return { ...schema, properties };
+}
+
+/** Every literal default a schema declares, in the shape of its input (the inverse of withDefaults). */
+export function defaultsOf(schema: TSchema): Record<string, unknown> {
+  if (!isObjectSchema(schema)) return {};
+  return Object.fromEntries(
+    Object.entries(schema.properties).flatMap(([key, property]): [string, unknown][] => {
+      if (property.default !== undefined) return [[key, property.default]];
+      const nested = defaultsOf(property);
+      return Object.keys(nested).length > 0 ? [[key, nested]] : [];
+    }),
+  );
+}
+
+/**
+ * `value` with every default its schema declares spelled out where the value leaves the field
+ * out (into nested objects and list items too): what an input means once its defaults apply.
+ */
+export function withDefaultsSpelledOut(value: unknown, schema: TSchema): unknown {
+  if (Array.isArray(value) && schema.type === 'array' && schema.items) return value.map((item) => withDefaultsSpelledOut(item, schema.items as TSchema));
+  if (!isObjectSchema(schema) || value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const [key, property] of Object.entries(schema.properties)) {
+    if (out[key] === undefined && property.default !== undefined) out[key] = structuredClone(property.default);
+    else if (out[key] === undefined && Object.keys(defaultsOf(property)).length > 0) out[key] = withDefaultsSpelledOut({}, property);
+    else if (out[key] !== undefined) out[key] = withDefaultsSpelledOut(out[key], property);
+  }
+  return out;
+}
+
 /** RFC 1123 label: namespaces, services, most object names. */
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** An identifier that is valid, unquoted, in the SQL servers alike (lowercase, digits and `_`). */
@@ -108,7 +180,7 @@ export const DeliveryHints: Readonly<Record<string, string>> = {
   [CHART_MIRROR]: 'oci://registry.example:5000/charts for an OCI registry, or the https:// URL of a Helm repository, without trailing slash',
 };
 
-export const DeliverySpec = Closed(
+const DeliveryFields = Closed(
   {
     tools: Type.Array(Type.Union([Type.Literal('argocd'), Type.Literal('flux')]), {
       minItems: 1,
@@ -119,27 +191,27 @@ export const DeliverySpec = Closed(
     repository: Closed(
       {
         url: Type.String({ pattern: GIT_URL, description: 'Git URL of this repository, as Argo CD and Flux clone it.' }),
-        revision: Type.Optional(Type.String({ pattern: GIT_REVISION, maxLength: 255, description: 'Branch the cluster follows. @default main' })),
+        revision: Type.Optional(Type.String({ pattern: GIT_REVISION, maxLength: 255, description: 'Branch the cluster follows.' })),
       },
       { description: 'Where Argo CD and Flux read clusters/<cluster>/ from.' },
     ),
     argocd: Type.Optional(
       Closed({
-        namespace: Type.Optional(DnsLabel('Namespace of Argo CD (its Applications and AppProjects live there). @default argocd')),
-        project: Type.Optional(DnsLabel("Name of the AppProject the platform's Applications belong to. @default db-platform")),
-        server: Type.Optional(Type.String({ pattern: '^https://\\S+$', description: 'API server Argo CD deploys to. @default https://kubernetes.default.svc' })),
+        namespace: Type.Optional(DnsLabel('Namespace of Argo CD (its Applications and AppProjects live there).')),
+        project: Type.Optional(DnsLabel("Name of the AppProject the platform's Applications belong to.")),
+        server: Type.Optional(Type.String({ pattern: '^https://\\S+$', description: 'API server Argo CD deploys to.' })),
       }),
     ),
     flux: Type.Optional(
       Closed({
-        namespace: Type.Optional(DnsLabel("Namespace of the Flux controllers and of the platform's Flux objects. @default flux-system")),
-        interval: Type.Optional(Type.String({ pattern: DURATION, description: 'How often Flux reconciles. @default 10m' })),
+        namespace: Type.Optional(DnsLabel("Namespace of the Flux controllers and of the platform's Flux objects.")),
+        interval: Type.Optional(Type.String({ pattern: DURATION, description: 'How often Flux reconciles.' })),
       }),
     ),
     operators: Type.Optional(
       Closed(
         {
-          install: Type.Optional(Type.Boolean({ description: 'Install the operators the engines need from their pinned Helm charts. @default true' })),
+          install: Type.Optional(Type.Boolean({ description: 'Install the operators the engines need from their pinned Helm charts.' })),
           chartMirror: Type.Optional(
             Type.String({
               pattern: CHART_MIRROR,
@@ -154,6 +226,22 @@ export const DeliverySpec = Closed(
   },
   { description: 'GitOps delivery: Argo CD and/or Flux wiring for this cluster, and the operators it needs. Without it, only clusters/<cluster>/ objects are rendered.' },
 );
+
+/** The literal defaults of the `delivery:` section, written once (see Defaults). */
+export const DELIVERY_DEFAULTS = {
+  repository: { revision: 'main' },
+  argocd: { namespace: 'argocd', project: 'db-platform', server: 'https://kubernetes.default.svc' },
+  flux: { namespace: 'flux-system', interval: '10m' },
+  operators: { install: true },
+} as const satisfies Defaults<Static<typeof DeliveryFields>>;
+
+export const DeliverySpec = withDefaults(DeliveryFields, DELIVERY_DEFAULTS);
+
+/** The literal defaults of the shared sections, written once (see Defaults). */
+export const SHARED_DEFAULTS = {
+  monitoring: { namespace: 'monitoring', prometheusSelector: { release: 'kube-prometheus-stack' }, prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+  network: { apiServerPorts: [443, 6443], dnsNamespace: 'kube-system', dnsPodLabels: { 'k8s-app': 'kube-dns' } },
+} as const;
 
 /** The shared sections, before the components' sections. `network.operatorNamespaces` gets one key per component that asks for one. */
 function sharedProperties(operatorNamespaces: readonly { readonly key: string; readonly default: string }[]) {
@@ -182,22 +270,30 @@ function sharedProperties(operatorNamespaces: readonly { readonly key: string; r
         avoidNodes: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }), { uniqueItems: true, description: 'Nodes no database pod may run on (the GPU node).' })),
       }),
     ),
-    monitoring: Closed({
-      namespace: Type.Optional(DnsLabel('Namespace of Prometheus. @default monitoring')),
-      prometheusSelector: Type.Optional(Labels('Labels the Prometheus CR selects PodMonitors and rules by. @default {release: kube-prometheus-stack}')),
-      prometheusPodLabels: Type.Optional(Labels('Labels of the Prometheus pods, for network policy. @default {app.kubernetes.io/name: prometheus}')),
-      pushgateway: Type.String({ pattern: '^http://[a-z0-9.-]+(:[0-9]+)?$', description: 'Pushgateway URL that backup jobs report to.' }),
-      runbookBaseUrl: Type.String({ pattern: RUNBOOK_URL, description: 'URL of docs/runbooks in this repository, without trailing slash.' }),
-    }),
-    network: Type.Optional(
+    monitoring: withDefaults(
       Closed({
-        apiServerPorts: Type.Optional(
-          Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { uniqueItems: true, description: 'Ports of the Kubernetes API server (ClusterIP 443 and endpoint 6443). @default [443, 6443]' }),
-        ),
-        dnsNamespace: Type.Optional(DnsLabel('@default kube-system')),
-        dnsPodLabels: Type.Optional(Labels('@default {k8s-app: kube-dns}')),
-        operatorNamespaces: Type.Optional(Closed(Object.fromEntries(operatorNamespaces.map((o) => [o.key, Type.Optional(DnsLabel(`@default ${o.default}`))])))),
+        namespace: Type.Optional(DnsLabel('Namespace of Prometheus.')),
+        prometheusSelector: Type.Optional(Labels('Labels the Prometheus CR selects PodMonitors and rules by.')),
+        prometheusPodLabels: Type.Optional(Labels('Labels of the Prometheus pods, for network policy.')),
+        pushgateway: Type.String({ pattern: '^http://[a-z0-9.-]+(:[0-9]+)?$', description: 'Pushgateway URL that backup jobs report to.' }),
+        runbookBaseUrl: Type.String({ pattern: RUNBOOK_URL, description: 'URL of docs/runbooks in this repository, without trailing slash.' }),
       }),
+      SHARED_DEFAULTS.monitoring,
+    ),
+    network: Type.Optional(
+      withDefaults(
+        Closed({
+          apiServerPorts: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { uniqueItems: true, description: 'Ports of the Kubernetes API server (ClusterIP 443 and endpoint 6443).' }),
+          ),
+          dnsNamespace: Type.Optional(DnsLabel('')),
+          dnsPodLabels: Type.Optional(Labels('')),
+          operatorNamespaces: Type.Optional(
+            withDefaults(Closed(Object.fromEntries(operatorNamespaces.map((o) => [o.key, Type.Optional(DnsLabel(''))]))), Object.fromEntries(operatorNamespaces.map((o) => [o.key, o.default]))),
+          ),
+        }),
+        SHARED_DEFAULTS.network,
+      ),
     ),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The `delivery` section with its defaults filled in once, and its semantic checks.
  */
-import { avoidNodesPodSpec, type Engine, type HelmOperator, type PlatformModel, type Problem } from '@db/core';
+import { avoidNodesPodSpec, DELIVERY_DEFAULTS as D, type Engine, type HelmOperator, type PlatformModel, type Problem } from '@db/core';
 
 export interface DeliveryModel {
   readonly cluster: string;
@@ -21,11 +21,11 @@ export function resolveDelivery(model: PlatformModel): DeliveryModel | undefined
   return {
     cluster: model.cluster,
     argocd: d.tools.includes('argocd')
-      ? { namespace: d.argocd?.namespace ?? 'argocd', project: d.argocd?.project ?? 'db-platform', server: d.argocd?.server ?? 'https://kubernetes.default.svc' }
+      ? { namespace: d.argocd?.namespace ?? D.argocd.namespace, project: d.argocd?.project ?? D.argocd.project, server: d.argocd?.server ?? D.argocd.server }
       : undefined,
-    flux: d.tools.includes('flux') ? { namespace: d.flux?.namespace ?? 'flux-system', interval: d.flux?.interval ?? '10m' } : undefined,
-    repository: { url: d.repository.url, revision: d.repository.revision ?? 'main' },
-    operators: { install: d.operators?.install ?? true, chartMirror: d.operators?.chartMirror, imageRegistry: model.imageRegistry },
+    flux: d.tools.includes('flux') ? { namespace: d.flux?.namespace ?? D.flux.namespace, interval: d.flux?.interval ?? D.flux.interval } : undefined,
+    repository: { url: d.repository.url, revision: d.repository.revision ?? D.repository.revision },
+    operators: { install: d.operators?.install ?? D.operators.install, chartMirror: d.operators?.chartMirror, imageRegistry: model.imageRegistry },
     apiServerPorts: model.network.apiServerPorts,
     placement: avoidNodesPodSpec(model),
   };
@@ -45,7 +45,7 @@ export function checkDelivery(model: PlatformModel, engines: readonly Engine[]):
       );
     }
   }
-  const install = d.operators?.install ?? true;
+  const install = d.operators?.install ?? D.operators.install;
   if (d.operators?.chartMirror !== undefined && model.imageRegistry === undefined && install) {
     problems.push(
       source.problem(
@@ -74,7 +74,7 @@ export function checkDelivery(model: PlatformModel, engines: readonly Engine[]):
     }
     byId.set(o.id, o);
   }
-  const namespaces = [d.argocd?.namespace ?? 'argocd', d.flux?.namespace ?? 'flux-system'];
+  const namespaces = [d.argocd?.namespace ?? D.argocd.namespace, d.flux?.namespace ?? D.flux.namespace];
   for (const o of byId.values()) {
     if (namespaces.includes(o.namespace))
       problems.push(source.problem(['delivery'], `the operator ${o.id} would be installed into ${o.namespace}, the namespace of the GitOps tool`, 'give the operator its own namespace'));

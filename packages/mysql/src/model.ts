@@ -2,7 +2,7 @@
 import { imageRef, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
 import { ROOT_SECRET_KEYS } from './operator-contract.ts';
-import { mysqlSection, tenantMysql } from './schema.ts';
+import { MYSQL_DEFAULTS as D, mysqlSection, TENANT_MYSQL_DEFAULTS as TD, tenantMysql } from './schema.ts';
 
 export type MysqlTopology = 'standalone' | 'innodb-cluster';
 
@@ -62,10 +62,10 @@ export interface MysqlModel {
 /** The engine's model, resolved once per platform model (see resolvedOnce). */
 export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
   const spec = mysqlSection(model.input) ?? {};
-  const version = spec.version ?? '8.4.4';
+  const version = spec.version ?? D.version;
   const pinned = withOverride(MYSQL_IMAGES[version], spec.image);
-  const name = spec.name ?? 'mysql';
-  const namespace = spec.namespace ?? 'dbaas';
+  const name = spec.name ?? D.name;
+  const namespace = spec.namespace ?? D.namespace;
   const tenants = model.tenants
     .filter((t) => t.mysql)
     .map((t) => {
@@ -74,14 +74,14 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
         tenant: t,
         database: my.database,
         user: my.user ?? my.database,
-        rotate: my.rotate ?? true,
+        rotate: my.rotate ?? TD.rotate,
         rotateReason: my.rotateReason,
         rotationPeriod: my.rotationPeriod,
         pushPassword: my.pushPassword,
       };
     });
   return {
-    topology: spec.topology ?? 'standalone',
+    topology: spec.topology ?? D.topology,
     namespace,
     name,
     version,
@@ -90,20 +90,20 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
     exporterImage: imageRef(MYSQLD_EXPORTER_IMAGE, model.imageRegistry),
     operatorImageRepository: `${model.imageRegistry ?? OPERATOR_SERVER_IMAGE.registry}/${OPERATOR_SERVER_IMAGE.repository.replace(/\/[^/]+$/, '')}`,
     operatorRouterVersion: OPERATOR_ROUTER_IMAGE.tag,
-    instances: spec.instances ?? 3,
-    routerInstances: spec.router?.instances ?? 2,
-    resources: { cpu: spec.resources?.cpu ?? '500m', memory: spec.resources?.memory ?? '2Gi', memoryLimit: spec.resources?.memoryLimit ?? '3Gi' },
-    maxConnections: spec.maxConnections ?? 200,
-    storage: { size: spec.storage?.size ?? '20Gi', storageClass: spec.storage?.storageClass ?? model.storage.block },
+    instances: spec.instances ?? D.instances,
+    routerInstances: spec.router?.instances ?? D.router.instances,
+    resources: { cpu: spec.resources?.cpu ?? D.resources.cpu, memory: spec.resources?.memory ?? D.resources.memory, memoryLimit: spec.resources?.memoryLimit ?? D.resources.memoryLimit },
+    maxConnections: spec.maxConnections ?? D.maxConnections,
+    storage: { size: spec.storage?.size ?? D.storage.size, storageClass: spec.storage?.storageClass ?? model.storage.block },
     backup: {
       name: `${name}-backup`,
-      schedule: spec.backup?.schedule ?? '30 2 * * *',
-      keep: spec.backup?.keep ?? 7,
+      schedule: spec.backup?.schedule ?? D.backup.schedule,
+      keep: spec.backup?.keep ?? D.backup.keep,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/mysql-backup`,
     },
-    operatorNamespace: spec.operatorNamespace ?? 'mysql-operator',
+    operatorNamespace: spec.operatorNamespace ?? D.operatorNamespace,
     secrets: { root: `${name}-root`, exporter: `${name}-exporter`, backup: `${name}-db-backup` },
-    rootPasswordKey: (spec.topology ?? 'standalone') === 'innodb-cluster' ? ROOT_SECRET_KEYS.password : 'password',
+    rootPasswordKey: (spec.topology ?? D.topology) === 'innodb-cluster' ? ROOT_SECRET_KEYS.password : 'password',
     users: { exporter: 'db_exporter', backup: 'db_backup', vault: model.services.credentialRotation?.login },
     tenants,
     host: `${name}.${namespace}.svc.cluster.local`,

@@ -1,7 +1,7 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
 import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
-import { postgresSection, tenantPostgres } from './schema.ts';
+import { POSTGRES_DEFAULTS as D, postgresSection, TENANT_POSTGRES_DEFAULTS as TD, tenantPostgres } from './schema.ts';
 
 export interface PostgresTenant {
   readonly tenant: TenantModel;
@@ -53,14 +53,14 @@ export interface PostgresModel {
 /** The engine's model, resolved once per platform model (see resolvedOnce). */
 export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresModel => {
   const spec = postgresSection(model.input) ?? {};
-  const version = spec.version ?? 16;
+  const version = spec.version ?? D.version;
   const postgis = spec.postgis ?? version < 18;
   const base = postgis && version !== 18 ? POSTGIS_IMAGES[version] : POSTGRES_IMAGES[version];
   const pinned = withOverride(base, spec.image);
-  const name = spec.name ?? 'pg-cluster';
-  const resources = { cpu: spec.resources?.cpu ?? '500m', memory: spec.resources?.memory ?? '2Gi' };
+  const name = spec.name ?? D.name;
+  const resources = { cpu: spec.resources?.cpu ?? D.resources.cpu, memory: spec.resources?.memory ?? D.resources.memory };
   const memory = mebibytes(resources.memory);
-  const poolerName = spec.pooler?.name ?? 'pgbouncer';
+  const poolerName = spec.pooler?.name ?? D.pooler.name;
   const tenants = model.tenants
     .filter((t) => t.postgres)
     .map((t) => {
@@ -69,23 +69,23 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
         tenant: t,
         database: pg.database,
         role: pg.role ?? pg.database,
-        rotate: pg.rotate ?? true,
+        rotate: pg.rotate ?? TD.rotate,
         rotateReason: pg.rotateReason,
         rotationPeriod: pg.rotationPeriod,
         passwordSecret: pg.passwordSecret,
-        connection: pg.connection ?? 'pooler',
+        connection: pg.connection ?? TD.connection,
         extensions: pg.extensions ?? [],
       };
     });
   return {
-    namespace: spec.namespace ?? 'dbaas',
+    namespace: spec.namespace ?? D.namespace,
     name,
-    instances: spec.instances ?? 2,
+    instances: spec.instances ?? D.instances,
     version,
     postgis,
     image: imageRef(pinned, model.imageRegistry),
     imageTag: pinned.tag,
-    storage: { size: spec.storage?.size ?? '20Gi', walSize: spec.storage?.walSize, storageClass: spec.storage?.storageClass ?? model.storage.block },
+    storage: { size: spec.storage?.size ?? D.storage.size, walSize: spec.storage?.walSize, storageClass: spec.storage?.storageClass ?? model.storage.block },
     resources,
     // Sized from the memory limit, as a DBA would: shared_buffers a quarter, the planner told
     // about the rest; connections bounded because PgBouncer multiplexes clients.
@@ -100,16 +100,16 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
     },
     pooler: {
       name: poolerName,
-      instances: spec.pooler?.instances ?? 3,
-      poolMode: spec.pooler?.poolMode ?? 'transaction',
-      maxClientConnections: spec.pooler?.maxClientConnections ?? 1000,
-      defaultPoolSize: spec.pooler?.defaultPoolSize ?? 20,
+      instances: spec.pooler?.instances ?? D.pooler.instances,
+      poolMode: spec.pooler?.poolMode ?? D.pooler.poolMode,
+      maxClientConnections: spec.pooler?.maxClientConnections ?? D.pooler.maxClientConnections,
+      defaultPoolSize: spec.pooler?.defaultPoolSize ?? D.pooler.defaultPoolSize,
       image: imageRef(PGBOUNCER_IMAGE, model.imageRegistry),
     },
     backup: {
       name: `${name}-backup`,
-      schedule: spec.backup?.schedule ?? '0 2 * * *',
-      keep: spec.backup?.keep ?? 7,
+      schedule: spec.backup?.schedule ?? D.backup.schedule,
+      keep: spec.backup?.keep ?? D.backup.keep,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/postgres-backup`,
     },
     backupRole: 'db_backup',

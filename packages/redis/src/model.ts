@@ -1,7 +1,7 @@
 /** The Redis section of the desired state, with every default filled in once. */
 import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
-import { redisSection, tenantRedis } from './schema.ts';
+import { REDIS_DEFAULTS as D, redisSection, tenantRedis } from './schema.ts';
 
 export type RedisTopology = 'standalone' | 'sentinel';
 export type EvictionPolicy = 'volatile-lru' | 'volatile-lfu' | 'volatile-ttl' | 'volatile-random' | 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'noeviction';
@@ -108,14 +108,14 @@ export function resolveUsers(name: string, topology: RedisTopology, tenants: rea
 /** The engine's model, resolved once per platform model (see resolvedOnce). */
 export const resolveRedis = resolvedOnce((model: PlatformModel): RedisModel => {
   const spec = redisSection(model.input) ?? {};
-  const topology = spec.topology ?? 'standalone';
-  const name = spec.name ?? 'redis-v2';
+  const topology = spec.topology ?? D.topology;
+  const name = spec.name ?? D.name;
   const pinned = withOverride(REDIS_IMAGE, spec.image);
-  const resources = { cpu: spec.resources?.cpu ?? '100m', memory: spec.resources?.memory ?? '768Mi' };
-  const replicas = topology === 'sentinel' ? (spec.sentinel?.replicas ?? 3) : 1;
+  const resources = { cpu: spec.resources?.cpu ?? D.resources.cpu, memory: spec.resources?.memory ?? D.resources.memory };
+  const replicas = topology === 'sentinel' ? (spec.sentinel?.replicas ?? D.sentinel.replicas) : 1;
   const tenants: RedisTenant[] = model.tenants.filter((t) => t.redis).map((t) => ({ tenant: t, use: tenantRedis(t)!.use, prefixes: [`${t.name}:`, ...(tenantRedis(t)!.prefixes ?? [])] }));
   return {
-    namespace: spec.namespace ?? 'redis',
+    namespace: spec.namespace ?? D.namespace,
     name,
     topology,
     replicas,
@@ -127,31 +127,31 @@ export const resolveRedis = resolvedOnce((model: PlatformModel): RedisModel => {
     // 5/6 of the limit (640mb of 768Mi, as the seeds sized it after the 2026-04-19 OOM):
     // the rest is fork copy-on-write headroom for BGSAVE and AOF rewrites.
     maxmemoryMb: spec.maxmemory ?? Math.floor((mebibytes(resources.memory) * 5) / 6),
-    maxmemoryPolicy: (spec.maxmemoryPolicy ?? 'volatile-lru') as EvictionPolicy,
-    storage: { size: spec.storage?.size ?? '5Gi', maxSize: spec.storage?.maxSize ?? '20Gi', storageClass: spec.storage?.storageClass ?? model.storage.encrypted },
-    antiAffinity: spec.antiAffinity ?? 'required',
-    liveness: { timeoutSeconds: spec.livenessProbe?.timeoutSeconds ?? 10, failureThreshold: spec.livenessProbe?.failureThreshold ?? 5 },
+    maxmemoryPolicy: (spec.maxmemoryPolicy ?? D.maxmemoryPolicy) as EvictionPolicy,
+    storage: { size: spec.storage?.size ?? D.storage.size, maxSize: spec.storage?.maxSize ?? D.storage.maxSize, storageClass: spec.storage?.storageClass ?? model.storage.encrypted },
+    antiAffinity: spec.antiAffinity ?? D.antiAffinity,
+    liveness: { timeoutSeconds: spec.livenessProbe?.timeoutSeconds ?? D.livenessProbe.timeoutSeconds, failureThreshold: spec.livenessProbe?.failureThreshold ?? D.livenessProbe.failureThreshold },
     sentinel: {
       quorum: spec.sentinel?.quorum ?? Math.floor(replicas / 2) + 1,
-      masterName: spec.sentinel?.masterName ?? 'mymaster',
-      downAfterMilliseconds: spec.sentinel?.downAfterMilliseconds ?? 15000,
-      failoverTimeout: spec.sentinel?.failoverTimeout ?? 60000,
-      minReplicasToWrite: topology === 'sentinel' ? (spec.sentinel?.minReplicasToWrite ?? 1) : 0,
-      minReplicasMaxLag: spec.sentinel?.minReplicasMaxLag ?? 10,
-      publishNotReadyAddresses: spec.sentinel?.publishNotReadyAddresses ?? false,
+      masterName: spec.sentinel?.masterName ?? D.sentinel.masterName,
+      downAfterMilliseconds: spec.sentinel?.downAfterMilliseconds ?? D.sentinel.downAfterMilliseconds,
+      failoverTimeout: spec.sentinel?.failoverTimeout ?? D.sentinel.failoverTimeout,
+      minReplicasToWrite: topology === 'sentinel' ? (spec.sentinel?.minReplicasToWrite ?? D.sentinel.minReplicasToWrite) : 0,
+      minReplicasMaxLag: spec.sentinel?.minReplicasMaxLag ?? D.sentinel.minReplicasMaxLag,
+      publishNotReadyAddresses: spec.sentinel?.publishNotReadyAddresses ?? D.sentinel.publishNotReadyAddresses,
     },
     haproxy: {
       name: `${name}-haproxy`,
-      replicas: spec.haproxy?.replicas ?? 3,
-      checkInterval: spec.haproxy?.checkInterval ?? 2000,
-      fall: spec.haproxy?.fall ?? 3,
-      rise: spec.haproxy?.rise ?? 2,
-      timeoutCheck: spec.haproxy?.timeoutCheck ?? 5000,
+      replicas: spec.haproxy?.replicas ?? D.haproxy.replicas,
+      checkInterval: spec.haproxy?.checkInterval ?? D.haproxy.checkInterval,
+      fall: spec.haproxy?.fall ?? D.haproxy.fall,
+      rise: spec.haproxy?.rise ?? D.haproxy.rise,
+      timeoutCheck: spec.haproxy?.timeoutCheck ?? D.haproxy.timeoutCheck,
     },
     backup: {
       name: `${name}-backup`,
-      schedule: spec.backup?.schedule ?? '0 3 * * 0',
-      days: spec.backup?.days ?? 28,
+      schedule: spec.backup?.schedule ?? D.backup.schedule,
+      days: spec.backup?.days ?? D.backup.days,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/redis-backup`,
     },
     tenants,

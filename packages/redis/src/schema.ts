@@ -1,19 +1,19 @@
 /** The `redis:` section of platform.yaml and the `redis:` field of a tenant. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, CRON, DnsLabel, ImageOverride, NFS_PATH, Quantity, Resources } from '@db/core';
+import { Closed, CRON, DnsLabel, ImageOverride, NFS_PATH, Quantity, Resources, withDefaults, type Defaults } from '@db/core';
 
 /** A Redis key prefix: single braces (hash tags) are fine, `{{`/`}}` are not (Helm templates). */
 export const REDIS_PREFIX = '^(?!.*\\{\\{)(?!.*\\}\\})[A-Za-z0-9_.:{}-]+$';
 
 const Milliseconds = (description: string, minimum = 100) => Type.Integer({ minimum, maximum: 3600000, description });
 
-export const RedisSpec = Closed(
+const RedisFields = Closed(
   {
-    namespace: Type.Optional(DnsLabel('Namespace of Redis. @default redis')),
-    name: Type.Optional(DnsLabel('Name of the StatefulSet; pods are `<name>-0`... @default redis-v2')),
+    namespace: Type.Optional(DnsLabel('Namespace of Redis.')),
+    name: Type.Optional(DnsLabel('Name of the StatefulSet; pods are `<name>-0`...')),
     topology: Type.Optional(
       Type.Union([Type.Literal('standalone'), Type.Literal('sentinel')], {
-        description: '`standalone`: one pod, restarts are a few-seconds blip (prod since 2026-05-30). `sentinel`: 3 pods each with redis, sentinel and exporter, behind HAProxy. @default standalone',
+        description: '`standalone`: one pod, restarts are a few-seconds blip (prod since 2026-05-30). `sentinel`: 3 pods each with redis, sentinel and exporter, behind HAProxy.',
       }),
     ),
     image: Type.Optional(ImageOverride),
@@ -29,39 +29,39 @@ export const RedisSpec = Closed(
       Type.Union(
         ['volatile-lru', 'volatile-lfu', 'volatile-ttl', 'volatile-random', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'].map((p) => Type.Literal(p)),
         {
-          description: 'Eviction policy. `allkeys-*` can evict TTL-less queue keys and is refused when a tenant has `use: queue`. @default volatile-lru',
+          description: 'Eviction policy. `allkeys-*` can evict TTL-less queue keys and is refused when a tenant has `use: queue`.',
         },
       ),
     ),
     storage: Type.Optional(
       Closed({
-        size: Type.Optional(Quantity('Data volume size per pod. @default 5Gi')),
-        maxSize: Type.Optional(Quantity('Upper bound for pvc-autoresizer to grow the volume to. @default 20Gi')),
+        size: Type.Optional(Quantity('Data volume size per pod.')),
+        maxSize: Type.Optional(Quantity('Upper bound for pvc-autoresizer to grow the volume to.')),
         storageClass: Type.Optional(DnsLabel('Storage class. @default storage.encrypted')),
       }),
     ),
     antiAffinity: Type.Optional(
       Type.Union([Type.Literal('required'), Type.Literal('preferred')], {
-        description: 'Pod anti-affinity of the sentinel topology; `preferred` is refused by a guardrail (2026-04-22). @default required',
+        description: 'Pod anti-affinity of the sentinel topology; `preferred` is refused by a guardrail (2026-04-22).',
       }),
     ),
     livenessProbe: Type.Optional(
       Closed({
-        timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 60, description: '@default 10' })),
-        failureThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 30, description: '@default 5' })),
+        timeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 })),
+        failureThreshold: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
       }),
     ),
     sentinel: Type.Optional(
       Closed(
         {
-          replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'Pods (each redis + sentinel + exporter); odd and at least 3. @default 3' })),
+          replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'Pods (each redis + sentinel + exporter); odd and at least 3.' })),
           quorum: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: 'Sentinels that must agree the master is down; a majority. @default replicas/2+1' })),
-          masterName: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: '@default mymaster' })),
-          downAfterMilliseconds: Type.Optional(Milliseconds('`down-after-milliseconds`; below 15000 is refused (2026-04-22). @default 15000')),
-          failoverTimeout: Type.Optional(Milliseconds('`failover-timeout`. @default 60000')),
-          minReplicasToWrite: Type.Optional(Type.Integer({ minimum: 0, maximum: 8, description: '`min-replicas-to-write`: an isolated master refuses writes. @default 1' })),
-          minReplicasMaxLag: Type.Optional(Type.Integer({ minimum: 1, maximum: 600, description: '`min-replicas-max-lag` in seconds. @default 10' })),
-          publishNotReadyAddresses: Type.Optional(Type.Boolean({ description: 'Headless data service publishes not-ready pods; `true` is refused (2026-04-22). @default false' })),
+          masterName: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
+          downAfterMilliseconds: Type.Optional(Milliseconds('`down-after-milliseconds`; below 15000 is refused (2026-04-22).')),
+          failoverTimeout: Type.Optional(Milliseconds('`failover-timeout`.')),
+          minReplicasToWrite: Type.Optional(Type.Integer({ minimum: 0, maximum: 8, description: '`min-replicas-to-write`: an isolated master refuses writes.' })),
+          minReplicasMaxLag: Type.Optional(Type.Integer({ minimum: 1, maximum: 600, description: '`min-replicas-max-lag` in seconds.' })),
+          publishNotReadyAddresses: Type.Optional(Type.Boolean({ description: 'Headless data service publishes not-ready pods; `true` is refused (2026-04-22).' })),
         },
         { description: 'Sentinel HA settings (topology: sentinel).' },
       ),
@@ -69,19 +69,19 @@ export const RedisSpec = Closed(
     haproxy: Type.Optional(
       Closed(
         {
-          replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: '@default 3' })),
-          checkInterval: Type.Optional(Milliseconds('`check inter`; below 2000 is refused (2026-04-22). @default 2000')),
-          fall: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: '@default 3' })),
-          rise: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: '@default 2' })),
-          timeoutCheck: Type.Optional(Milliseconds('`timeout check`. @default 5000')),
+          replicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 9 })),
+          checkInterval: Type.Optional(Milliseconds('`check inter`; below 2000 is refused (2026-04-22).')),
+          fall: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+          rise: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+          timeoutCheck: Type.Optional(Milliseconds('`timeout check`.')),
         },
         { description: 'HAProxy in front of the sentinel topology; `redis-master` selects it.' },
       ),
     ),
     backup: Type.Optional(
       Closed({
-        schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC. @default "0 3 * * 0" (Sunday 03:00)' })),
-        days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Days an RDB snapshot is kept on NFS. @default 28' })),
+        schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC (the default is Sunday 03:00).' })),
+        days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Days an RDB snapshot is kept on NFS.' })),
         path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/redis-backup' })),
       }),
     ),
@@ -89,7 +89,24 @@ export const RedisSpec = Closed(
   { description: 'Shared Redis: standalone or Sentinel HA, with ACL users per tenant.' },
 );
 
-export type RedisInput = Static<typeof RedisSpec>;
+export type RedisInput = Static<typeof RedisFields>;
+
+/** The literal defaults of the `redis:` section, written once (see Defaults). */
+export const REDIS_DEFAULTS = {
+  namespace: 'redis',
+  name: 'redis-v2',
+  topology: 'standalone',
+  resources: { cpu: '100m', memory: '768Mi' },
+  maxmemoryPolicy: 'volatile-lru',
+  storage: { size: '5Gi', maxSize: '20Gi' },
+  antiAffinity: 'required',
+  livenessProbe: { timeoutSeconds: 10, failureThreshold: 5 },
+  sentinel: { replicas: 3, masterName: 'mymaster', downAfterMilliseconds: 15000, failoverTimeout: 60000, minReplicasToWrite: 1, minReplicasMaxLag: 10, publishNotReadyAddresses: false },
+  haproxy: { replicas: 3, checkInterval: 2000, fall: 3, rise: 2, timeoutCheck: 5000 },
+  backup: { schedule: '0 3 * * 0', days: 28 },
+} as const satisfies Defaults<RedisInput>;
+
+export const RedisSpec = withDefaults(RedisFields, REDIS_DEFAULTS);
 
 export const TenantRedis = Closed({
   use: Type.Union([Type.Literal('cache'), Type.Literal('queue')], {

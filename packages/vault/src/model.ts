@@ -3,12 +3,8 @@
  * which logins become Vault static roles, under which names, and which are excluded.
  */
 import { durationSeconds, kebab, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type CredentialConnection } from '@db/core';
-import { vaultSection } from './schema.ts';
+import { VAULT_DEFAULTS as D, vaultSection } from './schema.ts';
 
-/** The seeds' rotation schedule: 7 days. */
-export const DEFAULT_ROTATION_PERIOD = '7d';
-/** External Secrets re-reads each password this often (seed 000: 15-minute refresh). */
-export const DEFAULT_REFRESH_INTERVAL = '15m';
 /** Bounds of a sane rotation period. */
 export const MIN_ROTATION_SECONDS = 86_400;
 export const MAX_ROTATION_SECONDS = 90 * 86_400;
@@ -68,18 +64,18 @@ export function goDuration(d: string): string {
 
 export function resolveVault(model: PlatformModel, credentials: readonly EngineCredentials[]): VaultModel {
   const spec = vaultSection(model.input) ?? {};
-  const namespace = spec.namespace ?? 'vault';
-  const rotationPeriod = spec.rotationPeriod ?? DEFAULT_ROTATION_PERIOD;
+  const namespace = spec.namespace ?? D.namespace;
+  const rotationPeriod = spec.rotationPeriod ?? D.rotationPeriod;
   return {
     namespace,
     address: spec.address ?? `http://vault.${namespace}.svc.cluster.local:8200`,
-    podLabels: spec.podLabels ?? { 'app.kubernetes.io/name': 'vault' },
-    mount: spec.mount ?? 'database',
-    authMount: spec.kubernetesAuthMount ?? 'kubernetes',
-    operator: { role: spec.operatorRole ?? 'db-platform-vault-config', serviceAccount: 'db-platform-vault-config' },
+    podLabels: spec.podLabels ?? D.podLabels,
+    mount: spec.mount ?? D.mount,
+    authMount: spec.kubernetesAuthMount ?? D.kubernetesAuthMount,
+    operator: { role: spec.operatorRole ?? D.operatorRole, serviceAccount: 'db-platform-vault-config' },
     rotationPeriod,
-    refreshInterval: spec.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
-    rootRotationPeriod: spec.rootRotationPeriod ?? '30d',
+    refreshInterval: spec.refreshInterval ?? D.refreshInterval,
+    rootRotationPeriod: spec.rootRotationPeriod ?? D.rootRotationPeriod,
     passwordPolicy: 'db-platform',
     store: { name: 'vault-database', authRole: 'db-tenant-credentials', policy: 'db-tenant-static-creds', serviceAccount: 'vault-db-credentials' },
     connections: credentials.map((c) => ({
