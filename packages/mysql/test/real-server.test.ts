@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requirePrograms } from '@db/core/testing';
+import { MARIADB_PROVISIONING, requirePrograms } from '@db/core/testing';
 import { mysqlBackupScript } from '../src/backup.ts';
 import { resolveMysql } from '../src/model.ts';
 import { provisioningScript, provisioningSql } from '../src/provisioning.ts';
@@ -26,43 +26,20 @@ tenants:
   - { name: trading-bot, mysql: { database: trading_bot, user: trading } }
 `);
 const my = resolveMysql(model);
-const ADMIN = { user: 'admin', password: 'AdminPassw0rd.1234' };
-const EXPORTER_PASSWORD = 'ExporterPassw0rd-1234';
-const BACKUP_PASSWORD = 'BackupPassw0rd-1234';
+const { exporterPassword: EXPORTER_PASSWORD, backupPassword: BACKUP_PASSWORD } = MARIADB_PROVISIONING;
 
 describe.skipIf(!programs.available)('MySQL SQL and scripts on a real MariaDB', () => {
   const db = new PrivateMariaDb();
-  const work = join(db.dir, 'work');
+  let provision: () => string;
 
   beforeAll(async () => {
     await db.start();
-    mkdirSync(work, { recursive: true });
-    db.root(`CREATE USER '${ADMIN.user}'@'%' IDENTIFIED BY '${ADMIN.password}'; GRANT ALL PRIVILEGES ON *.* TO '${ADMIN.user}'@'%' WITH GRANT OPTION;`);
-    writeFileSync(join(work, 'provision.sql'), provisioningSql(my, model.cluster));
-    writeFileSync(join(work, 'provision.sh'), provisioningScript());
-    writeFileSync(join(work, 'backup.sh'), mysqlBackupScript(my));
+    provision = db.prepareProvisioning({ script: provisioningScript(), sql: provisioningSql(my, model.cluster) });
+    writeFileSync(join(db.work, 'backup.sh'), mysqlBackupScript(my));
   }, 60_000);
   afterAll(async () => {
     await db.stop();
   }, 30_000);
-
-  const provision = () =>
-    execFileSync('bash', [join(work, 'provision.sh')], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: {
-        PATH: process.env.PATH,
-        TMPDIR: work,
-        MYSQL_HOST: '127.0.0.1',
-        MYSQL_PORT: String(db.port),
-        MYSQL_ADMIN_USER: ADMIN.user,
-        MYSQL_ADMIN_PASSWORD: ADMIN.password,
-        EXPORTER_PASSWORD,
-        BACKUP_PASSWORD,
-        PROVISION_SQL: join(work, 'provision.sql'),
-        WAIT_SECONDS: '20',
-      },
-    });
 
   /** Everything provisioning can change: databases, accounts with their credentials, grants. */
   const state = () => {
@@ -109,23 +86,9 @@ describe.skipIf(!programs.available)('MySQL SQL and scripts on a real MariaDB', 
     expect(db.as('db_exporter', EXPORTER_PASSWORD, "SHOW GLOBAL STATUS LIKE 'Threads_connected'")).toMatch(/Threads_connected\t\d+/);
   });
 
-  const backupDir = () => join(work, 'backups');
-  const backup = () =>
-    execFileSync('bash', [join(work, 'backup.sh')], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: {
-        PATH: process.env.PATH,
-        TMPDIR: work,
-        BACKUP_DIR: backupDir(),
-        BACKUP_NAME: my.name,
-        PUSHGATEWAY_URL: '',
-        MYSQL_HOST: '127.0.0.1',
-        MYSQL_PORT: String(db.port),
-        MYSQL_USER: my.users.backup,
-        MYSQL_PASSWORD: BACKUP_PASSWORD,
-      },
-    });
+  const backupDir = () => join(db.work, 'backups');
+  const backup = (password: string = BACKUP_PASSWORD, options: { stdio?: 'pipe' } = {}) =>
+    db.runScript(join(db.work, 'backup.sh'), { BACKUP_DIR: backupDir(), BACKUP_NAME: my.name, PUSHGATEWAY_URL: '', MYSQL_USER: my.users.backup, MYSQL_PASSWORD: password }, options);
 
   const snapshot = () =>
     ['wrongmove', 'speedtest'].map((d) => ({
@@ -172,24 +135,7 @@ describe.skipIf(!programs.available)('MySQL SQL and scripts on a real MariaDB', 
 
   it('fails the backup, leaving no partial file, when the server refuses the login', () => {
     const before = readdirSync(backupDir()).sort();
-    expect(() =>
-      execFileSync('bash', [join(work, 'backup.sh')], {
-        encoding: 'utf8',
-        timeout: 60_000,
-        stdio: 'pipe',
-        env: {
-          PATH: process.env.PATH,
-          TMPDIR: work,
-          BACKUP_DIR: backupDir(),
-          BACKUP_NAME: my.name,
-          PUSHGATEWAY_URL: '',
-          MYSQL_HOST: '127.0.0.1',
-          MYSQL_PORT: String(db.port),
-          MYSQL_USER: my.users.backup,
-          MYSQL_PASSWORD: 'wrong-password-123',
-        },
-      }),
-    ).toThrow();
+    expect(() => backup('wrong-password-123', { stdio: 'pipe' })).toThrow();
     expect(readdirSync(backupDir()).sort()).toEqual(before);
   });
 });

@@ -4,16 +4,15 @@
  * guardrail and waiver by construction, draw a diagram whose edges all name declared
  * nodes, and that free text from platform.yaml cannot break a table or inject HTML.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_RULES, runbookFile, type Engine } from '@db/core';
-import { ENGINES, DOCS_FILE, REPO_ROOT, APPS_DIR, platformFileOf, renderFile, renderText, renderDocs } from '../src/index.ts';
+import { ENGINES, DOCS_FILE, REPO_ROOT, platformFileOf, renderFile, renderText, renderDocs } from '../src/index.ts';
+import { appClusters } from './helpers.ts';
 import { readFileSync } from 'node:fs';
 
-const clusters = readdirSync(APPS_DIR)
-  .filter((c) => existsSync(platformFileOf(c)))
-  .sort();
+const clusters = appClusters();
 
 function docsOf(cluster: string) {
   const r = renderFile(platformFileOf(cluster), cluster);

@@ -3,7 +3,7 @@
  * patches that keep claims and namespaces from being pruned apply to every such object of
  * the component they name, as Argo CD and Flux will apply them.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,9 +11,10 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { readTree, type K8sObject } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
 import { ARGOCD_KEEP_ANNOTATION, FLUX_KEEP_ANNOTATION, KEEP_KINDS } from '@db/delivery';
-import { APPS_DIR, REPO_ROOT, outputDirOf, platformFileOf } from '../src/index.ts';
+import { REPO_ROOT, outputDirOf } from '../src/index.ts';
+import { appClusters } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
+const clusters = appClusters();
 const scratch = mkdtempSync(join(tmpdir(), 'gitops-patches-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -3,12 +3,12 @@
  * rendered in memory and compared file by file, both ways, so a changed, added or deleted
  * object all fail until `npm run synth` is run and the output committed.
  */
-import { readdirSync, existsSync } from 'node:fs';
 import { readTree } from '@db/core';
 import { describe, expect, it } from 'vitest';
-import { renderFile, platformFileOf, outputDirOf, APPS_DIR } from '../src/index.ts';
+import { renderFile, platformFileOf, outputDirOf } from '../src/index.ts';
+import { appClusters } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
+const clusters = appClusters();
 
 describe.each(clusters)('cluster %s', (cluster) => {
   const rendered = renderFile(platformFileOf(cluster), cluster);

@@ -4,16 +4,17 @@
  * values gives back every object of `kubectl kustomize clusters/<cluster>` byte for byte.
  * Values adapt it: an image mirror, common labels and annotations, components switched off.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readTree, type K8sObject } from '@db/core';
 import { requirePrograms, run, findProgram } from '@db/core/testing';
 import { GITOPS_COMPONENTS, escapeTemplateDelimiters } from '@db/delivery';
-import { APPS_DIR, chartDirOf, chartFilesOf, outputDirOf, platformFileOf, renderFile, renderText } from '../src/index.ts';
+import { chartDirOf, chartFilesOf, outputDirOf, platformFileOf, renderFile, renderText } from '../src/index.ts';
+import { appClusters } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
+const clusters = appClusters();
 const KUBE_VERSIONS = ['1.32.0', '1.37.0'];
 
 /** The rendered object files a chart must reproduce: what the cluster's kustomization lists. */

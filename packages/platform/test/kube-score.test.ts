@@ -4,20 +4,17 @@
  * reason, and no waiver that matches nothing. kube-score reads the committed files, so it
  * scores exactly what Argo CD or Flux applies; the golden test proves they are current.
  */
-import { existsSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree } from '@db/core';
 import { findProgram, requirePrograms } from '@db/core/testing';
-import { APPS_DIR, REPO_ROOT, kubeScore, loadWorkloadWaivers, platformFileOf, outputDirOf, verifyKubeScore } from '../src/index.ts';
+import { kubeScore, outputDirOf, verifyKubeScore } from '../src/index.ts';
+import { appClusters, problemIn, repositoryWaivers } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR)
-  .filter((c) => existsSync(platformFileOf(c)))
-  .sort();
-const loaded = loadWorkloadWaivers(REPO_ROOT);
-if (!loaded.ok) throw new Error(`policy/workload-waivers.yaml is refused: ${JSON.stringify(loaded.problems)}`);
-const waivers = loaded.value;
+const clusters = appClusters();
+const waivers = repositoryWaivers();
 const tool = requirePrograms('kube-score over the rendered workloads', ['kube-score'], 'bash scripts/install-go-tools.sh');
 
 const score = (files: readonly string[]) => kubeScore(findProgram('kube-score')!, files, waivers.waivers);
@@ -27,7 +24,7 @@ describe.skipIf(!tool.available)('kube-score over every rendered workload (verif
 
   it.each(clusters)('clusters/%s: zero findings outside policy/workload-waivers.yaml, and no object waiver that matches nothing', (cluster) => {
     // The committed files, as Argo CD or Flux applies them (the golden test proves they are current).
-    const verdict = verifyKubeScore(cluster, readTree(outputDirOf(cluster)), waivers, (message, hint) => ({ file: cluster, line: 0, column: 0, field: '', message, hint }));
+    const verdict = verifyKubeScore(cluster, readTree(outputDirOf(cluster)), waivers, problemIn(cluster));
     if (!verdict.ran) throw new Error(verdict.why);
     expect(verdict.result.objects).toBeGreaterThan(0);
     totals.objects += verdict.result.objects;
@@ -39,7 +36,7 @@ describe.skipIf(!tool.available)('kube-score over every rendered workload (verif
   it('reports an object waiver that matches nothing', () => {
     const extra = { test: 'service-targets-pod', objects: ['prod:Service/nowhere/nothing'], reason: 'a reason that is long enough to be accepted' };
     const stale = { ...waivers, waivers: { ...waivers.waivers, 'kube-score': { ...waivers.waivers['kube-score'], objects: [...waivers.waivers['kube-score'].objects, extra] } } };
-    const verdict = verifyKubeScore('prod', readTree(outputDirOf('prod')), stale, (message, hint) => ({ file: 'prod', line: 0, column: 0, field: '', message, hint }));
+    const verdict = verifyKubeScore('prod', readTree(outputDirOf('prod')), stale, problemIn('prod'));
     expect(verdict.problems.map((p) => p.message)).toEqual(['kube-score waiver for service-targets-pod on prod:Service/nowhere/nothing matches nothing']);
     console.log(
       `kube-score: ${totals.objects} objects, ${totals.checks} checks run, ${totals.waived} object findings waived; ` +

@@ -5,16 +5,17 @@
  * kind, and a kind without a schema.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSIONS, readTree } from '@db/core';
 import { findProgram, requirePrograms } from '@db/core/testing';
 import { kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas, type KubeconformSchemas } from '@db/delivery';
-import { APPS_DIR, CLUSTERS_DIR, SCHEMA_ROOT, chartDirOf, outputDirOf, platformFileOf } from '../src/index.ts';
+import { CLUSTERS_DIR, SCHEMA_ROOT, chartDirOf, outputDirOf } from '../src/index.ts';
+import { appClusters } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
+const clusters = appClusters();
 const tools = requirePrograms('kubeconform of clusters/ and charts/', ['kubeconform', 'helm'], 'scripts/install-go-tools.sh builds kubeconform v0.7.0 and helm v3.22.0');
 
 describe.skipIf(!tools.available)('kubeconform -strict', () => {

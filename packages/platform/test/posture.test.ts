@@ -5,17 +5,13 @@
  * settings each operator CRD lets us request for the pods it creates; and the Pod Security
  * labels of the namespaces. Positive controls prove every rule fires.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { POSTURE_RULES, checkPodTemplate, operatorOverlays, renderedPodTemplates, type K8sObject, type PostureFinding } from '@db/core';
-import { renderFile, platformFileOf, APPS_DIR, loadWorkloadWaivers, verifyPosture, REPO_ROOT } from '../src/index.ts';
+import { renderFile, platformFileOf, verifyPosture } from '../src/index.ts';
+import { appClusters, problemIn, repositoryWaivers } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR)
-  .filter((c) => existsSync(platformFileOf(c)))
-  .sort();
-const loaded = loadWorkloadWaivers(REPO_ROOT);
-if (!loaded.ok) throw new Error(`policy/workload-waivers.yaml is refused: ${JSON.stringify(loaded.problems)}`);
-const waivers = loaded.value;
+const clusters = appClusters();
+const waivers = repositoryWaivers();
 
 function objectsOf(cluster: string): K8sObject[] {
   const r = renderFile(platformFileOf(cluster), cluster);
@@ -33,7 +29,7 @@ describe('Pod Security Standards restricted and workload rules on every rendered
     objects += all.length;
     templates += renderedPodTemplates(all).length;
     expect(renderedPodTemplates(all).length, 'no pod template found: the finder is broken').toBeGreaterThan(0);
-    const problems = verifyPosture(cluster, all, waivers, (message, hint) => ({ file: cluster, line: 0, column: 0, field: '', message, hint }));
+    const problems = verifyPosture(cluster, all, waivers, problemIn(cluster));
     expect(problems.map((p) => p.message)).toEqual([]);
   });
 
@@ -44,7 +40,7 @@ describe('Pod Security Standards restricted and workload rules on every rendered
       ...waivers,
       waivers: { ...waivers.waivers, posture: [{ rule: 'privileged', object: 'Deployment/ns/x', container: 'c', clusters: ['t'], reason: 'a reason that is long enough to be accepted' }] },
     };
-    const messages = verifyPosture('t', [deployment, pdb], stale, (message, hint) => ({ file: 't', line: 0, column: 0, field: '', message, hint })).map((p) => p.message);
+    const messages = verifyPosture('t', [deployment, pdb], stale, problemIn('t')).map((p) => p.message);
     expect(messages).toEqual([
       expect.stringContaining('[posture host-namespaces] Deployment/ns/x'),
       expect.stringContaining('posture exception for privileged on Deployment/ns/x (c) matches nothing on t'),

@@ -6,9 +6,10 @@ import { parseAllDocuments } from 'yaml';
 import { platformJsonSchema } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
 import { GITOPS_COMPONENTS } from '@db/delivery';
-import { REPO_ROOT, APPS_DIR, INPUT_SCHEMA, platformFileOf, outputDirOf } from '../src/index.ts';
+import { REPO_ROOT, INPUT_SCHEMA, platformFileOf, outputDirOf } from '../src/index.ts';
+import { appClusters } from './helpers.ts';
 
-const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
+const clusters = appClusters();
 
 describe('schemas/platform.schema.json', () => {
   it('is the schema the loader enforces (run npm run synth to regenerate)', () => {

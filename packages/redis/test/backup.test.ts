@@ -1,21 +1,16 @@
 /** The generated backup script against a real redis-server: RDB via redis-cli --rdb, gzip, 28-day retention. */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { requirePrograms } from '@db/core/testing';
 import { redisBackupScript } from '../src/backup.ts';
-import { cli, freePort, Processes, removeDir, tempDir, testRedis, writeFile } from './helpers.ts';
+import { cli, freePort, testFileRun, testRedis, writeFile } from './helpers.ts';
 import { passwordsFor, renderNode, startStandalone } from './servers.ts';
 
 const programs = requirePrograms('Redis backup script test', ['redis-server', 'redis-cli', 'bash', 'gzip'], 'apt-get install redis-server');
-const procs = new Processes();
-const root = tempDir('backup');
-afterAll(async () => {
-  await procs.stopAll();
-  removeDir(root);
-});
+const { procs, root } = testFileRun('backup');
 
 describe.skipIf(!programs.available)('backup script', () => {
   it('writes a gzipped RDB of the live data as the backup user and applies retention', async () => {

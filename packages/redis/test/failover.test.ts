@@ -4,7 +4,7 @@
  * Sentinel timings are scaled down through the generator's `timing` parameter; HAProxy keeps
  * the production check timings (inter 2s fall 3 rise 2).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { requirePrograms } from '@db/core/testing';
@@ -12,18 +12,13 @@ import { haproxyCfg } from '../src/haproxy-cfg.ts';
 import { redisStartScript } from '../src/scripts.ts';
 import { redisConf } from '../src/redis-conf.ts';
 import { fillAclPasswords, usersAclTemplate } from '../src/users-acl.ts';
-import { cli, freePort, HOST, Processes, removeDir, sleep, tempDir, testRedis, waitFor, writeFile } from './helpers.ts';
+import { cli, freePort, HOST, sleep, testFileRun, testRedis, waitFor, writeFile } from './helpers.ts';
 import { installedRedis, passwordsFor, renderNode, startHaNode, startSentinel, type Node } from './servers.ts';
 import { writeOnce } from './resp.ts';
 import type { ChildProcess } from 'node:child_process';
 
 const programs = requirePrograms('Sentinel failover test', ['redis-server', 'redis-sentinel', 'redis-cli', 'haproxy'], 'apt-get install redis-server redis-sentinel haproxy');
-const procs = new Processes();
-const root = tempDir('failover');
-afterAll(async () => {
-  await procs.stopAll();
-  removeDir(root);
-});
+const { procs, root } = testFileRun('failover');
 
 const TIMING = { downAfterMilliseconds: 2000, failoverTimeout: 6000 };
 const admin = { user: 'admin', password: 'test-admin-pw' };

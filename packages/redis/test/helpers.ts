@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { PlatformModel } from '@db/core';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { resolveRedis, type RedisModel } from '../src/model.ts';
@@ -78,6 +79,17 @@ export class Processes {
   async stopAll(): Promise<void> {
     await Promise.all([...this.procs].map((p) => this.kill(p, 'SIGKILL')));
   }
+}
+
+/** The processes and the scratch folder of one test file: after it (afterAll), every process is killed and the folder removed. */
+export function testFileRun(prefix: string): { procs: Processes; root: string } {
+  const procs = new Processes();
+  const root = tempDir(prefix);
+  afterAll(async () => {
+    await procs.stopAll();
+    removeDir(root);
+  });
+  return { procs, root };
 }
 
 /** redis-cli against loopback; returns stdout (errors come back as text, not exceptions). */

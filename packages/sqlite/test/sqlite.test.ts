@@ -2,22 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { CORE_RULES, runGuardrails } from '@db/core';
 import { modelFromYaml as modelFromYamlOf, synthEngine } from '@db/core/testing';
 import { sqliteEngine } from '../src/engine.ts';
+import { platformYaml } from './helpers.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
 const modelFromYaml = (text: string) => modelFromYamlOf(text, [sqliteEngine], { othersOpaque: true });
 
-const yaml = (extra: string) => `cluster: t
-storage: { block: proxmox-lvm, nfs: [nfs-client] }
-backups: { nfs: { server: n, path: /x } }
-monitoring: { pushgateway: "http://p:9091", runbookBaseUrl: "https://e.org/r" }
-tenants: []
-sqlite:
-  - { app: vaultwarden, size: 1Gi }
-${extra}`;
-
 describe('SQLite volumes', () => {
   it('are claims on block storage in the app namespace, never pruned', () => {
-    const [pvc] = synthEngine(sqliteEngine, modelFromYaml(yaml('')));
+    const [pvc] = synthEngine(sqliteEngine, modelFromYaml(platformYaml('')));
     expect(pvc).toMatchObject({
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'vaultwarden-sqlite', namespace: 'vaultwarden' },
@@ -27,7 +19,7 @@ describe('SQLite volumes', () => {
   });
 
   it('on an NFS storage class are refused by the nfs-database-volume guardrail', () => {
-    const model = modelFromYaml(yaml('  - { app: headscale, size: 1Gi, storageClass: nfs-client }\n'));
+    const model = modelFromYaml(platformYaml('  - { app: headscale, size: 1Gi, storageClass: nfs-client }\n'));
     const objects = synthEngine(sqliteEngine, model).map((object) => ({ component: 'sqlite', object }));
     const report = runGuardrails(CORE_RULES, { model, objects, facts: {} });
     expect(report.errors.map((e) => e.message)).toEqual([expect.stringContaining('[nfs-database-volume] PersistentVolumeClaim/headscale/headscale-sqlite')]);

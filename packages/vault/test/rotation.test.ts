@@ -8,9 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { findObject, PrivateMariaDb, requirePrograms, run, startPostgres, type PostgresServer } from '@db/core/testing';
 import { hbaRules, postgresCredentials, postgresEngine, resolvePostgres } from '@db/postgres';
 import { mysqlCredentials, mysqlEngine, provisioningScript, provisioningSql, resolveMysql } from '@db/mysql';
@@ -35,6 +34,12 @@ function policyPassword(): string {
   return chars.join('');
 }
 
+/** What rotation reads of a rendered static role. */
+interface StaticRole {
+  readonly username: string;
+  readonly rotationStatements: readonly string[];
+}
+
 /** Vault's statement templating. */
 function template(statements: readonly string[], values: Record<string, string>): string {
   return statements.map((s) => s.replace(/\{\{(name|username|password)\}\}/g, (_, k: string) => values[k]!)).join('\n');
@@ -50,6 +55,8 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
     run(join(pg.bin, 'psql'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-At', '-c', sql], {
       env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' },
     });
+  /** Vault rotating a static role's login to `password`: the role's statements, run as Vault's own login. */
+  const rotate = (role: StaticRole, password: string) => psqlAs(vaultRoot.user, vaultRoot.password, 'postgres', template(role.rotationStatements, { name: role.username, password }));
 
   beforeAll(async () => {
     pg = await startPostgres();
@@ -82,12 +89,12 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
     const role = staticRole('postgres-linkwarden').spec;
     expect(role.username).toBe('linkwarden');
     const first = policyPassword();
-    psqlAs(vaultRoot.user, vaultRoot.password, 'postgres', template(role.rotationStatements, { name: role.username, password: first }));
+    rotate(role, first);
     expect(psqlAs('linkwarden', first, 'linkwarden', 'SELECT current_user').trim()).toBe('linkwarden');
     psqlAs('linkwarden', first, 'linkwarden', 'CREATE TABLE links (id int PRIMARY KEY, url text); INSERT INTO links VALUES (1, $$https://example.com$$)');
 
     const second = policyPassword();
-    psqlAs(vaultRoot.user, vaultRoot.password, 'postgres', template(role.rotationStatements, { name: role.username, password: second }));
+    rotate(role, second);
     expect(() => psqlAs('linkwarden', first, 'linkwarden', 'SELECT 1')).toThrow(/password authentication failed/);
     expect(psqlAs('linkwarden', second, 'linkwarden', 'SELECT count(*) FROM links').trim()).toBe('1');
 
@@ -101,7 +108,7 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
     const role = staticRole('postgres-apple-health-data').spec;
     expect(role.username).toBe('health');
     const pw = policyPassword();
-    psqlAs(vaultRoot.user, vaultRoot.password, 'postgres', template(role.rotationStatements, { name: role.username, password: pw }));
+    rotate(role, pw);
     expect(psqlAs('health', pw, 'health', 'SELECT current_database()').trim()).toBe('health');
     expect(() => psqlAs('health', pw, 'linkwarden', 'SELECT 1')).toThrow(/rejects connection|no pg_hba\.conf entry/);
   });
@@ -124,37 +131,19 @@ describe.skipIf(!pgPrograms.available)('PostgreSQL: rotation statements Vault ru
 describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (MariaDB)', () => {
   const db = new PrivateMariaDb();
   const my = resolveMysql(m);
-  const ADMIN = { user: 'admin', password: 'AdminPassw0rd.1234' };
   const vaultRoot = { user: 'vault', password: policyPassword() };
+  /** Vault rotating a static role's login to `password`: the role's statements, run as Vault's own login. */
+  const rotate = (role: StaticRole, password: string) => db.as(vaultRoot.user, vaultRoot.password, template(role.rotationStatements, { name: role.username, password }));
 
   beforeAll(async () => {
     await db.start();
-    const work = join(db.dir, 'work');
-    mkdirSync(work, { recursive: true });
-    db.root(`CREATE USER '${ADMIN.user}'@'%' IDENTIFIED BY '${ADMIN.password}'; GRANT ALL PRIVILEGES ON *.* TO '${ADMIN.user}'@'%' WITH GRANT OPTION;`);
     // The rendered provisioning SQL: tenants, and Vault's login with CREATE USER only.
     const rendered = findObject(synthEngine(mysqlEngine, m), 'ConfigMap', `${my.name}-provisioning`);
-    writeFileSync(join(work, 'provision.sql'), rendered.data['provision.sql']);
     expect(rendered.data['provision.sql']).toBe(provisioningSql(my, m.cluster));
-    writeFileSync(join(work, 'provision.sh'), provisioningScript());
-    execFileSync('bash', [join(work, 'provision.sh')], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        TMPDIR: work,
-        MYSQL_HOST: '127.0.0.1',
-        MYSQL_PORT: String(db.port),
-        MYSQL_ADMIN_USER: ADMIN.user,
-        MYSQL_ADMIN_PASSWORD: ADMIN.password,
-        EXPORTER_PASSWORD: 'ExporterPassw0rd-1234',
-        BACKUP_PASSWORD: 'BackupPassw0rd-1234',
-        PROVISION_SQL: join(work, 'provision.sql'),
-        WAIT_SECONDS: '20',
-      },
-    });
+    db.prepareProvisioning({ script: provisioningScript(), sql: rendered.data['provision.sql'] })();
     // Bootstrap (README): an admin sets Vault's first password.
     db.root(`ALTER USER 'vault'@'%' IDENTIFIED BY '${vaultRoot.password}'`);
-    appendFileSync(join(work, 'done'), 'provisioned\n');
+    appendFileSync(join(db.work, 'done'), 'provisioned\n');
   }, 90_000);
   afterAll(async () => {
     await db.stop();
@@ -170,10 +159,10 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
     expect(role.username).toBe('speedtest');
     expect(role.rotationPeriod).toBe(604800);
     const first = policyPassword();
-    db.as(vaultRoot.user, vaultRoot.password, template(role.rotationStatements, { name: role.username, password: first }));
+    rotate(role, first);
     expect(db.as('speedtest', first, 'SELECT CURRENT_USER()').trim()).toBe('speedtest@%');
     const second = policyPassword();
-    db.as(vaultRoot.user, vaultRoot.password, template(role.rotationStatements, { name: role.username, password: second }));
+    rotate(role, second);
     expect(() => db.as('speedtest', first, 'SELECT 1')).toThrow(/Access denied/);
     expect(db.as('speedtest', second, 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'speedtest']);
     expect(() => db.as('speedtest', second, 'SELECT * FROM wrongmove.t')).toThrow(/denied/i);
@@ -183,7 +172,7 @@ describe.skipIf(!myPrograms.available)('MySQL: rotation statements Vault runs (M
     const role = staticRole('mysql-wrongmove').spec;
     expect(role.rotationPeriod).toBe(3 * 86400);
     const pw = policyPassword();
-    db.as(vaultRoot.user, vaultRoot.password, template(role.rotationStatements, { name: role.username, password: pw }));
+    rotate(role, pw);
     expect(db.as('wrongmove', pw, 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'wrongmove']);
   });
 

@@ -1,19 +1,33 @@
 /** A private MariaDB server for tests (Debian's MariaDB 10.11, the closest server to MySQL 8.4 available). */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './programs.ts';
 import { freePort } from './servers.ts';
 
+/**
+ * The logins @db/mysql's provisioning script is given in tests: the administrator it works as
+ * (created by `PrivateMariaDb.prepareProvisioning`), and the passwords it sets for the exporter
+ * and the backup user.
+ */
+export const MARIADB_PROVISIONING = {
+  admin: { user: 'admin', password: 'AdminPassw0rd.1234' },
+  exporterPassword: 'ExporterPassw0rd-1234',
+  backupPassword: 'BackupPassw0rd-1234',
+} as const;
+
 /** A throw-away MariaDB on 127.0.0.1:<random port>, datadir in a temp folder. */
 export class PrivateMariaDb {
   readonly dir = mkdtempSync(join(tmpdir(), 'db-platform-mariadb-'));
   readonly socket = join(this.dir, 'mysqld.sock');
+  /** A folder for the scripts run against the server and their files (their TMPDIR); `start` creates it. */
+  readonly work = join(this.dir, 'work');
   port = 0;
   private child: ChildProcess | undefined;
 
   async start(): Promise<void> {
+    mkdirSync(this.work, { recursive: true });
     const user = process.getuid?.() === 0 ? ['--user=root'] : [];
     run('mariadb-install-db', ['--no-defaults', `--datadir=${join(this.dir, 'data')}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...user]);
     this.port = await freePort();
@@ -68,6 +82,42 @@ export class PrivateMariaDb {
       '-e',
       sql,
     ]);
+  }
+
+  /**
+   * Runs a bash script the way a Job of the platform runs it against this server: MYSQL_HOST and
+   * MYSQL_PORT point here, TMPDIR is `work`, and of this process's environment only PATH is
+   * passed. Returns its standard output; throws when it fails or runs over a minute.
+   */
+  runScript(file: string, env: Readonly<Record<string, string>>, options: { stdio?: 'pipe' } = {}): string {
+    return execFileSync('bash', [file], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      ...options,
+      env: { PATH: process.env.PATH, TMPDIR: this.work, MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(this.port), ...env },
+    });
+  }
+
+  /**
+   * Readies the started server for @db/mysql's provisioning script as its Job runs it: the
+   * administrator of MARIADB_PROVISIONING (every privilege, WITH GRANT OPTION), and the script
+   * and its SQL, as given, in `work`. Returns a run of the script with the inputs it documents
+   * (its output; throws when it fails), to call once or more.
+   */
+  prepareProvisioning({ script, sql }: { readonly script: string; readonly sql: string }): () => string {
+    const { admin, exporterPassword, backupPassword } = MARIADB_PROVISIONING;
+    this.root(`CREATE USER '${admin.user}'@'%' IDENTIFIED BY '${admin.password}'; GRANT ALL PRIVILEGES ON *.* TO '${admin.user}'@'%' WITH GRANT OPTION;`);
+    writeFileSync(join(this.work, 'provision.sql'), sql);
+    writeFileSync(join(this.work, 'provision.sh'), script);
+    return () =>
+      this.runScript(join(this.work, 'provision.sh'), {
+        MYSQL_ADMIN_USER: admin.user,
+        MYSQL_ADMIN_PASSWORD: admin.password,
+        EXPORTER_PASSWORD: exporterPassword,
+        BACKUP_PASSWORD: backupPassword,
+        PROVISION_SQL: join(this.work, 'provision.sql'),
+        WAIT_SECONDS: '20',
+      });
   }
 
   async stop(): Promise<void> {
