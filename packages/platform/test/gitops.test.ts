@@ -11,7 +11,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { readTree, type K8sObject } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
 import { ARGOCD_KEEP_ANNOTATION, FLUX_KEEP_ANNOTATION, KEEP_KINDS } from '@db/delivery';
-import { APPS_DIR, REPO_ROOT, outputDirOf, platformFileOf } from '../src/index.ts';
+import { APPS_DIR, REPO_ROOT, outputDirOf, platformFileOf } from '../src/paths.ts';
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
 const scratch = mkdtempSync(join(tmpdir(), 'gitops-patches-'));

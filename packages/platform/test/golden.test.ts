@@ -6,7 +6,8 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { readTree } from '@db/core';
 import { describe, expect, it } from 'vitest';
-import { renderFile, platformFileOf, outputDirOf, APPS_DIR } from '../src/index.ts';
+import { renderFile } from '../src/render.ts';
+import { platformFileOf, outputDirOf, APPS_DIR } from '../src/paths.ts';
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
 

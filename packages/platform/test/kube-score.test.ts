@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree } from '@db/core';
 import { findProgram, requirePrograms } from '@db/core/testing';
-import { APPS_DIR, REPO_ROOT, kubeScore, loadWorkloadWaivers, platformFileOf, outputDirOf, verifyKubeScore } from '../src/index.ts';
+import { APPS_DIR, REPO_ROOT, platformFileOf, outputDirOf } from '../src/paths.ts';
+import { kubeScore, loadWorkloadWaivers, verifyKubeScore } from '../src/verify.ts';
 
 const clusters = readdirSync(APPS_DIR)
   .filter((c) => existsSync(platformFileOf(c)))

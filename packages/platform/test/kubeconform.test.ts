@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSIONS, readTree } from '@db/core';
 import { findProgram, requirePrograms } from '@db/core/testing';
 import { kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas, type KubeconformSchemas } from '@db/delivery';
-import { APPS_DIR, CLUSTERS_DIR, SCHEMA_ROOT, chartDirOf, outputDirOf, platformFileOf } from '../src/index.ts';
+import { APPS_DIR, CLUSTERS_DIR, SCHEMA_ROOT, chartDirOf, outputDirOf, platformFileOf } from '../src/paths.ts';
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
 const tools = requirePrograms('kubeconform of clusters/ and charts/', ['kubeconform', 'helm'], 'scripts/install-go-tools.sh builds kubeconform v0.7.0 and helm v3.22.0');

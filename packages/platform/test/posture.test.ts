@@ -8,7 +8,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { POSTURE_RULES, checkPodTemplate, operatorOverlays, renderedPodTemplates, type K8sObject, type PostureFinding } from '@db/core';
-import { renderFile, platformFileOf, APPS_DIR, loadWorkloadWaivers, verifyPosture, REPO_ROOT } from '../src/index.ts';
+import { renderFile } from '../src/render.ts';
+import { platformFileOf, APPS_DIR, REPO_ROOT } from '../src/paths.ts';
+import { loadWorkloadWaivers, verifyPosture } from '../src/verify.ts';
 
 const clusters = readdirSync(APPS_DIR)
   .filter((c) => existsSync(platformFileOf(c)))

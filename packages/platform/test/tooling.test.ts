@@ -6,7 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { platformJsonSchema } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
 import { GITOPS_COMPONENTS } from '@db/delivery';
-import { REPO_ROOT, APPS_DIR, INPUT_SCHEMA, platformFileOf, outputDirOf } from '../src/index.ts';
+import { REPO_ROOT, APPS_DIR, platformFileOf, outputDirOf } from '../src/paths.ts';
+import { INPUT_SCHEMA } from '../src/engines.ts';
 
 const clusters = readdirSync(APPS_DIR).filter((c) => existsSync(platformFileOf(c)));
 
