@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { scratchCacheDir } from '../src/testing/index.ts';
-import { loadCrdVersions } from '../src/index.ts';
+import { loadCrdVersions } from '../src/validate.ts';
 
 const crdDir = join(fileURLToPath(new URL('.', import.meta.url)), '../../../schemas/crds');
 const scratch = scratchCacheDir('db-platform-cache-test-');

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CORE_RULES, runGuardrails, withWaiverAnnotations, WAIVER_ANNOTATION_PREFIX, isPinnedReference, type CustomResourceFacts, type RenderedObject } from '../src/index.ts';
+import { CORE_RULES } from '../src/rules.ts';
+import { runGuardrails, withWaiverAnnotations, WAIVER_ANNOTATION_PREFIX } from '../src/guardrails.ts';
+import { isPinnedReference } from '../src/images.ts';
+import type { CustomResourceFacts } from '../src/engine.ts';
+import type { RenderedObject } from '../src/objects.ts';
 import { modelFromYaml } from '../src/testing/index.ts';
 
 const BASE = `cluster: t

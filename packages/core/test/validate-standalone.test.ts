@@ -9,7 +9,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { KUBERNETES_VERSIONS, SchemaValidator, type K8sObject } from '../src/index.ts';
+import { KUBERNETES_VERSIONS, SchemaValidator } from '../src/validate.ts';
+import type { K8sObject } from '../src/objects.ts';
 import { mutations, scratchCacheDir } from '../src/testing/index.ts';
 import { saveValidatorCode, validatorCacheStats } from '../src/ajv-cache.ts';
 

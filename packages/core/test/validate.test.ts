@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SchemaValidator, closeCrdSchema } from '../src/index.ts';
+import { SchemaValidator, closeCrdSchema } from '../src/validate.ts';
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '../../../schemas');
 const v = new SchemaValidator('v1.32', root);

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderTree, writeTreeAtomically, type RenderedObject } from '../src/index.ts';
+import { renderTree, writeTreeAtomically } from '../src/writer.ts';
+import type { RenderedObject } from '../src/objects.ts';
 
 const obj = (kind: string, name: string, namespace?: string): RenderedObject => ({ component: 'c', object: { apiVersion: 'v1', kind, metadata: { name, ...(namespace ? { namespace } : {}) } } });
 const dir = mkdtempSync(join(tmpdir(), 'writer-'));

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { committedTrees, defaultRef, diffTrees, DIFF_MARKER, formatDiffMarkdown, formatDiffText, unifiedDiff } from '../src/index.ts';
+import { committedTrees, defaultRef, diffTrees, DIFF_MARKER, formatDiffMarkdown, formatDiffText, unifiedDiff } from '../src/diff.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rendered-diff-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

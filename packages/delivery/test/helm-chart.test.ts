@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { templateOf } from '../src/index.ts';
+import { templateOf } from '../src/helm-chart.ts';
 
 /** The keys a template passes as the object's own labels (or annotations), which values may not replace. */
 const ownKeys = (template: string, section: 'labels' | 'annotations') =>

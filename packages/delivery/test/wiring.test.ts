@@ -10,7 +10,10 @@ import { KUBERNETES_VERSIONS, SchemaValidator, type Engine, type K8sObject, type
 import { cloudnativePgOperator } from '@db/postgres';
 import { externalSecretsOperator, vaultConfigOperator, vaultEngine } from '@db/vault';
 import { modelFromYaml } from '@db/core/testing';
-import { APPLICATION_HEALTH_KEY, applicationHealthCheckScript, checkDelivery, deliveryObjects, operatorsOf } from '../src/index.ts';
+import { APPLICATION_HEALTH_KEY, applicationHealthCheckScript } from '../src/argocd-health.ts';
+import { checkDelivery } from '../src/model.ts';
+import { deliveryObjects } from '../src/delivery.ts';
+import { operatorsOf } from '../src/plan.ts';
 
 const SCHEMAS = resolve(import.meta.dirname, '../../../schemas');
 const validators = new Map<string, SchemaValidator>();

@@ -1,7 +1,6 @@
-export * from './engines.ts';
-export * from './render.ts';
-export * from './paths.ts';
-export * from './synth.ts';
-export * from './rendered-diff.ts';
-export * from './docs.ts';
-export * from './verify.ts';
+/**
+ * @db/platform is used through its CLI (bin/db-platform.mjs runs src/cli.ts or its bundle);
+ * no other package imports it, so it exports nothing. Its own tests, benchmarks and CLI import
+ * the module files.
+ */
+export {};

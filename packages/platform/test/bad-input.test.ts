@@ -6,7 +6,8 @@ import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderText, synthToDisk, type Refused } from '../src/index.ts';
+import { renderText, type Refused } from '../src/render.ts';
+import { synthToDisk } from '../src/synth.ts';
 
 // Every case goes through the same path as `npm run synth`, against an output folder that
 // already holds a previous render, which must be left byte for byte as it was.

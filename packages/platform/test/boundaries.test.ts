@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../src/index.ts';
+import { REPO_ROOT } from '../src/paths.ts';
 
 const ENGINE_WORDS = /postgres|postgis|pgbouncer|mysql|innodb|mariadb|redis|sentinel|haproxy|sqlite|vault|cnpg|cloudnative|oracle\.com|external-?secrets|redhat-?cop|zalando|kopf/i;
 

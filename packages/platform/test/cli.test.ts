@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../src/index.ts';
+import { REPO_ROOT } from '../src/paths.ts';
 
 const BIN = join(REPO_ROOT, 'packages/platform/bin/db-platform.mjs');
 const workspace = mkdtempSync(join(tmpdir(), 'db-platform-cli-'));

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CREDENTIAL_DETECTORS, readTree, scanForCredentials, type CredentialHit } from '@db/core';
-import { ENGINES, REPO_ROOT } from '../src/index.ts';
+import { ENGINES } from '../src/engines.ts';
+import { REPO_ROOT } from '../src/paths.ts';
 
 /** The shared detectors and the engines' own (their config syntax). */
 const ENGINE_DETECTORS = ENGINES.flatMap((e) => e.credentialDetectors ?? []);

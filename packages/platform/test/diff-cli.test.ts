@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DIFF_MARKER, formatDiffText, type ObjectChange } from '@db/delivery';
-import { REPO_ROOT, renderedDiff } from '../src/index.ts';
+import { REPO_ROOT } from '../src/paths.ts';
+import { renderedDiff } from '../src/rendered-diff.ts';
 
 const BIN = join(REPO_ROOT, 'packages/platform/bin/db-platform.mjs');
 const workspace = mkdtempSync(join(tmpdir(), 'db-platform-diff-'));

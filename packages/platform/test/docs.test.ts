@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORE_RULES, runbookFile, type Engine } from '@db/core';
-import { ENGINES, DOCS_FILE, REPO_ROOT, platformFileOf, renderFile, renderText, renderDocs } from '../src/index.ts';
+import { ENGINES } from '../src/engines.ts';
+import { DOCS_FILE, renderFile, renderText } from '../src/render.ts';
+import { REPO_ROOT, platformFileOf } from '../src/paths.ts';
+import { renderDocs } from '../src/docs.ts';
 import { appClusters } from './helpers.ts';
 import { readFileSync } from 'node:fs';
 

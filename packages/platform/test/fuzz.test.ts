@@ -21,7 +21,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { checkPosture, readTree, type Problem } from '@db/core';
-import { outputDirOf, platformFileOf, renderText, schemaValidators, synthToDisk, type Rendered, type Refused } from '../src/index.ts';
+import { outputDirOf, platformFileOf } from '../src/paths.ts';
+import { renderText, schemaValidators, type Rendered, type Refused } from '../src/render.ts';
+import { synthToDisk } from '../src/synth.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);

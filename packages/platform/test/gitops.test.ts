@@ -11,7 +11,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { readTree, type K8sObject } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
 import { ARGOCD_KEEP_ANNOTATION, FLUX_KEEP_ANNOTATION, KEEP_KINDS } from '@db/delivery';
-import { REPO_ROOT, outputDirOf } from '../src/index.ts';
+import { REPO_ROOT, outputDirOf } from '../src/paths.ts';
 import { appClusters } from './helpers.ts';
 
 const clusters = appClusters();

@@ -5,7 +5,8 @@
  */
 import { readTree } from '@db/core';
 import { describe, expect, it } from 'vitest';
-import { renderFile, platformFileOf, outputDirOf } from '../src/index.ts';
+import { renderFile } from '../src/render.ts';
+import { platformFileOf, outputDirOf } from '../src/paths.ts';
 import { appClusters } from './helpers.ts';
 
 const clusters = appClusters();

@@ -11,7 +11,9 @@ import { parse } from 'yaml';
 import { readTree, type K8sObject } from '@db/core';
 import { requirePrograms, run, findProgram } from '@db/core/testing';
 import { GITOPS_COMPONENTS, escapeTemplateDelimiters } from '@db/delivery';
-import { chartDirOf, chartFilesOf, outputDirOf, platformFileOf, renderFile, renderText } from '../src/index.ts';
+import { chartDirOf, outputDirOf, platformFileOf } from '../src/paths.ts';
+import { chartFilesOf } from '../src/synth.ts';
+import { renderFile, renderText } from '../src/render.ts';
 import { appClusters } from './helpers.ts';
 
 const clusters = appClusters();

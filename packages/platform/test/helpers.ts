@@ -1,7 +1,8 @@
 /** Test helpers: the clusters of apps/, the repository's workload waivers, and problems the verify steps report. */
 import { existsSync, readdirSync } from 'node:fs';
 import type { Problem } from '@db/core';
-import { APPS_DIR, REPO_ROOT, loadWorkloadWaivers, platformFileOf, type LoadedWaivers } from '../src/index.ts';
+import { APPS_DIR, REPO_ROOT, platformFileOf } from '../src/paths.ts';
+import { loadWorkloadWaivers, type LoadedWaivers } from '../src/verify.ts';
 
 /** Every cluster of apps/ (a folder with a platform.yaml), by name. */
 export function appClusters(): string[] {

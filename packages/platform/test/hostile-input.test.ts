@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
-import { platformFileOf, renderText, type Refused } from '../src/index.ts';
+import { platformFileOf } from '../src/paths.ts';
+import { renderText, type Refused } from '../src/render.ts';
 
 const BASE = readFileSync(platformFileOf('prod'), 'utf8');
 const FILE = 'apps/prod/platform.yaml';

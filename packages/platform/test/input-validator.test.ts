@@ -9,7 +9,8 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { cachedValidator, compileInputValidator, inputValidatorSpec, loadPlatformText, validatorCacheStats } from '@db/core';
 import { mutations, scratchCacheDir } from '@db/core/testing';
-import { INPUT_SCHEMA, REPO_ROOT } from '../src/index.ts';
+import { INPUT_SCHEMA } from '../src/engines.ts';
+import { REPO_ROOT } from '../src/paths.ts';
 
 scratchCacheDir('db-platform-input-validator-test-');
 

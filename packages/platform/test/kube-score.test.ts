@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTree } from '@db/core';
 import { findProgram, requirePrograms } from '@db/core/testing';
-import { kubeScore, outputDirOf, verifyKubeScore } from '../src/index.ts';
+import { outputDirOf } from '../src/paths.ts';
+import { kubeScore, verifyKubeScore } from '../src/verify.ts';
 import { appClusters, problemIn, repositoryWaivers } from './helpers.ts';
 
 const clusters = appClusters();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KUBERNETES_VERSIONS, readTree } from '@db/core';
 import { findProgram, requirePrograms } from '@db/core/testing';
 import { kubeconformArgs, parseKubeconformOutput, writeKubeconformSchemas, type KubeconformSchemas } from '@db/delivery';
-import { CLUSTERS_DIR, SCHEMA_ROOT, chartDirOf, outputDirOf } from '../src/index.ts';
+import { CLUSTERS_DIR, SCHEMA_ROOT, chartDirOf, outputDirOf } from '../src/paths.ts';
 import { appClusters } from './helpers.ts';
 
 const clusters = appClusters();

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { platformJsonSchema } from '@db/core';
 import { describeEngineConformance } from '@db/core/testing';
-import { chartFilesOf, compose, DOCS_FILE, ENGINES, platformFileOf, renderText } from '../src/index.ts';
+import { chartFilesOf } from '../src/synth.ts';
+import { compose, ENGINES } from '../src/engines.ts';
+import { DOCS_FILE, renderText } from '../src/render.ts';
+import { platformFileOf } from '../src/paths.ts';
 import { exampleEngine } from './fixtures/example-engine/index.ts';
 
 // It passes the conformance suite every engine passes (its runbook is in its own folder).

@@ -9,7 +9,7 @@ import type { HelmOperator } from '@db/core';
 import { cloudnativePgOperator } from '@db/postgres';
 import { mysqlOperator } from '@db/mysql';
 import { externalSecretsOperator, vaultConfigOperator } from '@db/vault';
-import { SCHEMA_ROOT } from '../src/index.ts';
+import { SCHEMA_ROOT } from '../src/paths.ts';
 
 describe('operator pins', () => {
   it('install the operator versions whose CRDs the platform validates against (schemas/crds/SOURCES.md)', () => {

@@ -7,7 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { POSTURE_RULES, checkPodTemplate, operatorOverlays, renderedPodTemplates, type K8sObject, type PostureFinding } from '@db/core';
-import { renderFile, platformFileOf, verifyPosture } from '../src/index.ts';
+import { renderFile } from '../src/render.ts';
+import { platformFileOf } from '../src/paths.ts';
+import { verifyPosture } from '../src/verify.ts';
 import { appClusters, problemIn, repositoryWaivers } from './helpers.ts';
 
 const clusters = appClusters();

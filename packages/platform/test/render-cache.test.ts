@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleIdentity, remember, renderKey, unchanged } from '../src/render-cache.ts';
-import { REPO_ROOT, SCHEMA_ROOT } from '../src/index.ts';
+import { REPO_ROOT, SCHEMA_ROOT } from '../src/paths.ts';
 
 const workspace = mkdtempSync(join(tmpdir(), 'db-platform-render-cache-'));
 const previous = process.env.DB_PLATFORM_CACHE_DIR;

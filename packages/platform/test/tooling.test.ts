@@ -6,7 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { platformJsonSchema } from '@db/core';
 import { requirePrograms, run } from '@db/core/testing';
 import { GITOPS_COMPONENTS } from '@db/delivery';
-import { REPO_ROOT, INPUT_SCHEMA, platformFileOf, outputDirOf } from '../src/index.ts';
+import { REPO_ROOT, platformFileOf, outputDirOf } from '../src/paths.ts';
+import { INPUT_SCHEMA } from '../src/engines.ts';
 import { appClusters } from './helpers.ts';
 
 const clusters = appClusters();

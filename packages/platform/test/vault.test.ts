@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '@db/core';
-import { platformFileOf, renderFile, renderText } from '../src/index.ts';
+import { platformFileOf } from '../src/paths.ts';
+import { renderFile, renderText } from '../src/render.ts';
 
 function rendered(cluster: string): K8sObject[] {
   const r = renderFile(platformFileOf(cluster), cluster);
