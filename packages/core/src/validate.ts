@@ -7,7 +7,7 @@
  * `x-kubernetes-preserve-unknown-fields`, because the API server would silently prune a
  * typo instead of refusing it.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -112,16 +112,33 @@ export function loadCrdVersions(dir: string): CrdVersion[] {
       .sort())
       files.push(join(sub, file));
   }
-  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
-  const entry = `crds-${sha256(CRD_CACHE_FORMAT, ...files.flatMap((f, i) => [f, texts[i]!]))}.json`;
-  const cached = readCache(entry);
-  if (cached !== undefined) {
+  // The files' names, sizes and times name the content hash they had when last read, so an
+  // unchanged tree is not read and hashed again (a checkout changes the times: one more read).
+  const stamps = `crds-stamps-${sha256(
+    CRD_CACHE_FORMAT,
+    ...files.map((f) => {
+      const st = statSync(join(dir, f));
+      return `${f}:${st.size}:${st.mtimeMs}`;
+    }),
+  )}.txt`;
+  const fromCache = (entry: string | undefined): CrdVersion[] | undefined => {
+    const cached = entry && /^crds-[0-9a-f]{64}\.json$/.test(entry) ? readCache(entry) : undefined;
+    if (cached === undefined) return undefined;
     try {
       const parsed = JSON.parse(cached) as unknown;
-      if (Array.isArray(parsed)) return parsed as CrdVersion[];
+      return Array.isArray(parsed) ? (parsed as CrdVersion[]) : undefined;
     } catch {
-      // A damaged entry: parse the YAML again (and replace the entry).
+      return undefined; // A damaged entry: parse the YAML again (and replace the entry).
     }
+  };
+  const known = fromCache(readCache(stamps)?.trim());
+  if (known) return known;
+  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+  const entry = `crds-${sha256(CRD_CACHE_FORMAT, ...files.flatMap((f, i) => [f, texts[i]!]))}.json`;
+  const cached = fromCache(entry);
+  if (cached) {
+    writeCache(stamps, entry);
+    return cached;
   }
   const versions: CrdVersion[] = [];
   for (const text of texts) {
@@ -135,6 +152,7 @@ export function loadCrdVersions(dir: string): CrdVersion[] {
     }
   }
   writeCache(entry, JSON.stringify(versions));
+  writeCache(stamps, entry);
   return versions;
 }
 
