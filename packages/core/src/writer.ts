@@ -7,7 +7,7 @@
  * renames, so a failure (or Ctrl-C) leaves the previous output as it was, and files of
  * objects that no longer exist disappear.
  */
-import { mkdirSync, rmSync, renameSync, writeFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { stringify } from 'yaml';
 import type { RenderedObject } from './objects.ts';
@@ -65,17 +65,36 @@ export function renderTree(objects: readonly RenderedObject[], header: string, e
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** Replaces `dir` with exactly `files`, atomically (two renames on the same filesystem). */
+/**
+ * Replaces `dir` with exactly `files`, atomically (two renames on the same filesystem). A file
+ * whose content is what `dir` already holds is hard-linked into the new tree instead of written
+ * again: after a change to one tenant of a large cluster only its files are written (and
+ * flushed to disk), and the others keep their inode and modification time.
+ */
 export function writeTreeAtomically(dir: string, files: ReadonlyMap<string, string>): void {
   const parent = dirname(dir);
   mkdirSync(parent, { recursive: true });
   const staging = join(parent, `.${basename(dir)}.staging-${process.pid}`);
   const previous = join(parent, `.${basename(dir)}.previous-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
+  const made = new Set<string>();
+  let linking = existsSync(dir);
   try {
     for (const [path, content] of files) {
       const target = join(staging, path);
-      mkdirSync(dirname(target), { recursive: true });
+      const folder = dirname(target);
+      if (!made.has(folder)) {
+        mkdirSync(folder, { recursive: true });
+        made.add(folder);
+      }
+      if (linking && unchanged(join(dir, path), content)) {
+        try {
+          linkSync(join(dir, path), target);
+          continue;
+        } catch {
+          linking = false; // A filesystem without hard links: write every file.
+        }
+      }
       writeFileSync(target, content);
     }
     const hadOld = existsSync(dir);
@@ -89,6 +108,15 @@ export function writeTreeAtomically(dir: string, files: ReadonlyMap<string, stri
     rmSync(previous, { recursive: true, force: true });
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Whether `file` holds exactly `content` (false when it is missing or unreadable). */
+function unchanged(file: string, content: string): boolean {
+  try {
+    return readFileSync(file, 'utf8') === content;
+  } catch {
+    return false;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,33 @@ describe('writeTreeAtomically', () => {
     expect(readdirSync(out)).toEqual(['c']);
     expect(readFileSync(join(out, 'c/a.yaml'), 'utf8')).toBe('a\n');
     expect(readdirSync(join(dir, 'clusters'))).toEqual(['prod']); // no staging left behind
+  });
+  it('writes only the files whose content changed; the others keep their inode and time', () => {
+    const tree = join(dir, 'incremental/prod');
+    writeTreeAtomically(
+      tree,
+      new Map([
+        ['c/same.yaml', 'same\n'],
+        ['c/changed.yaml', 'before\n'],
+        ['c/gone.yaml', 'gone\n'],
+      ]),
+    );
+    const before = { same: statSync(join(tree, 'c/same.yaml')), changed: statSync(join(tree, 'c/changed.yaml')) };
+    writeTreeAtomically(
+      tree,
+      new Map([
+        ['c/same.yaml', 'same\n'],
+        ['c/changed.yaml', 'after\n'],
+        ['d/new.yaml', 'new\n'],
+      ]),
+    );
+    expect(readdirSync(join(tree, 'c')).sort()).toEqual(['changed.yaml', 'same.yaml']);
+    expect(readFileSync(join(tree, 'c/changed.yaml'), 'utf8')).toBe('after\n');
+    expect(readFileSync(join(tree, 'd/new.yaml'), 'utf8')).toBe('new\n');
+    const same = statSync(join(tree, 'c/same.yaml'));
+    expect([same.ino, same.mtimeMs, same.nlink]).toEqual([before.same.ino, before.same.mtimeMs, 1]);
+    expect(statSync(join(tree, 'c/changed.yaml')).ino).not.toBe(before.changed.ino);
+    expect(readdirSync(join(dir, 'incremental'))).toEqual(['prod']); // no staging or previous tree left behind
   });
   it('leaves the previous tree intact when writing fails', () => {
     // A path that cannot be created (a file where a folder must go) fails mid-write.
