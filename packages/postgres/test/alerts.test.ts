@@ -8,7 +8,7 @@ import { requirePrograms, synthEngine, findObject, promtoolCheckAndTest, covered
 import { postgresEngine } from '../src/engine.ts';
 import { resolvePostgres } from '../src/model.ts';
 import { postgresAlerts } from '../src/monitoring.ts';
-import { prodLike } from './fixture.ts';
+import { prodLike } from './helpers.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const testFile = join(here, 'alerts.promtool.yaml');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePrograms, startPostgres, startPushgateway, synthEngine, findObject, type PostgresServer, type Pushgateway } from '@db/core/testing';
 import { postgresEngine } from '../src/engine.ts';
-import { prodLike } from './fixture.ts';
+import { prodLike } from './helpers.ts';
 
 const model = prodLike();
 const objects = synthEngine(postgresEngine, model);

@@ -10,7 +10,7 @@ import type { K8sObject } from '@db/core';
 import { postgresEngine } from '../src/engine.ts';
 import { resolvePostgres } from '../src/model.ts';
 import { CNPG_INITDB, cnpgClusterServices, cnpgGeneratedAntiAffinity, cnpgInstancePodLabels, cnpgPgHba, cnpgPoolerPodLabels } from '../src/operator-contract.ts';
-import { prodLike } from './fixture.ts';
+import { prodLike } from './helpers.ts';
 
 const model = prodLike();
 const pg = resolvePostgres(model);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { synthEngine, findObject, modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { postgresEngine } from '../src/engine.ts';
-import { PROD_LIKE, prodLike } from './fixture.ts';
+import { PROD_LIKE, prodLike } from './helpers.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
 const modelFromYaml = (text: string) => modelFromYamlOf(text, [postgresEngine], { othersOpaque: true });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { vaultEngine } from '../src/engine.ts';
-import { DATABASE_ENGINES, vault } from './fixture.ts';
+import { DATABASE_ENGINES, vault } from './helpers.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
 const modelFromYaml = (text: string) => modelFromYamlOf(text, [...DATABASE_ENGINES, vault], { othersOpaque: true });

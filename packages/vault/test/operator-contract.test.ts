@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '@db/core';
 import { allowedRolesPattern, esoRestoresDeletedSecretAtOnce, esoSetsOwnerReference, operatorFindsEqual, operatorPayload, vaultAllowsRole, vaultReadBack } from '../src/operator-contract.ts';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
-import { BASE, DATABASE_ENGINES, render, TENANTS, vault } from './fixture.ts';
+import { BASE, DATABASE_ENGINES, render, TENANTS, vault } from './helpers.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
 const modelFromYaml = (text: string) => modelFromYamlOf(text, [...DATABASE_ENGINES, vault], { othersOpaque: true });

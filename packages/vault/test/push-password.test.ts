@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { findObject, requirePrograms } from '@db/core/testing';
 import { everyToCron, pushPasswordScript } from '../src/push-password.ts';
-import { render } from './fixture.ts';
+import { render } from './helpers.ts';
 
 const programs = requirePrograms('push-password script test', ['sh', 'awk', 'curl'], 'apt-get install curl');
 

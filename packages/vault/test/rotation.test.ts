@@ -15,7 +15,7 @@ import { hbaRules, postgresCredentials, postgresEngine, resolvePostgres } from '
 import { mysqlCredentials, mysqlEngine, provisioningScript, provisioningSql, resolveMysql } from '@db/mysql';
 import { synthEngine } from '@db/core/testing';
 import type { K8sObject } from '@db/core';
-import { model, render } from './fixture.ts';
+import { model, render } from './helpers.ts';
 
 const pgPrograms = requirePrograms('Vault rotation statements on a real PostgreSQL', ['psql'], 'apt-get install postgresql');
 const myPrograms = requirePrograms('Vault rotation statements on a real MariaDB', ['mariadbd', 'mariadb-install-db', 'mysql', 'bash'], 'apt-get install mariadb-server mariadb-client');

@@ -8,7 +8,7 @@ import { resolveVault, engineCredentials } from '../src/model.ts';
 import { pushTarget } from '../src/push-password.ts';
 import { onePasswordOwner, refreshBelowRotation } from '../src/rules.ts';
 import { NOT_ROTATED_ANNOTATION } from '../src/vault-config.ts';
-import { BASE, DATABASE_ENGINES, model, render, TENANTS, vault } from './fixture.ts';
+import { BASE, DATABASE_ENGINES, model, render, TENANTS, vault } from './helpers.ts';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
