@@ -19,7 +19,7 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
     users: my.tenants.map((t) => ({
       tenant: t.tenant.name,
       namespace: t.tenant.namespace,
-      what: `database \`${t.database}\`, user \`${t.user}\` (this database only)`,
+      what: `database \`${t.database}\`, user \`${t.user}\` (this database only)${t.connectionLimit !== undefined ? `, at most ${t.connectionLimit} connections` : ''}`,
       connectsTo: `${my.host}:${MYSQL_PORT}`,
       node: server,
     })),

@@ -14,6 +14,8 @@ export interface MysqlTenant {
   readonly rotateReason: string | undefined;
   readonly rotationPeriod: string | undefined;
   /** The app keeps the password in its own config (Technitium): where and how often to push it. */
+  /** MAX_USER_CONNECTIONS, or undefined for none (0). */
+  readonly connectionLimit: number | undefined;
   readonly pushPassword: { readonly every: string; readonly url: string; readonly tokenSecret: string; readonly fields: Readonly<Record<string, string>> } | undefined;
 }
 
@@ -78,6 +80,7 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
         rotateReason: my.rotateReason,
         rotationPeriod: my.rotationPeriod,
         pushPassword: my.pushPassword,
+        connectionLimit: my.connectionLimit,
       };
     });
   return {

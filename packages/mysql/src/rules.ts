@@ -1,5 +1,7 @@
 /** Guardrails specific to MySQL. */
 import { objectRef, type Finding, type Rule } from '@db/core';
+import { resolveMysql, type MysqlModel } from './model.ts';
+import { SYSTEM_CONNECTION_LIMITS } from './provisioning.ts';
 
 export const innodbClusterSoftAntiAffinity: Rule = {
   id: 'mysql-soft-anti-affinity',
@@ -19,4 +21,44 @@ export const innodbClusterSoftAntiAffinity: Rule = {
   },
 };
 
-export const MYSQL_RULES: readonly Rule[] = [innodbClusterSoftAntiAffinity];
+/**
+ * Connections the platform itself needs on the server: its own logins' MAX_USER_CONNECTIONS
+ * (exporter, backup and, when Vault rotates passwords, Vault; provisioning.ts) and, for an
+ * InnoDB Cluster, one metadata-cache connection per MySQL Router. Root's administrative
+ * session does not count: MySQL keeps one connection beyond max_connections for it.
+ */
+export function platformConnections(my: MysqlModel): { readonly total: number; readonly parts: string } {
+  const parts: [string, number][] = [
+    ['exporter', SYSTEM_CONNECTION_LIMITS.exporter],
+    ['backup', SYSTEM_CONNECTION_LIMITS.backup],
+    ...(my.users.vault ? [['Vault', SYSTEM_CONNECTION_LIMITS.vault] as [string, number]] : []),
+    ...(my.topology === 'innodb-cluster' ? [['MySQL Router', my.routerInstances] as [string, number]] : []),
+  ];
+  return { total: parts.reduce((sum, [, n]) => sum + n, 0), parts: parts.map(([what, n]) => `${what} ${n}`).join(', ') };
+}
+
+export const connectionLimitsFit: Rule = {
+  id: 'mysql-connection-limits-fit',
+  severity: 'error',
+  title: "MySQL tenants' connection limits fit in max_connections, beside what the platform needs",
+  reason:
+    'The seeds\' "too many connections" runbook: one app took every connection of a shared server and every other app failed. A limit per tenant only protects the others if the limits add up to less than the server has.',
+  check({ model }): Finding[] {
+    if (model.input.mysql === undefined) return [];
+    const my = resolveMysql(model);
+    const limited = my.tenants.filter((t) => t.connectionLimit !== undefined);
+    if (limited.length === 0) return [];
+    const tenants = limited.reduce((sum, t) => sum + t.connectionLimit!, 0);
+    const platform = platformConnections(my);
+    if (tenants + platform.total <= my.maxConnections) return [];
+    return [
+      {
+        object: `${my.topology === 'innodb-cluster' ? 'InnoDBCluster' : 'StatefulSet'}/${my.namespace}/${my.name}`,
+        message: `the tenants' connection limits add up to ${tenants} and the platform needs ${platform.total} (${platform.parts}), more than max_connections ${my.maxConnections}: lower a tenant's connectionLimit or raise mysql.maxConnections`,
+        path: ['tenants', limited[limited.length - 1]!.tenant.index, 'mysql', 'connectionLimit'],
+      },
+    ];
+  },
+};
+
+export const MYSQL_RULES: readonly Rule[] = [innodbClusterSoftAntiAffinity, connectionLimitsFit];

@@ -76,6 +76,13 @@ const TenantMysqlFields = Closed({
   rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the password weekly.' })),
   rotateReason: Type.Optional(FreeText({ minLength: 10, maxLength: 500, description: 'Why the password is not rotated (required with `rotate: false`).' })),
   rotationPeriod: RotationPeriod(),
+  connectionLimit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      description: 'Most connections the user may hold at once (MAX_USER_CONNECTIONS), so one app cannot take every connection of the server. Omitted: no limit of its own.',
+    }),
+  ),
   pushPassword: Type.Optional(
     Closed(
       {

@@ -3,7 +3,7 @@
  * (the closest server available; the SQL is kept to what MySQL 8.4 accepts too).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARIADB_PROVISIONING, requirePrograms } from '@db/core/testing';
@@ -22,7 +22,7 @@ const model = modelOf(`${BASE}
 mysql: { backup: { keep: 2 } }
 tenants:
   - { name: wrongmove, namespace: realestate-crawler, mysql: { database: wrongmove } }
-  - { name: speedtest, mysql: { database: speedtest } }
+  - { name: speedtest, mysql: { database: speedtest, connectionLimit: 2 } }
   - { name: trading-bot, mysql: { database: trading_bot, user: trading } }
 `);
 const my = resolveMysql(model);
@@ -79,6 +79,37 @@ describe.skipIf(!programs.available)('MySQL SQL and scripts on a real MariaDB', 
     expect(db.as('trading', 'VaultRotated.0003', 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'trading_bot']);
     expect(() => db.as('trading', 'VaultRotated.0003', 'CREATE TABLE tradingxbot.t (id INT)')).toThrow(/denied/i);
   });
+
+  it('stops a tenant at its connection limit while another tenant still connects', async () => {
+    db.root("ALTER USER 'speedtest'@'%' IDENTIFIED BY 'VaultRotated.0004'; ALTER USER 'trading'@'%' IDENTIFIED BY 'VaultRotated.0005'");
+    expect(db.root("SELECT max_user_connections FROM mysql.user WHERE user = 'speedtest'").trim()).toBe('2');
+    // Two sessions that stay open, as an app's pool would hold them.
+    const holders = [0, 1].map(() =>
+      spawn('mysql', ['--no-defaults', '--protocol=TCP', '-h127.0.0.1', `-P${db.port}`, '-uspeedtest', '-pVaultRotated.0004', '-e', 'SELECT SLEEP(30)'], { stdio: 'ignore' }),
+    );
+    try {
+      const sessions = () => Number(db.root("SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'speedtest'").trim());
+      for (let i = 0; i < 100 && sessions() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(sessions()).toBe(2);
+      expect(() => db.as('speedtest', 'VaultRotated.0004', 'SELECT 1')).toThrow(/max_user_connections/);
+      expect(db.as('trading', 'VaultRotated.0005', 'SELECT CURRENT_USER()').trim()).toBe('trading@%');
+    } finally {
+      for (const h of holders) h.kill('SIGKILL');
+    }
+    // A run without the limit lifts it.
+    const unlimited = resolveMysql(
+      modelOf(`${BASE}
+tenants:
+  - { name: speedtest, mysql: { database: speedtest } }
+`),
+    );
+    const sqlFile = join(db.work, 'provision.sql');
+    writeFileSync(sqlFile, provisioningSql(unlimited, model.cluster));
+    provision();
+    expect(db.root("SELECT max_user_connections FROM mysql.user WHERE user = 'speedtest'").trim()).toBe('0');
+    writeFileSync(sqlFile, provisioningSql(my, model.cluster)); // back to the test's own provisioning
+    provision();
+  }, 60_000);
 
   it('grants the exporter no access to tenant data', () => {
     expect(db.as('db_exporter', EXPORTER_PASSWORD, 'SHOW DATABASES').trim().split('\n').sort()).toEqual(['information_schema', 'performance_schema']);

@@ -17,7 +17,7 @@ import {
   ClusterSpecResourcesLimits,
   ClusterSpecResourcesRequests,
 } from './imports/postgresql.cnpg.io.ts';
-import type { PostgresModel } from './model.ts';
+import { VAULT_CONNECTION_LIMIT, type PostgresModel } from './model.ts';
 import { clusterLabels, pinnedPodMetadata, primaryPods } from './labels.ts';
 import { CNPG_POSTGRES_UID } from './backup.ts';
 import { CNPG_INITDB } from './operator-contract.ts';
@@ -125,7 +125,7 @@ export class PostgresCluster extends Construct {
                     comment: 'Vault database secrets engine; rotates tenant passwords; its own password is owned by Vault (rotate-root)',
                     login: true,
                     superuser: true,
-                    connectionLimit: 5,
+                    connectionLimit: VAULT_CONNECTION_LIMIT,
                   },
                 ]
               : []),
@@ -135,7 +135,7 @@ export class PostgresCluster extends Construct {
               comment: t.rotate ? `tenant ${t.tenant.name}; password owned by Vault (rotated weekly)` : `tenant ${t.tenant.name}; not rotated: ${t.rotateReason}`,
               login: true,
               inherit: true,
-              connectionLimit: -1,
+              connectionLimit: t.connectionLimit ?? -1,
               ...(t.passwordSecret ? { passwordSecret: { name: t.passwordSecret } } : {}),
             })),
           ],

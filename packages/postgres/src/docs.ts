@@ -22,7 +22,7 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
     users: pg.tenants.map((t) => ({
       tenant: t.tenant.name,
       namespace: t.tenant.namespace,
-      what: `database \`${t.database}\`, role \`${t.role}\`${t.extensions.length > 0 ? `, extensions ${t.extensions.join(', ')}` : ''}`,
+      what: `database \`${t.database}\`, role \`${t.role}\`${t.extensions.length > 0 ? `, extensions ${t.extensions.join(', ')}` : ''}${t.connectionLimit !== undefined ? `, at most ${t.connectionLimit} connections` : ''}`,
       connectsTo: `${fqdn(t.connection === 'direct' ? pg.services.compat : pg.services.pooler)}:5432`,
       node: t.connection === 'direct' ? 'postgres_compat' : 'postgres_pooler',
     })),

@@ -13,6 +13,8 @@ export interface PostgresTenant {
   readonly passwordSecret: string | undefined;
   readonly connection: 'pooler' | 'direct';
   readonly extensions: readonly string[];
+  /** The role's CONNECTION LIMIT, or undefined for none (-1). */
+  readonly connectionLimit: number | undefined;
 }
 
 export interface PostgresModel {
@@ -50,6 +52,9 @@ export interface PostgresModel {
   readonly services: { readonly rw: string; readonly compat: string; readonly pooler: string };
 }
 
+/** The CONNECTION LIMIT of Vault's login (it rotates passwords one at a time). */
+export const VAULT_CONNECTION_LIMIT = 5;
+
 /** The engine's model, resolved once per platform model (see resolvedOnce). */
 export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresModel => {
   const spec = postgresSection(model.input) ?? {};
@@ -75,6 +80,7 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
         passwordSecret: pg.passwordSecret,
         connection: pg.connection ?? TD.connection,
         extensions: pg.extensions ?? [],
+        connectionLimit: pg.connectionLimit,
       };
     });
   return {

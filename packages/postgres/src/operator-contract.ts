@@ -101,6 +101,29 @@ export function cnpgPgHba(userRules: readonly string[]): string[] {
   ];
 }
 
+/**
+ * The statement CNPG's instance manager runs for a managed role it creates (CNPG 1.30.0
+ * internal/management/controller/roles/postgres.go:144-160 Create, 338-382 appendRoleOptions):
+ * every attribute spelled out, then `CONNECTION LIMIT` with `connectionLimit` as given (-1, the
+ * default, for none; contract.go:49), and the password when the role has one (tests pass it).
+ */
+export function cnpgCreateRoleSql(role: Obj, password?: string): string {
+  const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const flag = (on: boolean | undefined, name: string) => (on ? ` ${name}` : ` NO${name}`);
+  return [
+    `CREATE ROLE ${ident(role.name)}`,
+    flag(role.bypassrls, 'BYPASSRLS'),
+    flag(role.createdb, 'CREATEDB'),
+    flag(role.createrole, 'CREATEROLE'),
+    flag(role.inherit ?? true, 'INHERIT'),
+    flag(role.login, 'LOGIN'),
+    flag(role.replication, 'REPLICATION'),
+    flag(role.superuser, 'SUPERUSER'),
+    ` CONNECTION LIMIT ${role.connectionLimit ?? -1}`,
+    password === undefined ? '' : ` PASSWORD '${password.replaceAll("'", "''")}'`,
+  ].join('');
+}
+
 /** The ports of an instance pod (pods.go:262-278) and a PgBouncer pod (deployments.go). */
 export const CNPG_PORTS = { postgres: 5432, status: 8000, metrics: 9187, pgbouncer: 5432, pgbouncerMetrics: 9127 } as const;
 

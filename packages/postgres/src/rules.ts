@@ -1,5 +1,6 @@
 /** Guardrails specific to PostgreSQL. */
 import { objectRef, type Finding, type Rule } from '@db/core';
+import { resolvePostgres, VAULT_CONNECTION_LIMIT, type PostgresModel } from './model.ts';
 
 export const writeServiceSelectsPrimary: Rule = {
   id: 'write-service-selects-replica',
@@ -19,4 +20,50 @@ export const writeServiceSelectsPrimary: Rule = {
   },
 };
 
-export const POSTGRES_RULES: readonly Rule[] = [writeServiceSelectsPrimary];
+/**
+ * Connections the platform itself needs on each instance, whatever the tenants do:
+ * - superuser_reserved_connections (PostgreSQL's default 3), kept for superusers;
+ * - CNPG's instance manager and metrics exporter: a pool of at most 3 per database it opens
+ *   (CNPG 1.30.0 pkg/management/postgres/pool/pool.go:120-131);
+ * - the backup job: pg_dumpall holds one connection at a time;
+ * - Vault's login, when Vault rotates passwords: its CONNECTION LIMIT;
+ * - PgBouncer's auth_query login (cnpg_pooler_pgbouncer), one per pooler instance.
+ * Streaming replicas do not count: WAL senders have their own max_wal_senders slots.
+ */
+export function platformConnections(pg: PostgresModel): { readonly total: number; readonly parts: string } {
+  const parts: [string, number][] = [
+    ['superuser_reserved_connections', Number(pg.parameters.superuser_reserved_connections ?? 3)],
+    ['CNPG instance manager', 3],
+    ['backup', 1],
+    ...(pg.vaultRole ? [['Vault', VAULT_CONNECTION_LIMIT] as [string, number]] : []),
+    ['PgBouncer auth', pg.pooler.instances],
+  ];
+  return { total: parts.reduce((sum, [, n]) => sum + n, 0), parts: parts.map(([what, n]) => `${what} ${n}`).join(', ') };
+}
+
+export const connectionLimitsFit: Rule = {
+  id: 'connection-limits-fit',
+  severity: 'error',
+  title: "Tenants' connection limits fit in max_connections, beside what the platform needs",
+  reason:
+    'The seeds\' "too many connections" runbook: one app connecting past PgBouncer took every connection of the server, and every other app failed. A limit per tenant only protects the others if the limits add up to less than the server has.',
+  check({ model }): Finding[] {
+    if (model.input.postgres === undefined) return [];
+    const pg = resolvePostgres(model);
+    const limited = pg.tenants.filter((t) => t.connectionLimit !== undefined);
+    if (limited.length === 0) return [];
+    const tenants = limited.reduce((sum, t) => sum + t.connectionLimit!, 0);
+    const platform = platformConnections(pg);
+    const max = Number(pg.parameters.max_connections);
+    if (tenants + platform.total <= max) return [];
+    return [
+      {
+        object: `Cluster/${pg.namespace}/${pg.name}`,
+        message: `the tenants' connection limits add up to ${tenants} and the platform needs ${platform.total} (${platform.parts}), more than max_connections ${max}: lower a tenant's connectionLimit or raise postgres.parameters.max_connections`,
+        path: ['tenants', limited[limited.length - 1]!.tenant.index, 'postgres', 'connectionLimit'],
+      },
+    ];
+  },
+};
+
+export const POSTGRES_RULES: readonly Rule[] = [writeServiceSelectsPrimary, connectionLimitsFit];

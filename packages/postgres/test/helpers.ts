@@ -2,7 +2,7 @@ import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { postgresEngine } from '../src/engine.ts';
 
 /** A model checked against this package's schema (other engines' sections pass unchecked). */
-const modelFromYaml = (text: string) => modelFromYamlOf(text, [postgresEngine], { othersOpaque: true });
+export const modelFromYaml = (text: string) => modelFromYamlOf(text, [postgresEngine], { othersOpaque: true });
 
 export const PROD_LIKE = `
 cluster: test
