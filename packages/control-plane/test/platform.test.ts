@@ -423,7 +423,12 @@ describe.each(cases)('$title', ({ version, cluster }: { version: (typeof check.v
       `[${version.version} ${cluster.name}] drains: ${results.map((x) => `${x.node} ${x.completed ? 'drained' : 'BLOCKED'} in ${x.ms} ms (${x.evicted.length} evicted, ${x.refused.length} refused)`).join('; ')}\n` +
         `  ${refusals.length} evictions refused (HTTP 429)${refusals.length ? ':' : ''}${[...why].map(([w, n]) => `\n    ${n} × ${w}`).join('')}\n` +
         `  operator reactions: ${results.flatMap((x) => x.reactions.filter((e) => !e.startsWith('mysql.oracle.com'))).join('; ') || 'none'}` +
-        (results.some((x) => x.stale.length) ? `\n  PDB status not recounted by the disruption controller: ${[...new Set(results.flatMap((x) => x.stale))].join('; ')}` : ''),
+        (results.some((x) => x.stale.length) ? `\n  PDB status not recounted by the disruption controller: ${[...new Set(results.flatMap((x) => x.stale))].join('; ')}` : '') +
+        // The disruption controller recounts a PDB when a pod enters its selector, not when one
+        // leaves it; CNPG relabels pods in name order, so a switchover to a lower-numbered
+        // instance promotes before it demotes, and a recount in between leaves CNPG's primary
+        // PDB counting two. An eviction through that window is the upstream race, not our budgets.
+        (results.some((x) => x.raced.length) ? `\n  UPSTREAM RACE, evictions allowed by a stale PDB status: ${results.flatMap((x) => x.raced).join('; ')}` : ''),
     );
     expect(
       results
