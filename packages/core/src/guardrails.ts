@@ -21,6 +21,44 @@ export interface Finding {
   readonly path?: Path;
 }
 
+/** Connections spent on a server, each named: `connectionNeeds([['backup', 1], ...])`. */
+export interface ConnectionNeeds {
+  readonly total: number;
+  /** `backup 1, rotator 5`, for messages. */
+  readonly parts: string;
+}
+
+export function connectionNeeds(parts: readonly (readonly [string, number])[]): ConnectionNeeds {
+  return { total: parts.reduce((sum, [, n]) => sum + n, 0), parts: parts.map(([what, n]) => `${what} ${n}`).join(', ') };
+}
+
+/**
+ * A shared server's connection budget: the finding when its tenants' limits, with what the
+ * platform itself needs, add up to more than the server's maximum (none when no tenant has a
+ * limit). It points at the last limited tenant's field.
+ */
+export function connectionBudgetFindings(budget: {
+  /** `Kind/namespace/name` of the server. */
+  readonly object: string;
+  readonly max: number;
+  /** The setting of platform.yaml that raises `max`, named in the message. */
+  readonly maxSetting: string;
+  readonly platform: ConnectionNeeds;
+  readonly tenants: readonly { readonly limit: number | undefined; readonly path: Path }[];
+}): Finding[] {
+  const limited = budget.tenants.filter((t) => t.limit !== undefined);
+  if (limited.length === 0) return [];
+  const tenants = limited.reduce((sum, t) => sum + t.limit!, 0);
+  if (tenants + budget.platform.total <= budget.max) return [];
+  return [
+    {
+      object: budget.object,
+      message: `the tenants' connection limits add up to ${tenants} and the platform needs ${budget.platform.total} (${budget.platform.parts}), more than max_connections ${budget.max}: lower a tenant's connectionLimit or raise ${budget.maxSetting}`,
+      path: limited[limited.length - 1]!.path,
+    },
+  ];
+}
+
 export interface Rule {
   /** Stable kebab-case id, used by waivers. */
   readonly id: string;

@@ -5,7 +5,22 @@
  */
 
 // Desired state: schema, loading, problems and the platform model
-export { Closed, CRON, DELIVERY_DEFAULTS, DnsLabel, DURATION, FreeText, ImageOverride, NFS_PATH, platformJsonSchema, Quantity, Resources, SqlIdentifier, withDefaults } from './schema.ts';
+export {
+  Closed,
+  ConnectionLimit,
+  CRON,
+  DELIVERY_DEFAULTS,
+  DnsLabel,
+  DURATION,
+  FreeText,
+  ImageOverride,
+  NFS_PATH,
+  platformJsonSchema,
+  Quantity,
+  Resources,
+  SqlIdentifier,
+  withDefaults,
+} from './schema.ts';
 export type { Defaults } from './schema.ts';
 export { compileInputValidator, inputValidatorSpec, loadPlatformFile, loadPlatformText, loadYamlFile } from './load.ts';
 export type { InputSchema, LoadResult, SourceMap } from './load.ts';
@@ -43,8 +58,8 @@ export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';
 
 // Checks and guardrails: rules over the rendered objects, workload posture, credential scan
-export { runGuardrails, withWaiverAnnotations } from './guardrails.ts';
-export type { Finding, GuardrailReport, Rule, RuleContext } from './guardrails.ts';
+export { connectionBudgetFindings, connectionNeeds, runGuardrails, withWaiverAnnotations } from './guardrails.ts';
+export type { ConnectionNeeds, Finding, GuardrailReport, Rule, RuleContext } from './guardrails.ts';
 export { CORE_RULES, withHistory } from './rules.ts';
 export type { RuleHistory } from './rules.ts';
 export { checkPodTemplate, checkPosture, operatorOverlays, POSTURE_RULES, renderedPodTemplates } from './posture.ts';

@@ -36,6 +36,11 @@ export function formatProblems(problems: readonly Problem[]): string {
     .join('\n');
 }
 
+/** `tenants[3].example` → `['tenants', 3, 'example']`: the inverse of fieldPath. */
+export function parseFieldPath(field: string): (string | number)[] {
+  return field === '' ? [] : field.split(/\.|(?=\[)/).map((step) => (step.startsWith('[') ? Number(step.slice(1, -1)) : step));
+}
+
 /** `['tenants', 3, 'example']` → `tenants[3].example` */
 export function fieldPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');

@@ -118,6 +118,8 @@ export const Labels = (description: string) => Type.Record(Type.String({ pattern
 export const DnsLabel = (description: string) => Type.String({ pattern: DNS_LABEL, maxLength: 63, description });
 export const SqlIdentifier = (description: string) => Type.String({ pattern: SQL_IDENTIFIER, maxLength: 63, description });
 export const Quantity = (description: string) => Type.String({ pattern: QUANTITY, description });
+/** A tenant's connection limit: at most this many connections at once (omitted: no limit of its own). */
+export const ConnectionLimit = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description }));
 
 export const ImageOverride = Closed(
   {

@@ -1,5 +1,5 @@
 /** Guardrails specific to MySQL. */
-import { objectRef, type Finding, type Rule } from '@db/core';
+import { connectionBudgetFindings, connectionNeeds, objectRef, type ConnectionNeeds, type Finding, type Rule } from '@db/core';
 import { resolveMysql, type MysqlModel } from './model.ts';
 import { SYSTEM_CONNECTION_LIMITS } from './provisioning.ts';
 
@@ -27,14 +27,13 @@ export const innodbClusterSoftAntiAffinity: Rule = {
  * InnoDB Cluster, one metadata-cache connection per MySQL Router. Root's administrative
  * session does not count: MySQL keeps one connection beyond max_connections for it.
  */
-export function platformConnections(my: MysqlModel): { readonly total: number; readonly parts: string } {
-  const parts: [string, number][] = [
+export function platformConnections(my: MysqlModel): ConnectionNeeds {
+  return connectionNeeds([
     ['exporter', SYSTEM_CONNECTION_LIMITS.exporter],
     ['backup', SYSTEM_CONNECTION_LIMITS.backup],
     ...(my.users.vault ? [['Vault', SYSTEM_CONNECTION_LIMITS.vault] as [string, number]] : []),
     ...(my.topology === 'innodb-cluster' ? [['MySQL Router', my.routerInstances] as [string, number]] : []),
-  ];
-  return { total: parts.reduce((sum, [, n]) => sum + n, 0), parts: parts.map(([what, n]) => `${what} ${n}`).join(', ') };
+  ]);
 }
 
 export const connectionLimitsFit: Rule = {
@@ -46,18 +45,13 @@ export const connectionLimitsFit: Rule = {
   check({ model }): Finding[] {
     if (model.input.mysql === undefined) return [];
     const my = resolveMysql(model);
-    const limited = my.tenants.filter((t) => t.connectionLimit !== undefined);
-    if (limited.length === 0) return [];
-    const tenants = limited.reduce((sum, t) => sum + t.connectionLimit!, 0);
-    const platform = platformConnections(my);
-    if (tenants + platform.total <= my.maxConnections) return [];
-    return [
-      {
-        object: `${my.topology === 'innodb-cluster' ? 'InnoDBCluster' : 'StatefulSet'}/${my.namespace}/${my.name}`,
-        message: `the tenants' connection limits add up to ${tenants} and the platform needs ${platform.total} (${platform.parts}), more than max_connections ${my.maxConnections}: lower a tenant's connectionLimit or raise mysql.maxConnections`,
-        path: ['tenants', limited[limited.length - 1]!.tenant.index, 'mysql', 'connectionLimit'],
-      },
-    ];
+    return connectionBudgetFindings({
+      object: `${my.topology === 'innodb-cluster' ? 'InnoDBCluster' : 'StatefulSet'}/${my.namespace}/${my.name}`,
+      max: my.maxConnections,
+      maxSetting: 'mysql.maxConnections',
+      platform: platformConnections(my),
+      tenants: my.tenants.map((t) => ({ limit: t.connectionLimit, path: ['tenants', t.tenant.index, 'mysql', 'connectionLimit'] })),
+    });
   },
 };
 

@@ -1,6 +1,6 @@
 /** The `mysql:` section of platform.yaml and the `mysql:` field of a tenant. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, CRON, DnsLabel, DURATION, FreeText, ImageOverride, NFS_PATH, Quantity, SqlIdentifier, withDefaults, type Defaults } from '@db/core';
+import { Closed, ConnectionLimit, CRON, DnsLabel, DURATION, FreeText, ImageOverride, NFS_PATH, Quantity, SqlIdentifier, withDefaults, type Defaults } from '@db/core';
 
 /** Rotation period of one tenant's password: 1 to 90 days (checked semantically too). */
 const RotationPeriod = () => Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates this password, 1d to 90d. @default vault.rotationPeriod' }));
@@ -76,13 +76,7 @@ const TenantMysqlFields = Closed({
   rotate: Type.Optional(Type.Boolean({ description: 'Vault rotates the password weekly.' })),
   rotateReason: Type.Optional(FreeText({ minLength: 10, maxLength: 500, description: 'Why the password is not rotated (required with `rotate: false`).' })),
   rotationPeriod: RotationPeriod(),
-  connectionLimit: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: 10000,
-      description: 'Most connections the user may hold at once (MAX_USER_CONNECTIONS), so one app cannot take every connection of the server. Omitted: no limit of its own.',
-    }),
-  ),
+  connectionLimit: ConnectionLimit('Most connections the user may hold at once (MAX_USER_CONNECTIONS), so one app cannot take every connection of the server. Omitted: no limit of its own.'),
   pushPassword: Type.Optional(
     Closed(
       {

@@ -1,5 +1,5 @@
 /** Guardrails specific to PostgreSQL. */
-import { objectRef, type Finding, type Rule } from '@db/core';
+import { connectionBudgetFindings, connectionNeeds, objectRef, type ConnectionNeeds, type Finding, type Rule } from '@db/core';
 import { resolvePostgres, VAULT_CONNECTION_LIMIT, type PostgresModel } from './model.ts';
 
 export const writeServiceSelectsPrimary: Rule = {
@@ -30,15 +30,14 @@ export const writeServiceSelectsPrimary: Rule = {
  * - PgBouncer's auth_query login (cnpg_pooler_pgbouncer), one per pooler instance.
  * Streaming replicas do not count: WAL senders have their own max_wal_senders slots.
  */
-export function platformConnections(pg: PostgresModel): { readonly total: number; readonly parts: string } {
-  const parts: [string, number][] = [
+export function platformConnections(pg: PostgresModel): ConnectionNeeds {
+  return connectionNeeds([
     ['superuser_reserved_connections', Number(pg.parameters.superuser_reserved_connections ?? 3)],
     ['CNPG instance manager', 3],
     ['backup', 1],
     ...(pg.vaultRole ? [['Vault', VAULT_CONNECTION_LIMIT] as [string, number]] : []),
     ['PgBouncer auth', pg.pooler.instances],
-  ];
-  return { total: parts.reduce((sum, [, n]) => sum + n, 0), parts: parts.map(([what, n]) => `${what} ${n}`).join(', ') };
+  ]);
 }
 
 export const connectionLimitsFit: Rule = {
@@ -50,19 +49,13 @@ export const connectionLimitsFit: Rule = {
   check({ model }): Finding[] {
     if (model.input.postgres === undefined) return [];
     const pg = resolvePostgres(model);
-    const limited = pg.tenants.filter((t) => t.connectionLimit !== undefined);
-    if (limited.length === 0) return [];
-    const tenants = limited.reduce((sum, t) => sum + t.connectionLimit!, 0);
-    const platform = platformConnections(pg);
-    const max = Number(pg.parameters.max_connections);
-    if (tenants + platform.total <= max) return [];
-    return [
-      {
-        object: `Cluster/${pg.namespace}/${pg.name}`,
-        message: `the tenants' connection limits add up to ${tenants} and the platform needs ${platform.total} (${platform.parts}), more than max_connections ${max}: lower a tenant's connectionLimit or raise postgres.parameters.max_connections`,
-        path: ['tenants', limited[limited.length - 1]!.tenant.index, 'postgres', 'connectionLimit'],
-      },
-    ];
+    return connectionBudgetFindings({
+      object: `Cluster/${pg.namespace}/${pg.name}`,
+      max: Number(pg.parameters.max_connections),
+      maxSetting: 'postgres.parameters.max_connections',
+      platform: platformConnections(pg),
+      tenants: pg.tenants.map((t) => ({ limit: t.connectionLimit, path: ['tenants', t.tenant.index, 'postgres', 'connectionLimit'] })),
+    });
   },
 };
 
