@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Go tools the checks run (Helm, kubeconform, kube-score) with the machine's Go
-# toolchain, at pinned versions, into $GOBIN (default: $(go env GOPATH)/bin). Idempotent:
-# a tool already at its pinned version is not rebuilt.
+# Builds the Go tools the checks run (Helm, kubeconform, kube-score) and the Prometheus exporters
+# the dashboard tests scrape (redis_exporter, mysqld_exporter, postgres_exporter: the versions of
+# the images we render) with the machine's Go toolchain, at pinned versions, into $GOBIN (default:
+# $(go env GOPATH)/bin). Idempotent: a tool already at its pinned version is not rebuilt.
 #
 # kube-linter is not installable here: the Go module proxy refuses golang.stackrox.io/kube-linter
 # (403) and no other registry carries it. kube-score, a Go-built workload linter with the same
@@ -28,7 +29,47 @@ install() {
   echo "$version" >"$stamp"
 }
 
+# The exporters cannot be `go install`ed at a version: the module proxy refuses their @v/list,
+# which `go install pkg@version` reads for deprecations. Each builds from a module of ours,
+# tools/exporters/<name>/, whose committed go.mod requires it and whose go.sum pins every module.
+#   - redis_exporter: the checksum database does not carry it; the committed go.sum line is the check.
+#   - mysqld_exporter: the proxy serves v0.17.2's .mod and .zip but refuses its .info, which the go
+#     command asks for first. So the .mod and .zip are fetched into a local file proxy beside a
+#     written .info; the go command still verifies the zip against go.sum and sum.golang.org.
+# module-dir  package  version  binary
+build_module() {
+  local dir=$1 pkg=$2 version=$3 bin=$4
+  local stamp="$gobin/.$bin.version" want
+  want="$version module=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)"
+  if [ -x "$gobin/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    echo "$bin $version already installed"
+    return
+  fi
+  echo "building $bin $version"
+  (cd "$dir" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -p 2 -ldflags "-s -w" -o "$gobin/$bin" "$pkg")
+  echo "$want" >"$stamp"
+}
+
+local_proxy="${DB_PLATFORM_CACHE:-$HOME/.cache/db-platform}/goproxy"
+# module version: fetch .mod and .zip from the public proxy into the local one, write the .info.
+proxy_locally() {
+  local module=$1 version=$2 at
+  at="$local_proxy/$module/@v"
+  mkdir -p "$at"
+  for ext in mod zip; do
+    [ -s "$at/$version.$ext" ] || curl -sSf --retry 3 -o "$at/$version.$ext" "https://proxy.golang.org/$module/@v/$version.$ext"
+  done
+  printf '{"Version":"%s"}\n' "$version" >"$at/$version.info"
+}
+
 install helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm
 install github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" kubeconform
 install github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" kube-score
+here=$(cd "$(dirname "$0")/.." && pwd)
+GONOSUMDB=github.com/oliver006/redis_exporter \
+  build_module "$here/tools/exporters/redis-exporter-v1.62" github.com/oliver006/redis_exporter v1.62.0 redis_exporter
+proxy_locally github.com/prometheus/mysqld_exporter v0.17.2
+GOPROXY="file://$local_proxy,https://proxy.golang.org" \
+  build_module "$here/tools/exporters/mysqld-exporter-v0.17" github.com/prometheus/mysqld_exporter v0.17.2 mysqld_exporter
+build_module "$here/tools/exporters/postgres-exporter-v0.17" github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter v0.17.1 postgres_exporter
 echo "Go tools in $gobin"
