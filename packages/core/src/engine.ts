@@ -9,6 +9,7 @@ import type { PlatformInput } from './schema.ts';
 import type { Problem } from './problems.ts';
 import type { Rule } from './guardrails.ts';
 import type { AlertSpec } from './monitoring.ts';
+import type { EngineDashboard } from './dashboards.ts';
 import type { GroupKind, HelmOperator } from './operators.ts';
 import type { K8sObject } from './objects.ts';
 import type { EngineCredentials } from './credentials.ts';
@@ -155,6 +156,11 @@ export interface Engine {
   credentials?(model: PlatformModel): EngineCredentials;
   /** Facts for the generated docs (endpoints, users, credentials, backups, diagram). */
   docs?(model: PlatformModel): EngineDocs;
+  /**
+   * What the engine's Grafana dashboard shows (per-tenant usage, health, backups) and its
+   * tenants' series; the platform adds a panel per alert and renders the ConfigMap.
+   */
+  dashboard?(model: PlatformModel): EngineDashboard;
 }
 
 /**

@@ -53,6 +53,21 @@ export { apiServerEgress, FlowPolicy, NamespaceBaseline, prometheusPeer } from '
 export type { Peer } from './network-policy.ts';
 export { AlertRules, PodMetrics, runbookFile } from './monitoring.ts';
 export type { AlertSpec } from './monitoring.ts';
+export {
+  byTenant,
+  DASHBOARD_SCHEMA_VERSION,
+  DashboardConfigMap,
+  engineDashboard,
+  engineSections,
+  expandVariables,
+  GRAFANA_VERSION,
+  overviewDashboard,
+  TENANT_CONNECTION_LIMIT,
+  TENANT_INFO,
+  TenantRecordRules,
+  tenantRecords,
+} from './dashboards.ts';
+export type { DashboardPanel, DashboardQuery, DashboardSection, EngineDashboard, OverviewPart, RecordSpec, TenantSeries } from './dashboards.ts';
 export { BackupCronJob, backupScript } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';

@@ -35,6 +35,8 @@ export interface PlatformModel {
     readonly prometheusPodLabels: Readonly<Record<string, string>>;
     readonly pushgateway: string;
     readonly runbookBaseUrl: string;
+    /** Where the Grafana dashboards go, and the label the Grafana sidecar loads them by. */
+    readonly dashboards: { readonly namespace: string; readonly label: string; readonly labelValue: string };
   };
   readonly network: {
     readonly apiServerPorts: readonly number[];
@@ -67,6 +69,11 @@ export function resolvePlatform(input: PlatformInput, source: SourceMap, operato
       prometheusPodLabels: input.monitoring.prometheusPodLabels ?? D.monitoring.prometheusPodLabels,
       pushgateway: input.monitoring.pushgateway,
       runbookBaseUrl: input.monitoring.runbookBaseUrl,
+      dashboards: {
+        namespace: input.monitoring.dashboards?.namespace ?? input.monitoring.namespace ?? D.monitoring.namespace,
+        label: input.monitoring.dashboards?.label ?? D.monitoring.dashboards.label,
+        labelValue: input.monitoring.dashboards?.labelValue ?? D.monitoring.dashboards.labelValue,
+      },
     },
     network: {
       apiServerPorts: input.network?.apiServerPorts ?? D.network.apiServerPorts,

@@ -241,7 +241,12 @@ export const DeliverySpec = withDefaults(DeliveryFields, DELIVERY_DEFAULTS);
 
 /** The literal defaults of the shared sections, written once (see Defaults). */
 export const SHARED_DEFAULTS = {
-  monitoring: { namespace: 'monitoring', prometheusSelector: { release: 'kube-prometheus-stack' }, prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+  monitoring: {
+    namespace: 'monitoring',
+    prometheusSelector: { release: 'kube-prometheus-stack' },
+    prometheusPodLabels: { 'app.kubernetes.io/name': 'prometheus' },
+    dashboards: { label: 'grafana_dashboard', labelValue: '1' },
+  },
   network: { apiServerPorts: [443, 6443], dnsNamespace: 'kube-system', dnsPodLabels: { 'k8s-app': 'kube-dns' } },
 } as const;
 
@@ -279,6 +284,16 @@ function sharedProperties(operatorNamespaces: readonly { readonly key: string; r
         prometheusPodLabels: Type.Optional(Labels('Labels of the Prometheus pods, for network policy.')),
         pushgateway: Type.String({ pattern: '^http://[a-z0-9.-]+(:[0-9]+)?$', description: 'Pushgateway URL that backup jobs report to.' }),
         runbookBaseUrl: Type.String({ pattern: RUNBOOK_URL, description: 'URL of docs/runbooks in this repository, without trailing slash.' }),
+        dashboards: Type.Optional(
+          withDefaults(
+            Closed({
+              namespace: Type.Optional(DnsLabel("Namespace of the dashboards' ConfigMaps: where Grafana's sidecar looks (its own namespace unless it searches all). @default monitoring.namespace")),
+              label: Type.Optional(Type.String({ pattern: LABEL_KEY, maxLength: 253, description: 'Label the Grafana sidecar finds dashboard ConfigMaps by (grafana.sidecar.dashboards.label).' })),
+              labelValue: Type.Optional(Type.String({ pattern: LABEL_VALUE, maxLength: 63, description: 'Its value (grafana.sidecar.dashboards.labelValue).' })),
+            }),
+            SHARED_DEFAULTS.monitoring.dashboards,
+          ),
+        ),
       }),
       SHARED_DEFAULTS.monitoring,
     ),

@@ -12,6 +12,7 @@ import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
 import { mysqlDocs } from './docs.ts';
+import { mysqlDashboard } from './dashboard.ts';
 
 export const mysqlEngine: Engine = {
   id: 'mysql',
@@ -62,4 +63,5 @@ export const mysqlEngine: Engine = {
   },
   credentials: mysqlCredentials,
   docs: (model) => mysqlDocs(resolveMysql(model), model),
+  dashboard: (model) => mysqlDashboard(resolveMysql(model)),
 };

@@ -13,6 +13,7 @@
  * `backupSchedules`: it has retention, reports to the Pushgateway the backup alerts read,
  * and is the same script, tested against a real server, for both topologies.
  */
+import { EXPORTER_COLLECTORS } from './dashboard.ts';
 import { Construct } from 'constructs';
 import { avoidNodesAffinity, PIN_ANNOTATIONS, PIN_LABELS, type PlatformModel } from '@db/core';
 import { InnoDbCluster, InnoDbClusterSpecServiceDefaultPort, InnoDbClusterSpecServiceType } from './imports/mysql.oracle.com.ts';
@@ -94,7 +95,7 @@ export class MysqlInnoDbCluster extends Construct {
           enable: true,
           image: my.exporterImage,
           monitor: false,
-          options: [`--web.listen-address=:${EXPORTER_PORT}`],
+          options: [`--web.listen-address=:${EXPORTER_PORT}`, ...EXPORTER_COLLECTORS],
         },
       },
     });

@@ -7,10 +7,10 @@ import { Construct } from 'constructs';
 import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, serverPods } from './labels.ts';
+import { connectionsOverLimit, serverSelector } from './dashboard.ts';
 
 export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
-  const pods = my.topology === 'standalone' ? `${my.name}-0` : `${my.name}-[0-9]+`;
-  const sel = `namespace="${my.namespace}", pod=~"${pods}"`;
+  const sel = serverSelector(my);
   const servers = my.topology === 'standalone' ? 1 : my.instances;
   const backup = `job="db-backup", backup="${my.name}"`;
   return [
@@ -40,6 +40,14 @@ export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
       severity: 'warning',
       summary: 'MySQL runs many slow queries',
       description: `{{ $labels.pod }} logs {{ $value | humanize }} queries per second slower than long_query_time (1 s) for 15 minutes; see the slow log.`,
+    },
+    {
+      alert: 'MysqlTenantConnectionsNearLimit',
+      expr: `${connectionsOverLimit(my)} > 0.8`,
+      for: '5m',
+      severity: 'warning',
+      summary: 'A MySQL tenant uses over 80 % of its connection limit',
+      description: `Tenant {{ $labels.tenant }} holds {{ $value | humanizePercentage }} of its user's MAX_USER_CONNECTIONS on ${my.namespace}/${my.name}. At the limit its new connections fail with error 1226 (max_user_connections).`,
     },
     {
       alert: 'MysqlBackupFailed',

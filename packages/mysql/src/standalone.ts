@@ -4,6 +4,7 @@
  * connect to (its DNS name never changes) and my.cnf as a ConfigMap whose checksum rolls
  * the pod when it changes. No PDB: a single-replica PDB would only block node drains.
  */
+import { EXPORTER_COLLECTORS } from './dashboard.ts';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
@@ -94,7 +95,7 @@ export class MysqlStandalone extends Construct {
                 name: 'exporter',
                 image: my.exporterImage,
                 imagePullPolicy: 'IfNotPresent',
-                args: [`--mysqld.address=127.0.0.1:${MYSQL_PORT}`, `--mysqld.username=${my.users.exporter}`, `--web.listen-address=:${EXPORTER_PORT}`],
+                args: [`--mysqld.address=127.0.0.1:${MYSQL_PORT}`, `--mysqld.username=${my.users.exporter}`, `--web.listen-address=:${EXPORTER_PORT}`, ...EXPORTER_COLLECTORS],
                 env: [{ name: 'MYSQLD_EXPORTER_PASSWORD', valueFrom: { secretKeyRef: { name: my.secrets.exporter, key: 'password' } } }],
                 ports: [{ name: 'metrics', containerPort: EXPORTER_PORT, protocol: 'TCP' }],
                 livenessProbe: { tcpSocket: { port: k8s.IntOrString.fromNumber(EXPORTER_PORT) }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },

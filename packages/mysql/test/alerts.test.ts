@@ -21,7 +21,15 @@ describe('MySQL alerts', () => {
   it('cover down, connections, slow queries and backups, each with a runbook', () => {
     for (const my of [prod, lab]) {
       const alerts = mysqlAlerts(my);
-      expect(alerts.map((a) => a.alert)).toEqual(['MysqlDown', 'MysqlConnectionsHigh', 'MysqlSlowQueries', 'MysqlBackupFailed', 'MysqlBackupStale', 'MysqlBackupNeverSucceeded']);
+      expect(alerts.map((a) => a.alert)).toEqual([
+        'MysqlDown',
+        'MysqlConnectionsHigh',
+        'MysqlSlowQueries',
+        'MysqlTenantConnectionsNearLimit',
+        'MysqlBackupFailed',
+        'MysqlBackupStale',
+        'MysqlBackupNeverSucceeded',
+      ]);
       for (const a of alerts) expect(existsSync(join(REPO_ROOT, 'docs', 'runbooks', runbookFile(a.alert))), `runbook of ${a.alert}`).toBe(true);
     }
   });
@@ -40,7 +48,7 @@ describe('MySQL alerts', () => {
         annotations: { summary: a.summary, description: a.description, runbook_url: `https://example.com/${runbookFile(a.alert)}` },
       }));
       writeFileSync(file, stringify({ groups: [{ name: `mysql-${name}`, rules }] }));
-      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 6 rules found/);
+      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 7 rules found/);
     }
   });
 

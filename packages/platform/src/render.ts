@@ -6,6 +6,11 @@
 import { relative } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import {
+  DashboardConfigMap,
+  engineDashboard,
+  overviewDashboard,
+  TenantRecordRules,
+  type OverviewPart,
   DatabaseNamespace,
   NamespaceBaseline,
   checkPlatform,
@@ -141,10 +146,23 @@ export function buildObjects(model: PlatformModel, all: readonly Engine[] = PLAT
   }
 
   const charts: [string, Chart][] = [[PLATFORM_COMPONENT, platform]];
+  const overview: OverviewPart[] = [];
   for (const e of engines) {
     const chart = new Chart(app, e.id, { disableResourceNameHashes: true });
     e.build(chart, model);
+    const dashboard = e.dashboard?.(model);
+    if (dashboard) {
+      const labels = recommendedLabels({ name: 'db-platform', instance: e.id, component: 'dashboard' });
+      new TenantRecordRules(chart, 'tenant-records', { engine: e.id, tenants: dashboard.tenants, labels, model });
+      new DashboardConfigMap(chart, 'dashboard', { name: `db-platform-${e.id}-dashboard`, labels, dashboard: engineDashboard(e.id, dashboard, e.alerts(model), model.cluster), model });
+      overview.push({ engine: e.id, title: dashboard.title, panels: dashboard.overview });
+    }
     charts.push([e.id, chart]);
+  }
+  if (overview.length > 0) {
+    const labels = recommendedLabels({ name: 'db-platform', instance: 'overview', component: 'dashboard' });
+    const alerts = engines.flatMap((e) => e.alerts(model));
+    new DashboardConfigMap(platform, 'overview-dashboard', { name: 'db-platform-overview-dashboard', labels, dashboard: overviewDashboard(overview, alerts, model.cluster), model });
   }
   return charts.flatMap(([component, chart]) => (chart.toJson() as K8sObject[]).map((object) => ({ component, object })));
 }

@@ -12,6 +12,7 @@ import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
 import { postgresDocs } from './docs.ts';
+import { postgresDashboard } from './dashboard.ts';
 
 export const postgresEngine: Engine = {
   id: 'postgres',
@@ -66,4 +67,5 @@ export const postgresEngine: Engine = {
   operators: (model) => [cloudnativePgOperator(cnpgNamespace(model))],
   credentials: postgresCredentials,
   docs: (model) => postgresDocs(resolvePostgres(model), model),
+  dashboard: (model) => postgresDashboard(resolvePostgres(model), model),
 };

@@ -7,9 +7,10 @@ import { Construct } from 'constructs';
 import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
+import { connectionsOverLimit, instanceSelector } from './dashboard.ts';
 
 export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
-  const sel = `namespace="${pg.namespace}", pod=~"${pg.name}-[0-9]+"`;
+  const sel = instanceSelector(pg);
   // The backup job pushes under the grouping key backup=<cluster name> (BackupCronJob backupName).
   const backup = `job="db-backup", backup="${pg.name}"`;
   return [
@@ -44,6 +45,14 @@ export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
       severity: 'warning',
       summary: `PostgreSQL connections above 80 %`,
       description: `{{ $labels.pod }} uses {{ $value | humanizePercentage }} of max_connections. Apps should connect through ${pg.pooler.name}, not to ${pg.services.rw}.`,
+    },
+    {
+      alert: 'PostgresTenantConnectionsNearLimit',
+      expr: `${connectionsOverLimit(pg)} > 0.8`,
+      for: '5m',
+      severity: 'warning',
+      summary: 'A PostgreSQL tenant uses over 80 % of its connection limit',
+      description: `Tenant {{ $labels.tenant }} holds {{ $value | humanizePercentage }} of its role's CONNECTION LIMIT on an instance of ${pg.namespace}/${pg.name}. At the limit its new connections fail with "too many connections for role" (through ${pg.pooler.name}, clients wait in the pool).`,
     },
     {
       alert: 'PostgresBackupFailed',

@@ -19,7 +19,15 @@ const alerts = postgresAlerts(resolvePostgres(model));
 describe('PostgreSQL alerts', () => {
   it('include the six alerts of seed 004', () => {
     const names = alerts.map((a) => a.alert);
-    for (const n of ['PostgresClusterNotHealthy', 'PostgresClusterNoLeader', 'PostgresReplicationLagHigh', 'PostgresConnectionsHigh', 'PostgresBackupFailed', 'PostgresBackupMissing'])
+    for (const n of [
+      'PostgresTenantConnectionsNearLimit',
+      'PostgresClusterNotHealthy',
+      'PostgresClusterNoLeader',
+      'PostgresReplicationLagHigh',
+      'PostgresConnectionsHigh',
+      'PostgresBackupFailed',
+      'PostgresBackupMissing',
+    ])
       expect(names).toContain(n);
   });
 
@@ -47,7 +55,7 @@ describe('PostgreSQL alerts', () => {
   const promtool = requirePrograms('promtool check/test rules', ['promtool'], 'apt-get install prometheus');
   it.skipIf(!promtool.available)('pass promtool check rules and promtool test rules', () => {
     const { check, test } = promtoolCheckAndTest(rule, testFile);
-    expect(check).toMatch(/SUCCESS: 7 rules found/);
+    expect(check).toMatch(/SUCCESS: 8 rules found/);
     expect(test).toMatch(/SUCCESS/);
   });
 });

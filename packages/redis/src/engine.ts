@@ -8,6 +8,7 @@ import { RedisBackup } from './backup.ts';
 import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
+import { redisDashboard } from './dashboard.ts';
 import { REDIS_PATTERN_HINTS, RedisSpec, TenantRedis } from './schema.ts';
 
 export const redisEngine: Engine = {
@@ -32,4 +33,5 @@ export const redisEngine: Engine = {
   rules: REDIS_RULES,
   alerts: (model) => redisAlerts(resolveRedis(model)),
   docs: (model) => redisDocs(resolveRedis(model), model),
+  dashboard: (model) => redisDashboard(resolveRedis(model)),
 };

@@ -7,6 +7,7 @@
  * node), `Parallel` start (a pod's role never depends on start order, only on the
  * sentinel majority); `redis-master` selects HAProxy (haproxy.ts), never redis pods.
  */
+import { CHECK_KEYS_BATCH_SIZE, tenantKeyGroups } from './dashboard.ts';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
@@ -149,6 +150,13 @@ export class RedisStatefulSet extends Construct {
         { name: 'REDIS_ADDR', value: 'redis://localhost:6379' },
         { name: 'REDIS_USER', value: 'exporter' },
         { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: redis.users.find((u) => u.name === 'exporter')!.secret, key: 'password' } } },
+        // Per-tenant keys and memory (dashboard.ts).
+        ...(redis.tenants.length > 0
+          ? [
+              { name: 'REDIS_EXPORTER_CHECK_KEY_GROUPS', value: tenantKeyGroups(redis) },
+              { name: 'REDIS_EXPORTER_CHECK_KEYS_BATCH_SIZE', value: String(CHECK_KEYS_BATCH_SIZE) },
+            ]
+          : []),
       ],
       ports: [{ name: 'metrics', containerPort: 9121, protocol: 'TCP' }],
       resources: resources('20m', '64Mi'),
