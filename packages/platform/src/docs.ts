@@ -9,7 +9,19 @@
  * credentials, backups, diagram), `alerts(model)` and `rules`. A new engine documents
  * itself by implementing the hook; nothing here names an engine.
  */
-import { CORE_RULES, durationSeconds, runbookFile, type Engine, type GuardrailReport, type PlatformModel, type Rule } from '@db/core';
+import {
+  CORE_RULES,
+  DASHBOARD_SCHEMA_VERSION,
+  durationSeconds,
+  expandVariables,
+  GRAFANA_VERSION,
+  runbookFile,
+  TENANT_INFO,
+  type Engine,
+  type GuardrailReport,
+  type PlatformModel,
+  type Rule,
+} from '@db/core';
 
 /** Table cell: one line, no pipe, no raw HTML. */
 function cell(s: string): string {
@@ -201,6 +213,30 @@ export function renderDocs({ model, engines, guardrails, rules: allRules }: Docs
       '',
     );
   else p('No engine of this cluster takes backups.', '');
+
+  // Dashboards and per-tenant usage
+  const dashboards = engines.flatMap((e) => {
+    const d = e.dashboard?.(model);
+    return d ? [{ id: e.id, d }] : [];
+  });
+  if (dashboards.length > 0) {
+    const { dashboards: where } = model.monitoring;
+    p(
+      '## Dashboards and per-tenant usage',
+      '',
+      `Grafana ${GRAFANA_VERSION} dashboards (schemaVersion ${DASHBOARD_SCHEMA_VERSION}), built with the Grafana foundation SDK and loaded by the Grafana sidecar from ConfigMaps labelled \`${where.label}: "${where.labelValue}"\` in \`${where.namespace}\`: the overview (\`db-platform-overview-dashboard\`) and one per engine (${dashboards.map(({ id }) => `\`db-platform-${id}-dashboard\``).join(', ')}). Each has a **Tenant** variable, a panel per alert plotting its expression, and the backup metrics.`,
+      '',
+      `Per-tenant series carry a \`tenant\` label through the recorded \`${TENANT_INFO}\` series (PrometheusRules \`db-platform-<engine>-tenants\`). To look at one tenant in Prometheus, run these with \`$tenant\` replaced by its name (a regex: \`a|b\` for two):`,
+      '',
+    );
+    for (const { d } of dashboards) {
+      p(`### ${d.title}`, '');
+      const panels = d.sections.flatMap((s) => s.panels).filter((x) => x.perTenant || x.queries.some((q) => q.expr.includes('$tenant')));
+      for (const x of panels) p(`- **${x.title}**: \`${expandVariables(x.queries[0]!.expr, { tenant: '$tenant', rateInterval: '5m' })}\``);
+      const limited = d.tenants.filter((t) => t.connectionLimit !== undefined);
+      p('', limited.length > 0 ? `Connection limits: ${limited.map((t) => `${t.tenant} ${t.connectionLimit}`).join(', ')}.` : 'No tenant has a connection limit.', '');
+    }
+  }
 
   // Alerts
   p('## Alerts', '', 'Every alert has a runbook; each carries its link as `runbook_url`.', '');
