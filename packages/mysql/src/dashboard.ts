@@ -8,6 +8,15 @@
  * - `--collect.sys.user_summary`: `mysql_sys_statements_total{user}` (collector/sys_user_summary.go:41-44),
  *   statements per user, from sys.x$user_summary (performance_schema, on by default in MySQL 8.4).
  * Tenants are joined on their database (`schema`) and their user (`mysql_user`, `user`).
+ *
+ * Grants: the standalone exporter user gets SHOW VIEW ON *.* (information_schema lists a table
+ * only to a user with a privilege on it; SHOW VIEW reads no row) and SELECT ON sys.* beside
+ * PROCESS (provisioning.ts). The MySQL Operator's own metrics user has PROCESS, REPLICATION CLIENT
+ * and SELECT ON *.* (mysql-operator 8.4.3-2.1.5 cluster_api.py:60), and the operator passes
+ * `metrics.options` to the exporter as arguments (cluster_api.py:77, 105).
+ * MariaDB (the tests' stand-in for MySQL) has sys.x$user_summary, but its current_memory can be
+ * negative there and mysqld_exporter v0.17.2 fails to scan it into an unsigned integer, so the
+ * statements panel is checked against the exporter's source, not a MariaDB run.
  */
 import { byTenant, TENANT_CONNECTION_LIMIT, type EngineDashboard } from '@db/core';
 import type { MysqlModel } from './model.ts';

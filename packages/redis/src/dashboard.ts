@@ -8,8 +8,10 @@
  * ACL patterns, unique by construction); keys under its extra prefixes (`bull:`, Celery's
  * `_kombu`...) fall in the exporter's `unclassified` group. The cost is one SCAN of the whole
  * keyspace per scrape, in batches of CHECK_KEYS_BATCH_SIZE keys (one short script each), which a
- * shared Redis of a few hundred MB carries; the exporter user may run exactly SCAN, EVAL and
- * MEMORY USAGE on keys it can only read (`%R~*`), and nothing that returns a value.
+ * shared Redis of a few hundred MB carries. The exporter user may run exactly SCAN, EVALSHA (and
+ * EVAL, the library's fallback when the script is not cached) and MEMORY USAGE on keys it can
+ * only read (`%R~*`: MEMORY USAGE reads a key, and refused under the script's pcall it silently
+ * reports 0 bytes), and nothing that returns a value (no GET, no KEYS).
  */
 import { byTenant, type EngineDashboard } from '@db/core';
 import type { RedisModel } from './model.ts';

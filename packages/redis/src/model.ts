@@ -83,9 +83,9 @@ export function resolveUsers(name: string, topology: RedisTopology, tenants: rea
     {
       name: 'exporter',
       secret: userSecret(name, 'exporter'),
-      // SCAN, EVAL and MEMORY USAGE on read-only keys: the per-tenant key groups (dashboard.ts).
+      // SCAN, EVAL/EVALSHA and MEMORY USAGE on read-only keys: the per-tenant key groups (dashboard.ts).
       rules:
-        'resetkeys %R~* resetchannels -@all +ping +info +client|list +client|setname +config|get +slowlog|get +slowlog|len +latency|latest +memory|stats +select +cluster|info +command|count +scan +eval +memory|usage',
+        'resetkeys %R~* resetchannels -@all +ping +info +client|list +client|setname +config|get +slowlog|get +slowlog|len +latency|latest +memory|stats +select +cluster|info +command|count +scan +eval +evalsha +memory|usage',
       purpose: 'redis_exporter metrics',
     },
     { name: 'probe', secret: userSecret(name, 'probe'), rules: 'resetkeys resetchannels -@all +ping +info +role', purpose: 'probes and HAProxy health checks' },
