@@ -59,7 +59,10 @@ describe.skipIf(!programs.available || !tools.available)('redis_exporter v1.62.0
     ] as const) {
       clients.push(spawn('redis-cli', ['-h', HOST, '-p', String(port), '--no-auth-warning', '--user', user, '--pass', passwords[user]!, 'BLPOP', key, '600'], { stdio: 'ignore' }));
     }
-    await waitFor('tenant connections', 10_000, () => /user=immich[^]*user=nextcloud|user=nextcloud[^]*user=immich/.test(cli(port, ['CLIENT', 'LIST'], admin)));
+    await waitFor('tenant connections', 10_000, () => {
+      const list = cli(port, ['CLIENT', 'LIST'], admin);
+      return /\buser=immich\b/.test(list) && /\buser=nextcloud\b/.test(list);
+    });
     setRules();
     let t = Date.now();
     exporter = await startExporter('redis', {
