@@ -3,6 +3,7 @@
  * (postgres_exporter v0.17.1 in front of a throwaway PostgreSQL), evaluates a recording rule,
  * refuses a bad expression with its own message and names a target it cannot scrape.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -10,6 +11,7 @@ import {
   postgresBinDir,
   prometheusConfig,
   requireExporter,
+  requirePrograms,
   startExporter,
   startPostgres,
   startPrometheus,
@@ -53,7 +55,7 @@ describe('prometheusConfig', () => {
 });
 
 const tools = requireExporter('postgres', 'the Prometheus harness against postgres_exporter');
-const pg = postgresBinDir() ? { available: true } : { available: false };
+const pg = requirePrograms('the Prometheus harness against postgres_exporter', ['psql', join(postgresBinDir() ?? '/usr/lib/postgresql/<version>/bin', 'postgres')], 'apt-get install postgresql');
 
 describe.skipIf(!tools.available || !pg.available)('a real Prometheus scraping a real exporter', () => {
   let server: PostgresServer;

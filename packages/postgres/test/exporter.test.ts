@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { postgresBinDir, requireExporter, startExporter, startPostgres, startPrometheus, waitFor, type Exporter, type PostgresServer, type Prometheus } from '@db/core/testing';
+import { postgresBinDir, requireExporter, requirePrograms, startExporter, startPostgres, startPrometheus, waitFor, type Exporter, type PostgresServer, type Prometheus } from '@db/core/testing';
 import { cnpgDefaultMonitoringQueries, cnpgQueriesForPostgresExporter, inSemverRange } from './helpers.ts';
 
 describe('cnpgQueriesForPostgresExporter', () => {
@@ -67,8 +67,9 @@ describe('cnpgQueriesForPostgresExporter', () => {
 });
 
 const tools = requireExporter('postgres', 'CNPG monitoring queries through postgres_exporter');
+const server = requirePrograms('CNPG monitoring queries through postgres_exporter', ['psql', join(postgresBinDir() ?? '/usr/lib/postgresql/<version>/bin', 'postgres')], 'apt-get install postgresql');
 
-describe.skipIf(!tools.available || !postgresBinDir())('CNPG default monitoring queries on a real PostgreSQL, exporter and Prometheus', () => {
+describe.skipIf(!tools.available || !server.available)('CNPG default monitoring queries on a real PostgreSQL, exporter and Prometheus', () => {
   const tenants = [
     { db: 'app_a', role: 'tenant_a' },
     { db: 'app_b', role: 'tenant_b' },
