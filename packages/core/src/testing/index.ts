@@ -6,3 +6,5 @@ export * from './mariadb.ts';
 export * from './mutations.ts';
 export * from './conformance.ts';
 export * from './cache.ts';
+export * from './prometheus.ts';
+export * from './exporters.ts';

@@ -26,7 +26,8 @@ export class PrivateMariaDb {
   port = 0;
   private child: ChildProcess | undefined;
 
-  async start(): Promise<void> {
+  /** `serverArgs`: more mariadbd options, e.g. `--performance-schema=ON`. */
+  async start({ serverArgs = [] }: { readonly serverArgs?: readonly string[] } = {}): Promise<void> {
     mkdirSync(this.work, { recursive: true });
     const user = process.getuid?.() === 0 ? ['--user=root'] : [];
     run('mariadb-install-db', ['--no-defaults', `--datadir=${join(this.dir, 'data')}`, '--auth-root-authentication-method=socket', '--skip-test-db', ...user]);
@@ -44,6 +45,7 @@ export class PrivateMariaDb {
         '--skip-name-resolve',
         '--innodb-buffer-pool-size=64M',
         ...user,
+        ...serverArgs,
       ],
       { stdio: 'ignore' },
     );
