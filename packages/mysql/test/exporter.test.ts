@@ -5,8 +5,25 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MARIADB_PROVISIONING, requireExporter, requirePrograms, startExporter, startPrometheus, waitFor, type Exporter, type Prometheus } from '@db/core/testing';
+import {
+  dashboardQueries,
+  exposedMetricNames,
+  MARIADB_PROVISIONING,
+  metricNames,
+  perTenantPanelSeries,
+  requireExporter,
+  requirePrograms,
+  startExporter,
+  startPrometheus,
+  tenantRecordsRuleFile,
+  waitFor,
+  type Exporter,
+  type Prometheus,
+} from '@db/core/testing';
+import { expandVariables } from '@db/core';
 import { resolveMysql } from '../src/model.ts';
+import { EXPORTER_COLLECTORS, mysqlDashboard } from '../src/dashboard.ts';
+import { mysqlAlerts } from '../src/monitoring.ts';
 import { provisioningScript, provisioningSql } from '../src/provisioning.ts';
 import { BASE, modelOf, PrivateMariaDb } from './helpers.ts';
 
@@ -15,15 +32,24 @@ const tools = requireExporter('mysqld', 'mysqld_exporter against MariaDB');
 
 const model = modelOf(`${BASE}
 tenants:
-  - { name: wrongmove, mysql: { database: wrongmove } }
-  - { name: speedtest, mysql: { database: speedtest } }
+  - { name: wrongmove, mysql: { database: wrongmove, connectionLimit: 8 } }
+  - { name: speedtest, mysql: { database: speedtest, connectionLimit: 4 } }
 `);
 const my = resolveMysql(model);
+const DASHBOARD = mysqlDashboard(my);
+/** Metrics of the dashboard the exporter does not serve: what the backup job pushes (core backup.ts) and our recorded tenant series. */
+const NOT_FROM_EXPORTER = [
+  'db_backup_last_status',
+  'db_backup_last_success_timestamp_seconds',
+  'db_backup_last_duration_seconds',
+  'db_backup_last_size_bytes',
+  'db_platform_tenant_info',
+  'db_platform_tenant_connection_limit',
+];
 const TENANTS = [
   { user: 'speedtest', database: 'speedtest', password: 'Tenant.Speedtest.1' },
   { user: 'wrongmove', database: 'wrongmove', password: 'Tenant.Wrongmove.1' },
 ];
-const COLLECTORS = ['--collect.info_schema.processlist', '--collect.info_schema.tables', '--collect.sys.user_summary'];
 
 describe.skipIf(!server.available || !tools.available)('mysqld_exporter v0.17.2 on MariaDB 10.11, scraped by Prometheus', () => {
   const db = new PrivateMariaDb();
@@ -47,10 +73,11 @@ describe.skipIf(!server.available || !tools.available)('mysqld_exporter v0.17.2 
     }
     await waitFor('tenant sessions', () => db.root("SELECT COUNT(*) FROM information_schema.processlist WHERE user IN ('speedtest', 'wrongmove')").trim() === '2');
     let t = Date.now();
-    exporter = await startExporter('mysqld', { address: `127.0.0.1:${db.port}`, username: exporterUser, password: MARIADB_PROVISIONING.exporterPassword, args: COLLECTORS });
+    exporter = await startExporter('mysqld', { address: `127.0.0.1:${db.port}`, username: exporterUser, password: MARIADB_PROVISIONING.exporterPassword, args: EXPORTER_COLLECTORS });
     timings.exporter = Date.now() - t;
     t = Date.now();
-    prometheus = await startPrometheus({ targets: [{ job: 'mysql', url: exporter.url }] });
+    // The labels the PodMonitor's scrape gives the server's series: the dashboard selects on them.
+    prometheus = await startPrometheus({ targets: [{ job: 'mysql', url: exporter.url, labels: { namespace: my.namespace, pod: `${my.name}-0` } }], rules: tenantRecordsRuleFile('mysql', DASHBOARD) });
     timings.prometheus = Date.now() - t;
     t = Date.now();
     await prometheus.waitForScrapes(2);
@@ -73,12 +100,9 @@ describe.skipIf(!server.available || !tools.available)('mysqld_exporter v0.17.2 
     ]);
   });
 
-  it('--collect.info_schema.tables: no tenant table with the rendered grants; SHOW VIEW ON *.* is enough for mysql_info_schema_table_size{schema,table,component}, still without reading data', async () => {
+  it('--collect.info_schema.tables: mysql_info_schema_table_size{schema,table,component} per tenant with the rendered SHOW VIEW ON *.*, which reads no data', async () => {
     expect(await success('collect.info_schema.tables')).toEqual(['1']);
-    expect(await prometheus.query('mysql_info_schema_table_size{schema=~"speedtest|wrongmove"}')).toEqual([]);
-
-    db.root(`GRANT SHOW VIEW ON *.* TO '${exporterUser}'@'%'`);
-    const sizes = await prometheus.waitForQuery('mysql_info_schema_table_size{schema=~"speedtest|wrongmove"}');
+    const sizes = await prometheus.waitForQuery('mysql_info_schema_table_size{schema=~"speedtest|wrongmove"}', (s) => s.length === 6);
     expect(sizes.map((s) => `${s.metric.schema}.${s.metric.table} ${s.metric.component}`).sort()).toEqual(
       TENANTS.flatMap((t) => ['data_free', 'data_length', 'index_length'].map((c) => `${t.database}.items ${c}`)),
     );
@@ -88,11 +112,17 @@ describe.skipIf(!server.available || !tools.available)('mysqld_exporter v0.17.2 
       ['wrongmove', '2'],
     ]);
     expect(() => db.as(exporterUser, MARIADB_PROVISIONING.exporterPassword, 'SELECT * FROM speedtest.items')).toThrow(/denied/i);
+    // Without SHOW VIEW the exporter sees no tenant table: why provisioning grants it.
+    db.root(`REVOKE SHOW VIEW ON *.* FROM '${exporterUser}'@'%'`);
+    try {
+      await prometheus.waitForQuery('mysql_info_schema_table_size{schema=~"speedtest|wrongmove"}', (s) => s.length === 0);
+    } finally {
+      db.root(`GRANT SHOW VIEW ON *.* TO '${exporterUser}'@'%'`);
+    }
   });
 
-  it('--collect.sys.user_summary: needs SELECT ON sys.*; on MariaDB 10.11 it then fails on a negative (or NULL) current_memory', async () => {
-    await waitFor('the denial of sys', () => /SELECT command denied to user '[^']+'@'[^']+' for table `sys`\.`x\$user_summary`/.test(exporter.log()));
-    db.root(`GRANT SELECT ON \`sys\`.* TO '${exporterUser}'@'%'`);
+  it('--collect.sys.user_summary: reads sys with the rendered SELECT ON sys.*; on MariaDB 10.11 it then fails on a negative (or NULL) current_memory', async () => {
+    expect(exporter.log()).not.toMatch(/SELECT command denied/);
     // MariaDB's memory accounting goes below zero for some users (its own memory/sql/String::value
     // for the exporter's user, "background" for global variables), and the exporter scans
     // current_memory into a uint64: the rows after the first negative one are lost and the
@@ -109,5 +139,30 @@ describe.skipIf(!server.available || !tools.available)('mysqld_exporter v0.17.2 
       const statements = await prometheus.waitForQuery('mysql_sys_statements_total{user=~"speedtest|wrongmove"}', (s) => s.length === 2);
       expect(statements.map((s) => s.metric.user).sort()).toEqual(['speedtest', 'wrongmove']);
     }
+  });
+
+  it('the dashboard uses only metrics the exporter exposes with the rendered collectors, or that NOT_FROM_EXPORTER names', async () => {
+    const exposed = exposedMetricNames(await exporter.metrics());
+    const used = metricNames(dashboardQueries(DASHBOARD, mysqlAlerts(my)));
+    // sys.user_summary fails on MariaDB (above); its metric is the one of sys_user_summary.go:41-44.
+    const missing = used.filter((n) => !exposed.has(n) && !NOT_FROM_EXPORTER.includes(n));
+    expect(missing.filter((n) => n !== 'mysql_sys_statements_total')).toEqual([]);
+    expect(NOT_FROM_EXPORTER.filter((n) => !used.includes(n))).toEqual([]);
+  });
+
+  it("each per-tenant panel returns a series for every tenant, under the tenant's name (statements: where MariaDB's sys lets the exporter read it)", async () => {
+    const seen = await perTenantPanelSeries(prometheus, DASHBOARD, '15s', 10_000);
+    const want = my.tenants.map((t) => t.tenant.name).sort();
+    for (const [panel, tenants] of Object.entries(seen)) {
+      if (panel === 'Statements per second' && /current_memory/.test(exporter.log())) continue;
+      expect(tenants, panel).toEqual(want);
+    }
+    expect(Object.keys(seen)).toEqual(['Database size', 'Connections', 'Statements per second']);
+  });
+
+  it("connections over the limit: each tenant's one session over its MAX_USER_CONNECTIONS", async () => {
+    const panel = DASHBOARD.sections.flatMap((s) => s.panels).find((p) => p.title === 'Connections over the connection limit')!;
+    const samples = await prometheus.waitForQuery(expandVariables(panel.queries[0]!.expr), (r) => r.length === 2);
+    expect(Object.fromEntries(samples.map((s) => [s.metric.tenant, Number(s.value[1])]))).toEqual({ wrongmove: 1 / 8, speedtest: 1 / 4 });
   });
 });

@@ -10,8 +10,61 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { postgresBinDir, requireExporter, requirePrograms, startExporter, startPostgres, startPrometheus, waitFor, type Exporter, type PostgresServer, type Prometheus } from '@db/core/testing';
-import { cnpgDefaultMonitoringQueries, cnpgQueriesForPostgresExporter, inSemverRange } from './helpers.ts';
+import {
+  dashboardQueries,
+  exposedMetricNames,
+  metricNames,
+  perTenantPanelSeries,
+  postgresBinDir,
+  requireExporter,
+  requirePrograms,
+  startExporter,
+  startPostgres,
+  startPrometheus,
+  tenantRecordsRuleFile,
+  waitFor,
+  type Exporter,
+  type PostgresServer,
+  type Prometheus,
+} from '@db/core/testing';
+import { expandVariables } from '@db/core';
+import { cnpgDefaultMonitoringQueries, cnpgQueriesForPostgresExporter, inSemverRange, modelFromYaml } from './helpers.ts';
+import { postgresDashboard } from '../src/dashboard.ts';
+import { postgresAlerts } from '../src/monitoring.ts';
+import { resolvePostgres } from '../src/model.ts';
+
+/** The tenants of the test, declared as in platform.yaml: the dashboard is built from them. */
+const MODEL = modelFromYaml(`
+cluster: test
+storage: { block: proxmox-lvm }
+backups: { nfs: { server: nfs.lan, path: /srv/nfs } }
+monitoring:
+  pushgateway: http://pushgateway.monitoring.svc:9091
+  runbookBaseUrl: https://example.org/runbooks
+postgres: { instances: 1 }
+tenants:
+  - { name: tenant-a, postgres: { database: app_a, role: tenant_a, connectionLimit: 5 } }
+  - { name: tenant-b, postgres: { database: app_b, role: tenant_b, connectionLimit: 4 } }
+`);
+const PG = resolvePostgres(MODEL);
+const DASHBOARD = postgresDashboard(PG, MODEL);
+
+/**
+ * Metrics of the dashboard that come from elsewhere than CNPG's monitoring queries: CNPG's own
+ * collector (pg_collector.go:133), PgBouncer's pools served by the pooler's instance manager
+ * (pkg/management/pgbouncer/metricsserver/pools.go:100, CNPG v1.30.0), what the backup job
+ * pushes (core backup.ts), and our recorded tenant series.
+ */
+const NOT_FROM_QUERIES = [
+  'cnpg_collector_up',
+  'cnpg_pgbouncer_pools_cl_waiting',
+  'db_backup_last_status',
+  'db_backup_last_success_timestamp_seconds',
+  'db_backup_last_duration_seconds',
+  'db_backup_last_size_bytes',
+  'db_platform_tenant_info',
+  'db_platform_tenant_connection_limit',
+];
 
 describe('cnpgQueriesForPostgresExporter', () => {
   const converted = cnpgQueriesForPostgresExporter(cnpgDefaultMonitoringQueries(), { serverVersion: '15.0.0' });
@@ -70,10 +123,7 @@ const tools = requireExporter('postgres', 'CNPG monitoring queries through postg
 const server = requirePrograms('CNPG monitoring queries through postgres_exporter', ['psql', join(postgresBinDir() ?? '/usr/lib/postgresql/<version>/bin', 'postgres')], 'apt-get install postgresql');
 
 describe.skipIf(!tools.available || !server.available)('CNPG default monitoring queries on a real PostgreSQL, exporter and Prometheus', () => {
-  const tenants = [
-    { db: 'app_a', role: 'tenant_a' },
-    { db: 'app_b', role: 'tenant_b' },
-  ];
+  const tenants = PG.tenants.map((t) => ({ db: t.database, role: t.role }));
   let server: PostgresServer;
   let exporter: Exporter;
   let prometheus: Prometheus;
@@ -111,7 +161,11 @@ describe.skipIf(!tools.available || !server.available)('CNPG default monitoring 
     timings.exporter = Date.now() - t;
     t = Date.now();
     // postgres_exporter labels its query metrics with `server` (the data source); CNPG does not.
-    prometheus = await startPrometheus({ targets: [{ job: 'postgres', url: exporter.url, labels: { cluster: 'test' }, dropLabels: ['server'] }] });
+    // The labels the PodMonitor's scrape gives an instance's series: the dashboard selects on them.
+    prometheus = await startPrometheus({
+      targets: [{ job: 'postgres', url: exporter.url, labels: { cluster: 'test', namespace: PG.namespace, pod: `${PG.name}-1` }, dropLabels: ['server'] }],
+      rules: tenantRecordsRuleFile('postgres', DASHBOARD),
+    });
     timings.prometheus = Date.now() - t;
     t = Date.now();
     await prometheus.waitForScrapes(2);
@@ -165,6 +219,8 @@ describe.skipIf(!tools.available || !server.available)('CNPG default monitoring 
       tenants.map((t) => ({
         __name__: 'cnpg_backends_total',
         cluster: 'test',
+        namespace: PG.namespace,
+        pod: `${PG.name}-1`,
         instance: exporter.url,
         job: 'postgres',
         datname: t.db,
@@ -179,5 +235,26 @@ describe.skipIf(!tools.available || !server.available)('CNPG default monitoring 
   it('cnpg_pg_settings_setting{name="max_connections"}', async () => {
     const samples = await prometheus.query('cnpg_pg_settings_setting{name="max_connections"}');
     expect(samples.map((s) => s.value[1])).toEqual([server.sql('SHOW max_connections').trim()]);
+  });
+
+  it('the dashboard uses only metrics these queries expose, or that come from the sources named in NOT_FROM_QUERIES', async () => {
+    const exposed = exposedMetricNames(await exporter.metrics());
+    const used = metricNames(dashboardQueries(DASHBOARD, postgresAlerts(PG)));
+    expect(used.filter((n) => !exposed.has(n) && !NOT_FROM_QUERIES.includes(n))).toEqual([]);
+    // The list names nothing the dashboard does not use.
+    expect(NOT_FROM_QUERIES.filter((n) => !used.includes(n))).toEqual([]);
+  });
+
+  it("each per-tenant panel of the dashboard returns a series for every tenant of platform.yaml, under the tenant's name", async () => {
+    const seen = await perTenantPanelSeries(prometheus, DASHBOARD);
+    const want = PG.tenants.map((t) => t.tenant.name).sort();
+    expect(Object.keys(seen).length).toBeGreaterThanOrEqual(5);
+    for (const [panel, tenantsSeen] of Object.entries(seen)) expect(tenantsSeen, panel).toEqual(want);
+  });
+
+  it("connections over the limit: each tenant's one session over its CONNECTION LIMIT", async () => {
+    const panel = DASHBOARD.sections.flatMap((s) => s.panels).find((p) => p.title === 'Connections over the connection limit')!;
+    const samples = await prometheus.waitForQuery(expandVariables(panel.queries[0]!.expr), (r) => r.length === 2);
+    expect(Object.fromEntries(samples.map((s) => [s.metric.tenant, Number(s.value[1])]))).toEqual({ 'tenant-a': 1 / 5, 'tenant-b': 1 / 4 });
   });
 });

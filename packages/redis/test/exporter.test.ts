@@ -5,7 +5,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireExporter, requirePrograms, startExporter, startPrometheus, type Exporter, type Prometheus } from '@db/core/testing';
+import {
+  dashboardQueries,
+  exposedMetricNames,
+  metricNames,
+  perTenantPanelSeries,
+  requireExporter,
+  requirePrograms,
+  startExporter,
+  startPrometheus,
+  tenantRecordsRuleFile,
+  type Exporter,
+  type Prometheus,
+} from '@db/core/testing';
+import { CHECK_KEYS_BATCH_SIZE, redisDashboard, tenantKeyGroups } from '../src/dashboard.ts';
+import { redisAlerts } from '../src/monitoring.ts';
 import { cli, DEFAULT_TENANTS, freePort, HOST, Processes, removeDir, tempDir, testRedis, waitFor } from './helpers.ts';
 import { passwordsFor, renderNode, startStandalone } from './servers.ts';
 
@@ -15,11 +29,19 @@ const tools = requireExporter('redis', 'redis_exporter against Redis');
 const { redis } = testRedis('{ topology: standalone }', `${DEFAULT_TENANTS}\n  - { name: paperless-ngx, redis: { use: cache } }`);
 const passwords = passwordsFor(redis);
 const admin = { user: 'admin', password: passwords.admin! };
-const exporterRules = redis.users.find((u) => u.name === 'exporter')!.rules;
+const renderedRules = redis.users.find((u) => u.name === 'exporter')!.rules;
 /** Lua patterns (string.find), one capture each: the group's name. `-` is a quantifier in Lua, so a literal dash is `%-`. */
 const KEY_GROUPS = ['^(bull):', '^(immich):', '^(nextcloud):', '^(paperless%-ngx):'];
-/** What the exporter user needs beyond the rendered rules for --check-key-groups, found below. */
+/** What the exporter user needs for --check-key-groups, found below: the rendered user has exactly these beside its other rules. */
 const KEY_GROUP_RULES = ['+scan', '+eval', '+evalsha', '+memory|usage', '%R~*'];
+/** The rendered exporter rules without the key-group ones, to find which are needed. */
+const exporterRules = renderedRules
+  .split(' ')
+  .filter((r) => !KEY_GROUP_RULES.includes(r))
+  .join(' ');
+const DASHBOARD = redisDashboard(redis);
+/** Metrics of the dashboard the exporter does not serve: what the backup job pushes (core backup.ts) and our recorded tenant series. */
+const NOT_FROM_EXPORTER = ['db_backup_last_status', 'db_backup_last_success_timestamp_seconds', 'db_backup_last_duration_seconds', 'db_backup_last_size_bytes', 'db_platform_tenant_info'];
 
 describe.skipIf(!programs.available || !tools.available)('redis_exporter v1.62.0 on a rendered redis-server, scraped by Prometheus', () => {
   const procs = new Processes();
@@ -87,8 +109,9 @@ describe.skipIf(!programs.available || !tools.available)('redis_exporter v1.62.0
     dirs.forEach(removeDir);
   });
 
-  it('finds the least ACL for --check-key-groups: +scan +eval +evalsha for counts, +memory|usage %R~* for memory', async () => {
-    // The rendered exporter user: the Lua script's EVALSHA is refused, no key group series.
+  it('finds the least ACL for --check-key-groups: +scan +eval +evalsha for counts, +memory|usage %R~* for memory (what the rendered exporter user has)', async () => {
+    for (const r of KEY_GROUP_RULES) expect(renderedRules.split(' ')).toContain(r);
+    // Without them: the Lua script's EVALSHA is refused, no key group series.
     expect(await groups()).toEqual({});
     expect(exporter.log()).toMatch(/NOPERM[^\n]*evalsha/i);
     // redigo's Script.Do sends EVALSHA and falls back to EVAL only on NOSCRIPT, so both are needed.
@@ -145,5 +168,47 @@ describe.skipIf(!programs.available || !tools.available)('redis_exporter v1.62.0
     // --export-client-list: one series per connection, labelled with its user (and its age, so count them).
     const perUser = await prometheus.query('count by (user) (redis_connected_clients_details{user=~"immich|nextcloud"})');
     expect(Object.fromEntries(perUser.map((s) => [s.metric.user, s.value[1]]))).toEqual({ immich: '1', nextcloud: '1' });
+  });
+
+  describe('the dashboard, against the exporter as rendered (its key groups and batch size, the exporter user as rendered)', () => {
+    let rendered: Exporter;
+    let scraper: Prometheus;
+    beforeAll(async () => {
+      setRules(...KEY_GROUP_RULES);
+      expect(cli(port, ['SET', 'paperless-ngx:cache:b', 'q'], admin)).toBe('OK');
+      rendered = await startExporter('redis', {
+        address: `${HOST}:${port}`,
+        user: 'exporter',
+        password: passwords.exporter!,
+        args: [`--check-key-groups=${tenantKeyGroups(redis)}`, `--check-keys-batch-size=${CHECK_KEYS_BATCH_SIZE}`],
+      });
+      exporters.push(rendered);
+      // The labels the PodMonitor's scrape gives the instance's series: the dashboard selects on them.
+      scraper = await startPrometheus({
+        targets: [{ job: 'redis', url: rendered.url, labels: { namespace: redis.namespace, pod: `${redis.name}-0` } }],
+        rules: tenantRecordsRuleFile('redis', DASHBOARD),
+      });
+      await scraper.waitForScrapes(2);
+    }, 60_000);
+    afterAll(async () => {
+      await scraper?.stop();
+    });
+
+    it('uses only metrics the exporter exposes, or that NOT_FROM_EXPORTER names', async () => {
+      const exposed = exposedMetricNames(await rendered.metrics());
+      const used = metricNames(dashboardQueries(DASHBOARD, redisAlerts(redis)));
+      expect(used.filter((n) => !exposed.has(n) && !NOT_FROM_EXPORTER.includes(n))).toEqual([]);
+      expect(NOT_FROM_EXPORTER.filter((n) => !used.includes(n))).toEqual([]);
+    });
+
+    it("each per-tenant panel returns a series for every tenant, under the tenant's name; an extra prefix's keys are unclassified", async () => {
+      const seen = await perTenantPanelSeries(scraper, DASHBOARD);
+      const want = redis.tenants.map((t) => t.tenant.name).sort();
+      expect(Object.keys(seen)).toEqual(['Memory used by keys', 'Keys']);
+      for (const [panel, tenants] of Object.entries(seen)) expect(tenants, panel).toEqual(want);
+      const keys = await scraper.query('redis_key_group_count');
+      // bull:* (immich's extra prefix) and the stray key: 4.
+      expect(Object.fromEntries(keys.map((k) => [k.metric.key_group, k.value[1]]))).toEqual({ immich: '1', nextcloud: '2', 'paperless-ngx': '2', unclassified: '4' });
+    });
   });
 });

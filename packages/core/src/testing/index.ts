@@ -8,3 +8,4 @@ export * from './conformance.ts';
 export * from './cache.ts';
 export * from './prometheus.ts';
 export * from './exporters.ts';
+export * from './dashboards.ts';

@@ -1,0 +1,60 @@
+/**
+ * Running an engine's dashboard against real exporters: the tenant recording rules as a
+ * Prometheus rule file, the metric names its queries use, and each per-tenant panel's query
+ * with the variables given values, checked for a series per tenant.
+ */
+import { stringify } from 'yaml';
+import { engineSections, expandVariables, tenantRecords, type EngineDashboard } from '../dashboards.ts';
+import type { AlertSpec } from '../monitoring.ts';
+import type { Prometheus } from './prometheus.ts';
+
+/** The rule file Prometheus loads for the engine's tenant series (what TenantRecordRules renders). */
+export function tenantRecordsRuleFile(engine: string, d: EngineDashboard): string {
+  return stringify({ groups: [{ name: `db-platform-${engine}-tenants`, rules: tenantRecords(engine, d.tenants).map((r) => ({ record: r.record, expr: r.expr, labels: { ...r.labels } })) }] });
+}
+
+/** Every query of the dashboard (its sections, backups and alert panels). */
+export function dashboardQueries(d: EngineDashboard, alerts: readonly AlertSpec[]): string[] {
+  return engineSections(d, alerts).flatMap((s) => s.panels.flatMap((p) => p.queries.map((q) => q.expr)));
+}
+
+const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset']);
+/** The metric names in PromQL expressions: identifiers followed by a selector `{`. */
+export function metricNames(exprs: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const e of exprs) for (const m of e.replace(/"(?:[^"\\]|\\.)*"/g, '""').matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{/g)) if (!PROMQL_WORDS.has(m[1]!)) names.add(m[1]!);
+  return [...names].sort();
+}
+
+/** The metric names in an exporter's /metrics text. */
+export function exposedMetricNames(text: string): Set<string> {
+  return new Set(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]),
+  );
+}
+
+/**
+ * Runs each per-tenant panel of the dashboard (every tenant selected, `$__rate_interval` as
+ * given) until it returns a series for each tenant; returns the tenants each panel showed.
+ */
+export async function perTenantPanelSeries(prometheus: Prometheus, d: EngineDashboard, rateInterval = '15s', timeoutMs = 30_000): Promise<Record<string, string[]>> {
+  const want = d.tenants.map((t) => t.tenant).sort();
+  const seen: Record<string, string[]> = {};
+  for (const p of d.sections.flatMap((s) => s.panels).filter((x) => x.perTenant)) {
+    for (const q of p.queries) {
+      const expr = expandVariables(q.expr, { tenant: '.*', rateInterval });
+      const tenantsOf = (samples: { metric: Record<string, string> }[]) => [...new Set(samples.map((s) => s.metric.tenant ?? '(none)'))].sort();
+      let samples: { metric: Record<string, string> }[] = [];
+      try {
+        samples = await prometheus.waitForQuery(expr, (r) => want.every((t) => tenantsOf(r).includes(t)), timeoutMs);
+      } catch {
+        samples = await prometheus.query(expr);
+      }
+      seen[p.title] = tenantsOf(samples);
+    }
+  }
+  return seen;
+}
