@@ -149,6 +149,15 @@ export class RedisStatefulSet extends Construct {
         { name: 'REDIS_ADDR', value: 'redis://localhost:6379' },
         { name: 'REDIS_USER', value: 'exporter' },
         { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: redis.users.find((u) => u.name === 'exporter')!.secret, key: 'password' } } },
+        // migrating: one redis_connected_clients_details series per connection (CLIENT LIST,
+        // redis_exporter v1.62.0 exporter/clients.go:98-131) with its ACL `user`; the port
+        // keeps two connections from one pod apart (without it they collide and one is dropped).
+        ...(redis.auth === 'migrating'
+          ? [
+              { name: 'REDIS_EXPORTER_EXPORT_CLIENT_LIST', value: 'true' },
+              { name: 'REDIS_EXPORTER_EXPORT_CLIENT_PORT', value: 'true' },
+            ]
+          : []),
       ],
       ports: [{ name: 'metrics', containerPort: 9121, protocol: 'TCP' }],
       resources: resources('20m', '64Mi'),
