@@ -4,7 +4,7 @@
  * rules where every alert has a summary, a description, a runbook and a severity.
  */
 import { Construct } from 'constructs';
-import { PodMonitor, PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from './imports/monitoring.coreos.com.ts';
+import { PodMonitor, PodMonitorSpecPodMetricsEndpointsMetricRelabelingsAction, PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from './imports/monitoring.coreos.com.ts';
 import type { PlatformModel } from './model.ts';
 
 export type AlertSeverity = 'critical' | 'warning';
@@ -76,6 +76,11 @@ export interface PodMetricsProps {
   readonly model: PlatformModel;
   /** @default '30s' */
   readonly interval?: string;
+  /**
+   * Labels to blank (so Prometheus drops them) on one metric only, at scrape time: for
+   * per-connection series whose other labels change every scrape. @default none
+   */
+  readonly blankLabels?: { readonly metric: string; readonly labels: readonly string[] };
 }
 
 export class PodMetrics extends Construct {
@@ -86,7 +91,25 @@ export class PodMetrics extends Construct {
       spec: {
         selector: { matchLabels: { ...props.pods } },
         namespaceSelector: { matchNames: [props.namespace] },
-        podMetricsEndpoints: [{ port: props.port, path: '/metrics', interval: props.interval ?? '30s' }],
+        podMetricsEndpoints: [
+          {
+            port: props.port,
+            path: '/metrics',
+            interval: props.interval ?? '30s',
+            ...(props.blankLabels
+              ? {
+                  // A label set to the empty string is removed; the rule only matches the one metric.
+                  metricRelabelings: props.blankLabels.labels.map((label) => ({
+                    sourceLabels: ['__name__'],
+                    regex: props.blankLabels!.metric,
+                    targetLabel: label,
+                    replacement: '',
+                    action: PodMonitorSpecPodMetricsEndpointsMetricRelabelingsAction.REPLACE,
+                  })),
+                }
+              : {}),
+          },
+        ],
       },
     });
   }

@@ -2,6 +2,17 @@
 import type { EngineDocs, PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
 
+/** What \`redis.auth\` means for clients, and for \`migrating\` how to finish. */
+export function authSentence(redis: RedisModel): string {
+  if (redis.auth === 'on') return 'the `default` user is off (`redis.auth: on`), so a client without a password is refused.';
+  if (redis.auth === 'off') return 'the `default` user is open without a password (`redis.auth: off`): any client that reaches the port has full access.';
+  return (
+    'the `default` user stays open without a password while clients move over (`redis.auth: migrating`). ' +
+    'The exporter counts the connections still made without a password as `count(redis_connected_clients_details{user="default"})` (per client: `count by (host)`). ' +
+    'To finish: point every app at its own ACL user (the Secret `<tenant>-redis` in its namespace), wait until alert RedisUnauthenticatedClients is quiet and RedisAuthStillMigrating fires (7 days without an unauthenticated connection), then set `redis.auth: on` and sync; clients that still send no password are then refused with NOAUTH.'
+  );
+}
+
 export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
   const ha = redis.topology === 'sentinel';
   const master = `${redis.services.master}.${redis.namespace}.svc.cluster.local`;
@@ -13,7 +24,7 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
         ? `Sentinel HA: StatefulSet \`${redis.name}\` of ${redis.replicas} pods (redis, sentinel and exporter each, one per node, quorum ${redis.sentinel.quorum}) behind ${redis.haproxy.replicas} HAProxy replicas that send clients only to the master a majority of sentinels agrees on.`
         : `Standalone: StatefulSet \`${redis.name}\` with one pod (a restart is a few-seconds blip, accepted on 2026-05-30 after the split-brain) and no PodDisruptionBudget.`) +
       ` Redis \`${redis.image}\`, \`maxmemory ${redis.maxmemoryMb}mb\` of ${redis.resources.memory}, \`maxmemory-policy ${redis.maxmemoryPolicy}\`, on \`${redis.storage.storageClass}\` (${redis.storage.size}, growing to ${redis.storage.maxSize}). ` +
-      `Each tenant logs in as its own ACL user, limited to its key prefixes; the \`default\` user is off. ACL passwords live in the Secrets \`${redis.name}-user-<user>\` in \`${redis.namespace}\`.`,
+      `Each tenant logs in as its own ACL user, limited to its key prefixes; ${authSentence(redis)} ACL passwords live in the Secrets \`${redis.name}-user-<user>\` in \`${redis.namespace}\`.`,
     endpoints: [
       { host: master, port: 6379, purpose: ha ? 'Every client: HAProxy, to the elected master only' : 'Every client: the Redis pod (the name never changes)' },
       ...(ha

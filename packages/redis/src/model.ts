@@ -4,6 +4,8 @@ import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
 import { REDIS_DEFAULTS as D, redisSection, tenantRedis } from './schema.ts';
 
 export type RedisTopology = 'standalone' | 'sentinel';
+/** `on`: the default user is off. `migrating`: default stays open (nopass) beside the ACL users, and its connections are counted. `off`: default open, uncounted. */
+export type RedisAuth = 'off' | 'migrating' | 'on';
 export type EvictionPolicy = 'volatile-lru' | 'volatile-lfu' | 'volatile-ttl' | 'volatile-random' | 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'noeviction';
 
 /** An ACL user. Its password lives only in the Secret `secret` (key `password`), never in the repository. */
@@ -29,6 +31,7 @@ export interface RedisModel {
   readonly namespace: string;
   readonly name: string;
   readonly topology: RedisTopology;
+  readonly auth: RedisAuth;
   /** Pods of the StatefulSet: 1 standalone, `sentinel.replicas` HA. */
   readonly replicas: number;
   readonly image: string;
@@ -120,6 +123,7 @@ export const resolveRedis = resolvedOnce((model: PlatformModel): RedisModel => {
     namespace: spec.namespace ?? D.namespace,
     name,
     topology,
+    auth: spec.auth ?? D.auth,
     replicas,
     image: imageRef(pinned, model.imageRegistry),
     imageTag: pinned.tag,

@@ -8,6 +8,11 @@ import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/
 import type { RedisModel } from './model.ts';
 import { dataComponent, dataPods, redisLabels } from './labels.ts';
 
+/** Per-connection series of redis_exporter --export-client-list (label `user`: the connection's ACL user). */
+export const UNAUTHENTICATED_METRIC = 'redis_connected_clients_details';
+/** Its labels that change during a connection's life (computed per scrape, exporter/clients.go:51-72): blanked at scrape so a connection is one series. */
+export const CHURNING_CLIENT_LABELS = ['created_at', 'idle_since', 'omem', 'cmd', 'flags'] as const;
+
 export function redisAlerts(redis: RedisModel): AlertSpec[] {
   const sel = `namespace="${redis.namespace}", pod=~"${redis.name}-[0-9]+"`;
   const backup = `job="db-backup", backup="${redis.name}"`;
@@ -69,6 +74,27 @@ export function redisAlerts(redis: RedisModel): AlertSpec[] {
       description: `${redis.namespace}/${redis.backup.name} has not pushed a success to the Pushgateway in 8 days: the job never ran, cannot reach the Pushgateway, or always fails.`,
     },
   ];
+  if (redis.auth === 'migrating') {
+    const unauthenticated = `count(${UNAUTHENTICATED_METRIC}{${sel}, user="default"})`;
+    alerts.push(
+      {
+        alert: 'RedisUnauthenticatedClients',
+        expr: `${unauthenticated} > 0`,
+        for: '15m',
+        severity: 'warning',
+        summary: 'Redis auth migration unfinished: clients still connect without a password',
+        description: `{{ $value }} connections to ${redis.namespace}/${redis.name} log in as the passwordless \`default\` user (redis.auth: migrating). They will be refused once redis.auth is on: move each app to the credentials in its namespace's Secret <tenant>-redis. Which hosts: count by (host) (${UNAUTHENTICATED_METRIC}{${sel}, user="default"}).`,
+      },
+      {
+        alert: 'RedisAuthStillMigrating',
+        expr: `(max(redis_up{${sel}}) == 1) unless (${unauthenticated} > 0)`,
+        for: '7d',
+        severity: 'warning',
+        summary: 'Redis auth migration can finish: no client has connected without a password for 7 days',
+        description: `No connection to ${redis.namespace}/${redis.name} has used the passwordless \`default\` user for 7 days, yet it is still open (redis.auth: migrating). Set redis.auth: on in platform.yaml and sync.`,
+      },
+    );
+  }
   if (redis.topology === 'sentinel') {
     alerts.push(
       {
@@ -97,7 +123,15 @@ export class RedisMonitoring extends Construct {
     super(scope, id);
     const { redis, model } = props;
     const labels = redisLabels(redis, dataComponent(redis));
-    new PodMetrics(this, 'Metrics', { namespace: redis.namespace, name: redis.name, labels, pods: dataPods(redis), port: 'metrics', model });
+    new PodMetrics(this, 'Metrics', {
+      namespace: redis.namespace,
+      name: redis.name,
+      labels,
+      pods: dataPods(redis),
+      port: 'metrics',
+      model,
+      ...(redis.auth === 'migrating' ? { blankLabels: { metric: UNAUTHENTICATED_METRIC, labels: CHURNING_CLIENT_LABELS } } : {}),
+    });
     new AlertRules(this, 'Alerts', { namespace: redis.namespace, name: `${redis.name}-alerts`, labels, group: `redis-${redis.name}`, alerts: redisAlerts(redis), model });
   }
 }

@@ -59,7 +59,13 @@ export function redisConf(redis: RedisModel, options: RedisConfOptions = {}): Re
   const ha = redis.topology === 'sentinel';
   const directives: Directive[] = [
     { line: `bind ${options.bind ?? '* -::*'}` },
-    { line: 'protected-mode no', why: 'the default user is off (ACL below); network policy limits who can connect' },
+    {
+      line: 'protected-mode no',
+      why:
+        redis.auth === 'on'
+          ? 'the default user is off (ACL below); network policy limits who can connect'
+          : `redis.auth ${redis.auth}: the default user is open without a password (ACL below); network policy limits who can connect`,
+    },
     { line: `port ${options.port ?? 6379}` },
     { line: `dir ${options.dataDir ?? '/data'}` },
     { line: `aclfile ${runDir}/users.acl`, why: 'written at start-up from the template and the Secrets; no password in this file' },

@@ -157,6 +157,15 @@ export class RedisStatefulSet extends Construct {
               { name: 'REDIS_EXPORTER_CHECK_KEYS_BATCH_SIZE', value: String(CHECK_KEYS_BATCH_SIZE) },
             ]
           : []),
+        // migrating: one redis_connected_clients_details series per connection (CLIENT LIST,
+        // redis_exporter v1.62.0 exporter/clients.go:98-131) with its ACL `user`; the port
+        // keeps two connections from one pod apart (without it they collide and one is dropped).
+        ...(redis.auth === 'migrating'
+          ? [
+              { name: 'REDIS_EXPORTER_EXPORT_CLIENT_LIST', value: 'true' },
+              { name: 'REDIS_EXPORTER_EXPORT_CLIENT_PORT', value: 'true' },
+            ]
+          : []),
       ],
       ports: [{ name: 'metrics', containerPort: 9121, protocol: 'TCP' }],
       resources: resources('20m', '64Mi'),

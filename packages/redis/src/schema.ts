@@ -17,6 +17,12 @@ const RedisFields = Closed(
       }),
     ),
     image: Type.Optional(ImageOverride),
+    auth: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('migrating'), Type.Literal('on')], {
+        description:
+          'Who must log in. `on`: the `default` user is off, every client logs in as its own ACL user. `migrating`: tenant ACL users exist and get their credentials, but the `default` user stays on without a password (full access), so clients that connect without one keep working; the exporter counts those connections and alerts RedisUnauthenticatedClients / RedisAuthStillMigrating say when the migration can finish. `off`: the `default` user is open and nothing counts it (what the seed cluster ran). @default on',
+      }),
+    ),
     resources: Type.Optional(Resources),
     maxmemory: Type.Optional(
       Type.Integer({
@@ -96,6 +102,7 @@ export const REDIS_DEFAULTS = {
   namespace: 'redis',
   name: 'redis-v2',
   topology: 'standalone',
+  auth: 'on',
   resources: { cpu: '100m', memory: '768Mi' },
   maxmemoryPolicy: 'volatile-lru',
   storage: { size: '5Gi', maxSize: '20Gi' },

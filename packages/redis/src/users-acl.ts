@@ -9,11 +9,19 @@ import type { RedisModel } from './model.ts';
 
 export const PASSWORD_TOKEN = '@PASSWORD@';
 
+/**
+ * The `default` user: what a client that sends no AUTH is. `on`: off, so every client
+ * authenticates as its own user. `migrating` and `off`: on without a password and with the
+ * access every client had before ACL users existed, so those clients keep working.
+ */
+export function defaultUserLine(redis: Pick<RedisModel, 'auth'>): string {
+  return redis.auth === 'on' ? 'user default off resetkeys resetchannels -@all' : 'user default on nopass resetkeys ~* resetchannels &* +@all';
+}
+
 export function usersAclTemplate(redis: RedisModel): string {
   const lines = [
-    // No comments: an ACL file accepts only `user` lines. The default user is off, so every
-    // client authenticates as its own user.
-    'user default off resetkeys resetchannels -@all',
+    // No comments: an ACL file accepts only `user` lines.
+    defaultUserLine(redis),
     ...redis.users.map((u) => `user ${u.name} on ${PASSWORD_TOKEN} ${u.rules}`),
   ];
   return `${lines.join('\n')}\n`;

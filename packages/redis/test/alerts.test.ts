@@ -27,6 +27,7 @@ function rulesFile(alerts: ReturnType<typeof redisAlerts>): string {
 describe('Redis alerts', () => {
   const standalone = redisAlerts(testRedis().redis);
   const ha = redisAlerts(testRedis('{ topology: sentinel }').redis);
+  const migrating = redisAlerts(testRedis('{ topology: standalone, auth: migrating }').redis);
 
   it('renders the seven standalone alerts of the seeds, plus the two replica alerts with sentinels', () => {
     expect(standalone.map((a) => a.alert)).toEqual([
@@ -41,8 +42,13 @@ describe('Redis alerts', () => {
     expect(ha.map((a) => a.alert)).toContain('RedisReplicasMissing');
   });
 
+  it('redis.auth migrating adds the two migration alerts; on and off have none', () => {
+    expect(migrating.map((a) => a.alert).filter((a) => !standalone.some((s) => s.alert === a))).toEqual(['RedisUnauthenticatedClients', 'RedisAuthStillMigrating']);
+    expect(redisAlerts(testRedis('{ topology: standalone, auth: "off" }').redis)).toEqual(standalone);
+  });
+
   it('every alert has a runbook at docs/runbooks/<runbookFile(alert)>', () => {
-    for (const a of ha) expect(existsSync(join(repoRoot, 'docs', 'runbooks', runbookFile(a.alert))), runbookFile(a.alert)).toBe(true);
+    for (const a of [...ha, ...migrating]) expect(existsSync(join(repoRoot, 'docs', 'runbooks', runbookFile(a.alert))), runbookFile(a.alert)).toBe(true);
   });
 
   it.skipIf(!programs.available)('pass promtool check rules and promtool test rules', () => {
@@ -52,10 +58,12 @@ describe('Redis alerts', () => {
       // they are prose; the expressions, durations and labels are the rendered ones.
       writeFile(dir, 'redis-alerts.rules.yaml', rulesFile(standalone));
       writeFile(dir, 'redis-ha-alerts.rules.yaml', rulesFile(ha));
+      writeFile(dir, 'redis-migrating-alerts.rules.yaml', rulesFile(migrating));
       copyFileSync(join(here, 'promtool', 'redis-alerts.test.yaml'), join(dir, 'redis-alerts.test.yaml'));
-      run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml')]);
-      const out = run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')]);
-      expect(out).toMatch(/SUCCESS/);
+      copyFileSync(join(here, 'promtool', 'redis-auth-alerts.test.yaml'), join(dir, 'redis-auth-alerts.test.yaml'));
+      run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml'), join(dir, 'redis-migrating-alerts.rules.yaml')]);
+      expect(run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')])).toMatch(/SUCCESS/);
+      expect(run('promtool', ['test', 'rules', join(dir, 'redis-auth-alerts.test.yaml')])).toMatch(/SUCCESS/);
     } finally {
       removeDir(dir);
     }
