@@ -58,3 +58,22 @@ export async function perTenantPanelSeries(prometheus: Prometheus, d: EngineDash
   }
   return seen;
 }
+
+/**
+ * The metrics the dashboard uses that the exporter's /metrics text lacks and `elsewhere` (the
+ * metrics that come from other sources, each named by the test) does not name; and the names
+ * of `elsewhere` the dashboard does not use (a stale list).
+ */
+export function unexposedMetrics(exporterText: string, d: EngineDashboard, alerts: readonly AlertSpec[], elsewhere: readonly string[]): { missing: string[]; stale: string[] } {
+  const exposed = exposedMetricNames(exporterText);
+  const used = metricNames(dashboardQueries(d, alerts));
+  return { missing: used.filter((n) => !exposed.has(n) && !elsewhere.includes(n)), stale: elsewhere.filter((n) => !used.includes(n)) };
+}
+
+/** The value per tenant of the dashboard panel titled `title` (its first query, every tenant selected), once `count` tenants show. */
+export async function panelValues(prometheus: Prometheus, d: EngineDashboard, title: string, count: number): Promise<Record<string, number>> {
+  const panel = d.sections.flatMap((s) => s.panels).find((p) => p.title === title);
+  if (!panel) throw new Error(`no panel "${title}" in the ${d.title} dashboard`);
+  const samples = await prometheus.waitForQuery(expandVariables(panel.queries[0]!.expr), (r) => r.length === count);
+  return Object.fromEntries(samples.map((s) => [s.metric.tenant ?? '', Number(s.value[1])]));
+}
