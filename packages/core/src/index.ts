@@ -19,6 +19,7 @@ export {
   Quantity,
   Resources,
   SqlIdentifier,
+  TenantBackup,
   withDefaults,
 } from './schema.ts';
 export type { Defaults } from './schema.ts';
@@ -53,7 +54,7 @@ export { apiServerEgress, FlowPolicy, NamespaceBaseline, prometheusPeer } from '
 export type { Peer } from './network-policy.ts';
 export { AlertRules, PodMetrics, runbookFile } from './monitoring.ts';
 export type { AlertSpec } from './monitoring.ts';
-export { BackupCronJob, backupScript } from './backup.ts';
+export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';
 

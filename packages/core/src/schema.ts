@@ -121,6 +121,14 @@ export const Quantity = (description: string) => Type.String({ pattern: QUANTITY
 /** A tenant's connection limit: at most this many connections at once (omitted: no limit of its own). */
 export const ConnectionLimit = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description }));
 
+/** A tenant's own backup settings (`tenants[].<engine>.backup`), overriding the engine's section `<engine>.backup`. */
+export const TenantBackup = (section: string) =>
+  Type.Optional(
+    Closed({
+      keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: `Dumps of this tenant's database kept on NFS. @default ${section}.backup.keep` })),
+    }),
+  );
+
 export const ImageOverride = Closed(
   {
     repository: Type.String({ minLength: 1, pattern: '^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$', description: 'Repository path without registry, e.g. `library/example`.' }),

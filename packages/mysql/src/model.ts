@@ -16,6 +16,8 @@ export interface MysqlTenant {
   /** The app keeps the password in its own config (Technitium): where and how often to push it. */
   /** MAX_USER_CONNECTIONS, or undefined for none (0). */
   readonly connectionLimit: number | undefined;
+  /** Dumps of this tenant's database kept on NFS: the tenant's own `backup.keep`, or the server's. */
+  readonly backupKeep: number;
   readonly pushPassword: { readonly every: string; readonly url: string; readonly tokenSecret: string; readonly fields: Readonly<Record<string, string>> } | undefined;
 }
 
@@ -81,6 +83,7 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
         rotationPeriod: my.rotationPeriod,
         pushPassword: my.pushPassword,
         connectionLimit: my.connectionLimit,
+        backupKeep: my.backup?.keep ?? spec.backup?.keep ?? D.backup.keep,
       };
     });
   return {

@@ -4,7 +4,7 @@
  * scrapes it. The backup alerts read what core's backup script pushes to the Pushgateway.
  */
 import { Construct } from 'constructs';
-import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, serverPods } from './labels.ts';
 
@@ -12,7 +12,8 @@ export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
   const pods = my.topology === 'standalone' ? `${my.name}-0` : `${my.name}-[0-9]+`;
   const sel = `namespace="${my.namespace}", pod=~"${pods}"`;
   const servers = my.topology === 'standalone' ? 1 : my.instances;
-  const backup = `job="db-backup", backup="${my.name}"`;
+  // Each tenant's dump pushes under backup=<name>, tenant=<tenant>; the run as a whole without a tenant.
+  const backup = `job="db-backup", backup="${my.name}", tenant=""`;
   return [
     {
       alert: 'MysqlDown',
@@ -64,6 +65,7 @@ export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
       summary: 'MySQL backup has never reported a success',
       description: `${my.namespace}/${my.backup.name} has not pushed a success to the Pushgateway in 26 hours: the job never ran, cannot reach the Pushgateway, or always fails before it can report.`,
     },
+    ...tenantBackupAlerts({ prefix: 'Mysql', title: 'MySQL', backupName: my.name, namespace: my.namespace, cronJob: my.backup.name, schedule: my.backup.schedule, staleHours: 25 }),
   ];
 }
 

@@ -18,10 +18,20 @@ describe('MySQL alerts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'db-platform-mysql-alerts-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('cover down, connections, slow queries and backups, each with a runbook', () => {
+  it('cover down, connections, slow queries and backups (the run and each tenant), each with a runbook', () => {
     for (const my of [prod, lab]) {
       const alerts = mysqlAlerts(my);
-      expect(alerts.map((a) => a.alert)).toEqual(['MysqlDown', 'MysqlConnectionsHigh', 'MysqlSlowQueries', 'MysqlBackupFailed', 'MysqlBackupStale', 'MysqlBackupNeverSucceeded']);
+      expect(alerts.map((a) => a.alert)).toEqual([
+        'MysqlDown',
+        'MysqlConnectionsHigh',
+        'MysqlSlowQueries',
+        'MysqlBackupFailed',
+        'MysqlBackupStale',
+        'MysqlBackupNeverSucceeded',
+        'MysqlTenantBackupFailed',
+        'MysqlTenantBackupStale',
+        'MysqlTenantBackupNeverSucceeded',
+      ]);
       for (const a of alerts) expect(existsSync(join(REPO_ROOT, 'docs', 'runbooks', runbookFile(a.alert))), `runbook of ${a.alert}`).toBe(true);
     }
   });
@@ -40,7 +50,7 @@ describe('MySQL alerts', () => {
         annotations: { summary: a.summary, description: a.description, runbook_url: `https://example.com/${runbookFile(a.alert)}` },
       }));
       writeFileSync(file, stringify({ groups: [{ name: `mysql-${name}`, rules }] }));
-      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 6 rules found/);
+      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 9 rules found/);
     }
   });
 

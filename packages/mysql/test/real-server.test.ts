@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARIADB_PROVISIONING, requirePrograms } from '@db/core/testing';
 import { mysqlBackupScript } from '../src/backup.ts';
@@ -129,44 +129,65 @@ tenants:
       view: db.root(`SELECT * FROM ${d}.cheap ORDER BY id`),
     }));
 
-  it('backs up with mysqldump and restores to identical data', () => {
+  const archives = (tenant: string) =>
+    readdirSync(join(backupDir(), tenant))
+      .filter((f) => new RegExp(`^${tenant}-\\d{8}T\\d{6}Z\\.sql\\.gz$`).test(f))
+      .sort();
+  const newest = (tenant: string) => join(backupDir(), tenant, archives(tenant).at(-1)!);
+
+  it('dumps each tenant database alone, with a manifest, and a dump restores into any name with identical data', () => {
     for (const d of ['wrongmove', 'speedtest']) {
       db.root(`CREATE TABLE ${d}.listings (id INT PRIMARY KEY, title VARCHAR(200) CHARACTER SET utf8mb4, price DECIMAL(12,2), photo MEDIUMBLOB, seen DATETIME(6));
-        INSERT INTO ${d}.listings VALUES (1, 'Flat in Zürich ✓', 1250.50, UNHEX('00FF10'), '2026-04-16 02:30:00.123456'), (2, 'O''Brien\\'s cottage', 99.99, NULL, NULL), (3, '🏠 house', 320000.00, REPEAT('x', 70000), '2026-05-30 17:49:43');
+        INSERT INTO ${d}.listings VALUES (1, 'Flat in Zürich ✓\nsecond line', 1250.50, UNHEX('00FF10'), '2026-04-16 02:30:00.123456'), (2, 'O''Brien\\'s cottage', 99.99, NULL, NULL), (3, '🏠 house', 320000.00, REPEAT('x', 70000), '2026-05-30 17:49:43');
         CREATE TABLE ${d}.results_view_source (k INT PRIMARY KEY, v TEXT); INSERT INTO ${d}.results_view_source VALUES (1, 'a'), (2, NULL);
         CREATE VIEW ${d}.cheap AS SELECT id, title FROM ${d}.listings WHERE price < 2000;`);
     }
     const before = snapshot();
     const out = backup();
-    expect(out).toMatch(/backup: done, \d+ bytes/);
-    const archives = readdirSync(backupDir()).filter((f) => f.endsWith('.sql.gz'));
-    expect(archives).toHaveLength(1);
-    const dump = execFileSync('gzip', ['-dc', join(backupDir(), archives[0]!)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    expect(dump).not.toMatch(/CREATE DATABASE[^;]*`mysql`/);
+    expect(out).toMatch(/backup: wrongmove done, \d+ bytes, 4 objects, 5 rows/);
+    expect(out).toContain('backup: done, 3 tenants');
+    for (const t of ['wrongmove', 'speedtest', 'trading-bot']) expect(archives(t)).toHaveLength(1);
+    const manifest = readFileSync(`${newest('wrongmove')}.manifest`, 'utf8');
+    expect(manifest).toMatch(/^table listings 3$/m);
+    expect(manifest).toMatch(/^table results_view_source 2$/m);
+    expect(manifest).toMatch(/^objects 4$/m); // 3 tables (one is the secret table of an earlier test) and the view
+    const dump = execFileSync('gzip', ['-dc', newest('wrongmove')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(dump).not.toMatch(/CREATE DATABASE|^USE /m);
+    expect(dump).not.toContain('speedtest');
 
-    db.root('DROP DATABASE wrongmove; DROP DATABASE speedtest');
-    execFileSync('mysql', ['--no-defaults', `--socket=${db.socket}`, '-uroot', '--default-character-set=utf8mb4'], { input: dump, timeout: 60_000 });
+    // Into the same names...
+    db.root('DROP DATABASE wrongmove; DROP DATABASE speedtest; CREATE DATABASE wrongmove; CREATE DATABASE speedtest');
+    for (const d of ['wrongmove', 'speedtest'])
+      execFileSync('bash', ['-o', 'pipefail', '-c', `gzip -dc -- "$1" | mysql --no-defaults --socket=${db.socket} -uroot --default-character-set=utf8mb4 ${d}`, '_', newest(d)], { timeout: 60_000 });
     expect(snapshot()).toEqual(before);
+    // ...and into a new one.
+    db.root('CREATE DATABASE wrongmove_copy');
+    execFileSync('bash', ['-o', 'pipefail', '-c', `gzip -dc -- "$1" | mysql --no-defaults --socket=${db.socket} -uroot --default-character-set=utf8mb4 wrongmove_copy`, '_', newest('wrongmove')], {
+      timeout: 60_000,
+    });
+    expect(db.root('CHECKSUM TABLE wrongmove_copy.listings').split('\t')[1]).toBe(db.root('CHECKSUM TABLE wrongmove.listings').split('\t')[1]);
+    db.root('DROP DATABASE wrongmove_copy');
   });
 
-  it('keeps the configured number of dumps', async () => {
+  it("keeps each tenant's configured number of dumps", async () => {
     // Archive names carry the second they were taken: make this one differ from the last.
     await new Promise((r) => setTimeout(r, 1100));
-    const old = ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z'].map((s) => `${my.name}-${s}.sql.gz`);
-    for (const f of old) writeFileSync(join(backupDir(), f), '');
-    writeFileSync(join(backupDir(), 'unrelated.txt'), 'kept');
+    const old = ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z'].map((s) => `speedtest-${s}.sql.gz`);
+    for (const f of old) writeFileSync(join(backupDir(), 'speedtest', f), '');
+    writeFileSync(join(backupDir(), 'speedtest', 'unrelated.txt'), 'kept');
     const out = backup();
     expect(out).toMatch(/retention: removed/);
-    const left = readdirSync(backupDir()).sort();
-    // keep: 2 → the two newest archives (both real dumps), plus the file that is no archive.
+    const left = readdirSync(join(backupDir(), 'speedtest')).sort();
+    // keep: 2 → the two newest archives (both real dumps) with their manifests, plus the file that is no archive.
     expect(left.filter((f) => f.endsWith('.sql.gz'))).toHaveLength(my.backup.keep);
+    expect(left.filter((f) => f.endsWith('.manifest'))).toHaveLength(my.backup.keep);
     expect(left.some((f) => old.includes(f))).toBe(false);
     expect(left).toContain('unrelated.txt');
   });
 
   it('fails the backup, leaving no partial file, when the server refuses the login', () => {
-    const before = readdirSync(backupDir()).sort();
+    const before = readdirSync(backupDir(), { recursive: true }).sort();
     expect(() => backup('wrong-password-123', { stdio: 'pipe' })).toThrow();
-    expect(readdirSync(backupDir()).sort()).toEqual(before);
+    expect(readdirSync(backupDir(), { recursive: true }).sort()).toEqual(before);
   });
 });

@@ -15,6 +15,8 @@ export interface PostgresTenant {
   readonly extensions: readonly string[];
   /** The role's CONNECTION LIMIT, or undefined for none (-1). */
   readonly connectionLimit: number | undefined;
+  /** Dumps of this tenant's database kept on NFS: the tenant's own `backup.keep`, or the cluster's. */
+  readonly backupKeep: number;
 }
 
 export interface PostgresModel {
@@ -81,6 +83,7 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
         connection: pg.connection ?? TD.connection,
         extensions: pg.extensions ?? [],
         connectionLimit: pg.connectionLimit,
+        backupKeep: pg.backup?.keep ?? spec.backup?.keep ?? D.backup.keep,
       };
     });
   return {

@@ -4,14 +4,15 @@
  * platform renders its own. Alert names follow seed 004.
  */
 import { Construct } from 'constructs';
-import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 
 export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
   const sel = `namespace="${pg.namespace}", pod=~"${pg.name}-[0-9]+"`;
   // The backup job pushes under the grouping key backup=<cluster name> (BackupCronJob backupName).
-  const backup = `job="db-backup", backup="${pg.name}"`;
+  // Each tenant's dump pushes under backup=<cluster name>, tenant=<tenant>; the run as a whole without a tenant.
+  const backup = `job="db-backup", backup="${pg.name}", tenant=""`;
   return [
     {
       alert: 'PostgresClusterNotHealthy',
@@ -68,6 +69,7 @@ export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
       summary: `PostgreSQL backup has never reported a success`,
       description: `${pg.namespace}/${pg.backup.name} has not pushed a success to the Pushgateway in 26 hours: the job never ran, cannot reach the Pushgateway, or always fails before it can report.`,
     },
+    ...tenantBackupAlerts({ prefix: 'Postgres', title: 'PostgreSQL', backupName: pg.name, namespace: pg.namespace, cronJob: pg.backup.name, schedule: pg.backup.schedule, staleHours: 25 }),
   ];
 }
 
