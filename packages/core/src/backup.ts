@@ -168,8 +168,37 @@ export function retentionText(keep: number, tenants: readonly (readonly [string,
   return `newest ${keep} dumps per tenant${own.length > 0 ? ` (${own.join(', ')})` : ''}`;
 }
 
+/**
+ * The bash function `push_metrics PATH BODY`: POSTs BODY to the Pushgateway under
+ * `/metrics/job/PATH` with bash's /dev/tcp (no HTTP client needed in the image). POST
+ * replaces only the metrics sent: a failure keeps the last success timestamp. A Pushgateway
+ * outage never fails the job itself. Reads PUSHGATEWAY_URL (empty: nothing is pushed).
+ */
+export const PUSH_METRICS = `push_metrics() {
+  local path=$1 body="$2"$'\\n' hostport host port
+  [ -n "$PUSHGATEWAY_URL" ] || return 0
+  hostport=\${PUSHGATEWAY_URL#http://}
+  hostport=\${hostport%%/*}
+  host=\${hostport%%:*}
+  port=\${hostport##*:}
+  [ "$port" != "$hostport" ] || port=80
+  if ! exec 3<>"/dev/tcp/$host/$port"; then
+    echo "warning: cannot reach the Pushgateway at $PUSHGATEWAY_URL" >&2
+    return 0
+  fi
+  printf 'POST /metrics/job/%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' \\
+    "$path" "$hostport" "\${#body}" "$body" >&3
+  local reply=""
+  read -r -t 10 reply <&3 || true
+  exec 3<&- 3>&-
+  case "$reply" in
+    "HTTP/1."?" 2"*) ;;
+    *) echo "warning: the Pushgateway answered: \${reply:-nothing}" >&2 ;;
+  esac
+}`;
+
 /** Shell-quotes a word for bash (single quotes). */
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+export const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The per-tenant backup script: one archive per tenant database in `<BACKUP_DIR>/<tenant>/`,
@@ -197,32 +226,7 @@ TENANTS=(
 ${tenants}
 )
 
-# push_metrics GROUPING_PATH BODY: POSTs to the Pushgateway with bash's /dev/tcp (no HTTP
-# client needed in the image). POST replaces only the metrics sent: a failure keeps the last
-# success timestamp. A Pushgateway outage never fails the backup itself.
-push_metrics() {
-  local path=$1 body="$2"$'\n' hostport host port
-  [ -n "$PUSHGATEWAY_URL" ] || return 0
-  hostport=\${PUSHGATEWAY_URL#http://}
-  hostport=\${hostport%%/*}
-  host=\${hostport%%:*}
-  port=\${hostport##*:}
-  [ "$port" != "$hostport" ] || port=80
-  if ! exec 3<>"/dev/tcp/$host/$port"; then
-    echo "warning: cannot reach the Pushgateway at $PUSHGATEWAY_URL" >&2
-    return 0
-  fi
-  printf 'POST /metrics/job/db-backup/%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' \\
-    "$path" "$hostport" "\${#body}" "$body" >&3
-  local reply=""
-  read -r -t 10 reply <&3 || true
-  exec 3<&- 3>&-
-  case "$reply" in
-    "HTTP/1."?" 2"*) ;;
-    *) echo "warning: the Pushgateway answered: \${reply:-nothing}" >&2 ;;
-  esac
-}
-
+${PUSH_METRICS}
 # outcome_metrics OK STARTED [SIZE OBJECTS ROWS]: the body of one outcome.
 outcome_metrics() {
   local ok=$1 started=$2 size=\${3:-} objects=\${4:-} rows=\${5:-} now
@@ -276,7 +280,7 @@ if [ "\${1:-}" = --tenant ]; then
     local code=$?
     rm -f -- "$partial" "$partial.manifest"
     echo "backup of $tenant FAILED (exit $code)" >&2
-    push_metrics "backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 0 "$started")" || true
+    push_metrics "db-backup/backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 0 "$started")" || true
     exit "$code"
   }
   trap on_error ERR
@@ -296,7 +300,7 @@ if [ "\${1:-}" = --tenant ]; then
   size=$(stat -c %s -- "$target")
   echo "backup: $tenant done, $size bytes, $objects objects, $rows rows"
   keep_newest "$folder" "$tenant" '${ext}' "$BACKUP_KEEP"
-  push_metrics "backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 1 "$started" "$size" "$objects" "$rows")"
+  push_metrics "db-backup/backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 1 "$started" "$size" "$objects" "$rows")"
   exit 0
 fi
 
@@ -329,11 +333,11 @@ done
 
 if [ \${#failed[@]} -gt 0 ]; then
   echo "backup FAILED for: \${failed[*]}" >&2
-  push_metrics "backup/$BACKUP_NAME" "$(outcome_metrics 0 "$started")"
+  push_metrics "db-backup/backup/$BACKUP_NAME" "$(outcome_metrics 0 "$started")"
   exit 1
 fi
 echo "backup: done, $total tenants"
-push_metrics "backup/$BACKUP_NAME" "$(outcome_metrics 1 "$started")"
+push_metrics "db-backup/backup/$BACKUP_NAME" "$(outcome_metrics 1 "$started")"
 `;
 }
 

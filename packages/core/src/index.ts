@@ -20,6 +20,8 @@ export {
   Resources,
   SqlIdentifier,
   TenantBackup,
+  RestoreEntry,
+  type RestoreInput,
   withDefaults,
 } from './schema.ts';
 export type { Defaults } from './schema.ts';
@@ -54,6 +56,7 @@ export { apiServerEgress, FlowPolicy, NamespaceBaseline, prometheusPeer } from '
 export type { Peer } from './network-policy.ts';
 export { AlertRules, PodMetrics, runbookFile } from './monitoring.ts';
 export type { AlertSpec } from './monitoring.ts';
+export { checkRestores, resolveRestores, restoreJobName, restoreScript, RestoreJobs, RESTORE_COMPONENT, RUN_ONCE_LABEL, type RestoreModel } from './restore.ts';
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';

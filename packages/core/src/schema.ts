@@ -163,6 +163,31 @@ export const Waiver = Closed({
   reason: FreeText({ minLength: 20, maxLength: 500, description: 'Why the rule does not apply; written into the rendered object.' }),
 });
 
+/** A dump's file name: `<tenant>-<UTC stamp>.<extension>`. */
+export const DUMP_FILE = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?-[0-9]{8}T[0-9]{6}Z\\.[a-z0-9.]+$';
+
+export const RestoreEntry = Closed(
+  {
+    engine: DnsLabel('Engine whose dump is restored (its id, e.g. the section name).'),
+    tenant: DnsLabel('Tenant whose dump is restored; only its database is touched.'),
+    action: Type.Optional(
+      Type.Union([Type.Literal('restore'), Type.Literal('list')], {
+        description: '`restore` the dump, or `list` the dumps available for the tenant (read them with kubectl logs). @default restore',
+      }),
+    ),
+    dump: Type.Optional(
+      Type.Union([Type.Literal('latest'), Type.String({ pattern: DUMP_FILE, maxLength: 200 })], {
+        description: 'Which dump: `latest`, or a file name as `action: list` shows it (`<tenant>-<UTC stamp>.<extension>`). @default latest',
+      }),
+    ),
+    into: Type.Optional(SqlIdentifier("Database to restore into. @default the tenant's own database")),
+    replace: Type.Optional(Type.Boolean({ description: 'Allow a target database that already holds objects (they are replaced). Without it, such a restore is refused and changes nothing.' })),
+    reason: Type.Optional(FreeText({ maxLength: 500, description: 'Why, for the reviewers and the Job.' })),
+  },
+  { description: 'One restore (or listing) of one tenant, run once by a Job. Remove the entry once done; the Job stays until then.' },
+);
+export type RestoreInput = Static<typeof RestoreEntry>;
+
 /** Hints for the shared patterns, shown with a value that does not match. Components add theirs (`schema.patternHints`). */
 export const SHARED_PATTERN_HINTS: Readonly<Record<string, string>> = {
   [DNS_LABEL]: 'use lowercase letters, digits and "-", starting and ending with a letter or digit (a Kubernetes name)',
@@ -332,6 +357,11 @@ export function composePlatformSchema(parts: readonly SchemaPart[]): TObject {
       tenants: Type.Array(tenant, { description: 'Apps and the databases they use.' }),
       ...Object.fromEntries(parts.filter((p) => p.afterTenants).map(section)),
       waivers: Type.Optional(Type.Array(Waiver, { description: 'Guardrail findings accepted for one object, with the reason.' })),
+      restores: Type.Optional(
+        Type.Array(RestoreEntry, {
+          description: 'Restores (and listings of dumps) of one tenant each, run once by a Job: the pull request adding an entry is the approval. See README, "Restoring one app".',
+        }),
+      ),
       delivery: Type.Optional(DeliverySpec),
     },
     {
@@ -350,6 +380,7 @@ export type SharedInput = Omit<Static<typeof SharedSchema>, 'network'> & {
 export type PlatformInput = SharedInput & {
   tenants: (TenantBase & Record<string, unknown>)[];
   waivers?: Static<typeof Waiver>[];
+  restores?: RestoreInput[];
   delivery?: Static<typeof DeliverySpec>;
   [section: string]: unknown;
 };

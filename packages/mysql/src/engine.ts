@@ -9,6 +9,7 @@ import { MysqlProvisioning } from './provision-job.ts';
 import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
 import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
+import { MysqlRestores } from './restore.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
 import { mysqlDocs } from './docs.ts';
@@ -38,6 +39,7 @@ export const mysqlEngine: Engine = {
       },
     ],
   },
+  restorable: true,
   enabled: (model) => model.input.mysql !== undefined,
   check: checkMysql,
   // The MySQL Operator's pods are not ours to harden; its namespace enforces `baseline`.
@@ -52,6 +54,7 @@ export const mysqlEngine: Engine = {
     new MysqlProvisioning(scope, 'Provisioning', { my, model });
     new MysqlMonitoring(scope, 'Monitoring', { my, model });
     new MysqlBackup(scope, 'Backup', { my, model });
+    new MysqlRestores(scope, 'Restores', { my, model });
     new MysqlNetwork(scope, 'Network', { my, model });
   },
   rules: MYSQL_RULES,

@@ -3,11 +3,12 @@
  * (the closest server available; the SQL is kept to what MySQL 8.4 accepts too).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARIADB_PROVISIONING, requirePrograms } from '@db/core/testing';
 import { mysqlBackupScript } from '../src/backup.ts';
+import { mysqlRestoreScript } from '../src/restore.ts';
 import { resolveMysql } from '../src/model.ts';
 import { provisioningScript, provisioningSql } from '../src/provisioning.ts';
 import { BASE, modelOf, PrivateMariaDb } from './helpers.ts';
@@ -183,6 +184,63 @@ tenants:
     expect(left.filter((f) => f.endsWith('.manifest'))).toHaveLength(my.backup.keep);
     expect(left.some((f) => old.includes(f))).toBe(false);
     expect(left).toContain('unrelated.txt');
+  });
+
+  const restore = (env: Record<string, string>) =>
+    spawnSync('bash', [join(db.work, 'restore.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: db.work,
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(db.port),
+        MYSQL_USER: MARIADB_PROVISIONING.admin.user,
+        MYSQL_PASSWORD: MARIADB_PROVISIONING.admin.password,
+        BACKUP_DIR: backupDir(),
+        BACKUP_NAME: my.name,
+        PUSHGATEWAY_URL: '',
+        RESTORE_TENANT: 'wrongmove',
+        RESTORE_DATABASE: 'wrongmove',
+        ...env,
+      },
+    });
+  /** Every tenant database's tables with their checksums, to prove what a restore did not touch. */
+  const everything = () =>
+    db
+      .root(
+        "SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND table_type = 'BASE TABLE' ORDER BY 1",
+      )
+      .trim()
+      .split('\n')
+      .map((t) => db.root(`CHECKSUM TABLE ${t}`).trim());
+
+  it("lists a tenant's dumps, then restores one into a new database, leaving every other database untouched", () => {
+    writeFileSync(join(db.work, 'restore.sh'), mysqlRestoreScript());
+    const list = restore({ RESTORE_ACTION: 'list' });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/ {2}wrongmove-\d{8}T\d{6}Z\.sql\.gz {2}\d+ bytes {2}4 objects {2}5 rows/);
+    const before = everything();
+    const r = restore({ RESTORE_INTO: 'wrongmove_restored' });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/restore: done: 4 objects, 5 rows of tenant wrongmove restored into wrongmove_restored from wrongmove-/);
+    expect(db.root('CHECKSUM TABLE wrongmove_restored.listings').split('\t')[1]).toBe(db.root('CHECKSUM TABLE wrongmove.listings').split('\t')[1]);
+    expect(everything().filter((l) => !l.startsWith('wrongmove_restored.'))).toEqual(before);
+    db.root('DROP DATABASE wrongmove_restored');
+  });
+
+  it('refuses a database that holds tables without replace, and changes nothing; with replace, puts the dump back', () => {
+    db.root('DELETE FROM wrongmove.listings WHERE id > 1');
+    const before = everything();
+    const refused = restore({});
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toMatch(/restore REFUSED: database wrongmove already holds \d+ objects; nothing was changed/);
+    expect(everything()).toEqual(before);
+    const others = before.filter((l) => !l.startsWith('wrongmove.'));
+    const replaced = restore({ RESTORE_REPLACE: 'true' });
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(db.root('SELECT COUNT(*) FROM wrongmove.listings').trim()).toBe('3');
+    expect(everything().filter((l) => !l.startsWith('wrongmove.'))).toEqual(others);
   });
 
   it('fails the backup, leaving no partial file, when the server refuses the login', () => {

@@ -43,6 +43,12 @@ export interface PostgresModel {
   readonly backupRole: string;
   readonly backupSecret: string;
   /**
+   * Role the restore Jobs log in as: CREATEDB and a member of every tenant role, so it
+   * restores as the tenant; its password comes from `restoreSecret` (created out of band).
+   */
+  readonly restoreRole: string;
+  readonly restoreSecret: string;
+  /**
    * Vault's login on the cluster when the platform has a `vault` section: a superuser
    * whose password only Vault knows (PostgreSQL 16 lets a CREATEROLE role change another
    * role's password only with ADMIN OPTION on it, which CNPG's declarative roles cannot
@@ -123,6 +129,8 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
     },
     backupRole: 'db_backup',
     backupSecret: `${name}-db-backup`,
+    restoreRole: 'db_restore',
+    restoreSecret: `${name}-db-restore`,
     vaultRole: model.services.credentialRotation?.login,
     tenants,
     services: { rw: `${name}-rw`, compat: 'postgresql', pooler: poolerName },

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePrograms, startPostgres, startPushgateway, synthEngine, findObject, type PostgresServer, type Pushgateway } from '@db/core/testing';
 import { postgresEngine } from '../src/engine.ts';
 import { resolvePostgres } from '../src/model.ts';
+import { postgresRestoreScript } from '../src/restore.ts';
 import { modelFromYaml, PROD_LIKE, prodLike } from './helpers.ts';
 
 const objects = synthEngine(postgresEngine, prodLike());
@@ -54,6 +55,42 @@ describe('PostgreSQL backup CronJob', () => {
   });
 });
 
+describe('PostgreSQL restore Jobs (restores: entries)', () => {
+  const withEntries = (entries: string) => modelFromYaml(`${PROD_LIKE}restores:\n${entries}`);
+  const jobs = (m: ReturnType<typeof prodLike>) => synthEngine(postgresEngine, m).filter((o) => o.kind === 'Job');
+  const entry = '  - { engine: postgres, tenant: linkwarden, into: linkwarden_copy, reason: "check the 2026-05 import" }\n';
+
+  it('renders one Job per entry, named by a hash of the entry, so an entry runs once and a changed one runs again', () => {
+    const [job] = jobs(withEntries(entry));
+    expect(job!.metadata.name).toMatch(/^restore-postgres-linkwarden-[0-9a-f]{8}$/);
+    expect(jobs(withEntries(entry))[0]!.metadata.name).toBe(job!.metadata.name);
+    expect(jobs(withEntries(entry.replace('linkwarden_copy', 'linkwarden_copy2')))[0]!.metadata.name).not.toBe(job!.metadata.name);
+    expect(jobs(prodLike())).toEqual([]);
+    expect(job!.spec.backoffLimit).toBe(0);
+    expect(job!.metadata.annotations?.['kustomize.toolkit.fluxcd.io/ssa']).toBe('IfNotPresent');
+    expect(job!.metadata.labels?.['db-platform.io/run-once']).toBe('true');
+    const pod = job!.spec.template.spec;
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toMatchObject({ operator: 'NotIn', values: ['k8s-node1'] });
+    expect(pod.volumes.find((v: any) => v.name === 'backup').persistentVolumeClaim).toEqual({ claimName: 'pg-cluster-backup', readOnly: true });
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.secretKeyRef.name]));
+    expect(env).toMatchObject({ RESTORE_TENANT: 'linkwarden', RESTORE_INTO: 'linkwarden_copy', RESTORE_REPLACE: 'false', RESTORE_ROLE: 'linkwarden', PGUSER: 'pg-cluster-db-restore' });
+  });
+
+  it('gives a listing no credentials, and restore pods a network policy to the primary and the Pushgateway only', () => {
+    const objects = synthEngine(postgresEngine, withEntries('  - { engine: postgres, tenant: authentik, action: list }\n'));
+    const [job] = objects.filter((o) => o.kind === 'Job');
+    expect(job!.metadata.name).toMatch(/^list-postgres-authentik-[0-9a-f]{8}$/);
+    expect(job!.spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain('PGPASSWORD');
+    const policy = findObject(objects, 'NetworkPolicy', 'pg-cluster-restore');
+    expect(policy.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/instance': 'pg-cluster', 'app.kubernetes.io/component': 'restore' });
+    expect(policy.spec.ingress ?? []).toEqual([]);
+    expect(policy.spec.egress.flatMap((e: any) => (e.ports ?? []).map((p: any) => p.port))).toEqual(expect.arrayContaining([5432, 9091]));
+    const role = findObject(objects, 'Cluster', 'pg-cluster').spec.managed.roles.find((r: any) => r.name === 'db_restore');
+    expect(role).toMatchObject({ createdb: true, inRoles: ['linkwarden', 'health', 'authentik', 'lumen'], passwordSecret: { name: 'pg-cluster-db-restore' } });
+    expect(role.superuser).toBeUndefined();
+  });
+});
+
 const programs = requirePrograms(
   'PostgreSQL backup and restore',
   ['pg_dump', 'pg_dumpall', 'pg_restore', 'psql', 'prometheus-pushgateway', 'gzip'],
@@ -66,6 +103,7 @@ describe.skipIf(!programs.available)('PostgreSQL per-tenant backup script agains
   let gateway: Pushgateway;
   const dir = mkdtempSync(join(tmpdir(), 'pg-backup-'));
   const scriptFile = join(dir, 'backup.sh');
+  const restoreFile = join(dir, 'restore.sh');
   const backupDir = join(dir, 'nfs');
   const databases = { linkwarden: 'linkwarden', 'apple-health-data': 'health' } as const;
 
@@ -74,12 +112,16 @@ describe.skipIf(!programs.available)('PostgreSQL per-tenant backup script agains
     writeFileSync(scriptFile, script);
     chmodSync(scriptFile, 0o755);
     source.sql(`create role db_backup login password 'backup-secret' in role pg_read_all_data`);
+    // As CNPG makes it (cluster.ts): CREATEDB, a member of every tenant role, no superuser.
+    source.sql(`create role db_restore login createdb password 'restore-secret'`);
+    writeFileSync(restoreFile, postgresRestoreScript());
     for (const [db, rows] of [
       ['linkwarden', 500],
       ['health', 300],
     ] as const) {
       source.sql(`create role ${db} login password 'x'`);
       source.sql(`create database ${db} owner ${db}`);
+      source.sql(`grant ${db} to db_restore`);
       source.sql(
         `set role ${db}; create table items (id serial primary key, title text not null, tags text[], created timestamptz default '2026-01-01'); insert into items (title, tags) select 'item ' || g || E'\\nline two', array['a','b'] from generate_series(1, ${rows}) g; create view titled as select title from items; create table empty (id int);`,
         db,
@@ -193,6 +235,88 @@ describe.skipIf(!programs.available)('PostgreSQL per-tenant backup script agains
     expect(readdirSync(join(backupDir, 'linkwarden')).filter((f) => f.endsWith('.manifest'))).toHaveLength(2);
     expect(readdirSync(join(backupDir, 'linkwarden'))).toContain('README.txt');
     expect(archives('apple-health-data')).toHaveLength(5); // the cluster's keep: 7, only 5 exist
+  });
+
+  const runRestore = (env: Record<string, string>) =>
+    spawnSync('bash', [restoreFile], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: `${source.bin}:${process.env.PATH}`,
+        BACKUP_DIR: backupDir,
+        BACKUP_NAME: 'pg-cluster',
+        PUSHGATEWAY_URL: gateway.url,
+        PGHOST: '127.0.0.1',
+        PGPORT: String(source.port),
+        PGUSER: 'db_restore',
+        PGPASSWORD: 'restore-secret',
+        PGDATABASE: 'postgres',
+        HOME: dir,
+        RESTORE_ACTION: 'restore',
+        RESTORE_TENANT: 'linkwarden',
+        RESTORE_DATABASE: 'linkwarden',
+        RESTORE_ROLE: 'linkwarden',
+        RESTORE_ENTRY: 'abcd1234',
+        ...env,
+      },
+    });
+  /** Everything every database holds, to prove what a restore did not touch. */
+  const everything = () =>
+    source
+      .sql(`select string_agg(datname, ',' order by datname) from pg_database where not datistemplate`)
+      .trim()
+      .split(',')
+      .map(
+        (db) =>
+          `${db}: ${db === 'postgres' ? '' : source.sql(`select string_agg(relname || ':' || reltuples, ',' order by relname) from pg_class where relnamespace = 'public'::regnamespace`, db)} ${db === 'postgres' ? '' : fingerprint(source, db)}`,
+      );
+
+  it('lists the dumps of a tenant, newest first, with what each holds', () => {
+    const r = runRestore({ RESTORE_ACTION: 'list', PGPASSWORD: '' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('dumps of tenant linkwarden (postgres, pg-cluster), newest first:');
+    expect(r.stdout).toMatch(new RegExp(`  ${archives('linkwarden').at(-1)!.replace(/\./g, '\\.')}  \\d+ bytes  \\d+ objects  500 rows`));
+  });
+
+  it("restores one tenant's newest dump into a new database, as the tenant, leaving every other database untouched", async () => {
+    const before = everything();
+    const r = runRestore({ RESTORE_INTO: 'linkwarden_restored' });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/restore: done: \d+ objects, 500 rows of tenant linkwarden restored into linkwarden_restored from linkwarden-\d{8}T\d{6}Z\.pgdump\.gz/);
+    expect(fingerprint(source, 'linkwarden_restored')).toBe(fingerprint(source, 'linkwarden'));
+    expect(source.sql(`select pg_get_userbyid(datdba) from pg_database where datname = 'linkwarden_restored'`).trim()).toBe('linkwarden');
+    expect(source.sql(`select tableowner from pg_tables where tablename = 'items'`, 'linkwarden_restored').trim()).toBe('linkwarden');
+    expect(everything().filter((l) => !l.startsWith('linkwarden_restored'))).toEqual(before);
+    const metrics = await gateway.metrics();
+    expect(metrics).toMatch(/db_restore_last_status\{backup="pg-cluster",database="linkwarden_restored",engine="postgres",entry="abcd1234",instance="",job="db-restore",tenant="linkwarden"\} 1/);
+    expect(metrics).toMatch(/db_restore_last_rows\{[^}]*tenant="linkwarden"\} 500/);
+    source.sql('drop database linkwarden_restored');
+  });
+
+  it('refuses a database that holds objects without replace, and changes nothing', async () => {
+    source.sql(`delete from items where id > 100`, 'linkwarden');
+    const before = everything();
+    const r = runRestore({});
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/restore REFUSED: database linkwarden already holds \d+ objects; nothing was changed/);
+    expect(everything()).toEqual(before);
+    expect(await gateway.metrics()).toMatch(/db_restore_last_refused\{[^}]*tenant="linkwarden"\} 1/);
+  });
+
+  it('with replace, puts the dump back over the database and touches no other', () => {
+    const others = everything().filter((l) => !l.startsWith('linkwarden:'));
+    const r = runRestore({ RESTORE_REPLACE: 'true', RESTORE_DUMP: archives('linkwarden').at(-1)! });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(source.sql('select count(*) from items', 'linkwarden').trim()).toBe('500');
+    expect(everything().filter((l) => !l.startsWith('linkwarden:'))).toEqual(others);
+  });
+
+  it('fails without touching anything when the named dump does not exist', () => {
+    const before = everything();
+    const r = runRestore({ RESTORE_DUMP: 'linkwarden-20000101T000000Z.pgdump.gz', RESTORE_INTO: 'nowhere' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('restore: no dump linkwarden-20000101T000000Z.pgdump.gz of tenant linkwarden');
+    expect(everything()).toEqual(before);
   });
 
   it('a tenant that fails leaves no partial file and reports failure; the others still succeed', async () => {
