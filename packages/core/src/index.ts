@@ -20,6 +20,8 @@ export {
   Resources,
   SqlIdentifier,
   TenantBackup,
+  DrillSettings,
+  DRILL_DEFAULTS,
   RestoreEntry,
   type RestoreInput,
   withDefaults,
@@ -57,6 +59,7 @@ export type { Peer } from './network-policy.ts';
 export { AlertRules, PodMetrics, runbookFile } from './monitoring.ts';
 export type { AlertSpec } from './monitoring.ts';
 export { checkRestores, resolveRestores, restoreJobName, restoreScript, RestoreJobs, RESTORE_COMPONENT, RUN_ONCE_LABEL, type RestoreModel } from './restore.ts';
+export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS } from './drill.ts';
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';

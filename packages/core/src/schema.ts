@@ -121,6 +121,15 @@ export const Quantity = (description: string) => Type.String({ pattern: QUANTITY
 /** A tenant's connection limit: at most this many connections at once (omitted: no limit of its own). */
 export const ConnectionLimit = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description }));
 
+/** The weekly restore drill of an engine's dumps (`<engine>.backup.drill`). */
+export const DrillSettings = Type.Optional(
+  Closed({
+    schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule of the weekly restore drill, in UTC. @default "0 5 * * 0" (Sundays 05:00)' })),
+    scratch: Type.Optional(Quantity('Room for the throw-away server the drill restores into (an emptyDir): more than the largest tenant restored. @default 10Gi')),
+  }),
+);
+export const DRILL_DEFAULTS = { schedule: '0 5 * * 0', scratch: '10Gi' } as const;
+
 /** A tenant's own backup settings (`tenants[].<engine>.backup`), overriding the engine's section `<engine>.backup`. */
 export const TenantBackup = (section: string) =>
   Type.Optional(

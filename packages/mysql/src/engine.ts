@@ -10,6 +10,7 @@ import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
 import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MysqlRestores } from './restore.ts';
+import { MysqlDrill } from './drill.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
 import { mysqlDocs } from './docs.ts';
@@ -55,6 +56,7 @@ export const mysqlEngine: Engine = {
     new MysqlMonitoring(scope, 'Monitoring', { my, model });
     new MysqlBackup(scope, 'Backup', { my, model });
     new MysqlRestores(scope, 'Restores', { my, model });
+    new MysqlDrill(scope, 'Drill', { my, model });
     new MysqlNetwork(scope, 'Network', { my, model });
   },
   rules: MYSQL_RULES,

@@ -10,6 +10,7 @@ import { apiServerEgress, FlowPolicy, prometheusPeer, type Peer, type PlatformMo
 import type { MysqlModel } from './model.ts';
 import { backupPods, mysqlLabels, provisionPods, routerPods, serverPods } from './labels.ts';
 import { restorePods } from './restore.ts';
+import { drillPods } from './drill.ts';
 import { EXPORTER_PORT, MYSQL_PORT } from './standalone.ts';
 
 /** MySQL classic protocol, X protocol, Group Replication. */
@@ -81,6 +82,14 @@ export class MysqlNetwork extends Construct {
       labels,
       pods: backupPods(my),
       egress: [...toServers, { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
+    });
+    // The weekly restore drill restores into a server inside its own pod: it needs only the Pushgateway (DNS comes with the namespace).
+    new FlowPolicy(this, 'Drill', {
+      namespace: my.namespace,
+      name: my.backup.drill.name,
+      labels,
+      pods: drillPods(my),
+      egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
     // Restore Jobs (restores: entries): the server and the Pushgateway; listings need neither (NFS is the kubelet's mount).
     if (model.restores.some((r) => r.engine === 'mysql'))

@@ -10,6 +10,7 @@ import { PostgresMonitoring, postgresAlerts } from './monitoring.ts';
 import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { PostgresRestores } from './restore.ts';
+import { PostgresDrill } from './drill.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
 import { postgresDocs } from './docs.ts';
@@ -61,6 +62,7 @@ export const postgresEngine: Engine = {
     new PostgresMonitoring(scope, 'Monitoring', { pg, model });
     new PostgresBackup(scope, 'Backup', { pg, model });
     new PostgresRestores(scope, 'Restores', { pg, model });
+    new PostgresDrill(scope, 'Drill', { pg, model });
     new PostgresNetwork(scope, 'Network', { pg, model });
   },
   rules: POSTGRES_RULES,

@@ -1,5 +1,5 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
-import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
 import { POSTGRES_DEFAULTS as D, postgresSection, TENANT_POSTGRES_DEFAULTS as TD, tenantPostgres } from './schema.ts';
 
@@ -38,7 +38,14 @@ export interface PostgresModel {
     readonly defaultPoolSize: number;
     readonly image: string;
   };
-  readonly backup: { readonly name: string; readonly schedule: string; readonly keep: number; readonly path: string };
+  readonly backup: {
+    readonly name: string;
+    readonly schedule: string;
+    readonly keep: number;
+    readonly path: string;
+    /** The weekly restore drill: its CronJob, schedule and scratch room. */
+    readonly drill: { readonly name: string; readonly schedule: string; readonly scratch: string };
+  };
   /** Role the backup job logs in as; its password comes from `backupSecret` (created out of band). */
   readonly backupRole: string;
   readonly backupSecret: string;
@@ -126,6 +133,7 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
       schedule: spec.backup?.schedule ?? D.backup.schedule,
       keep: spec.backup?.keep ?? D.backup.keep,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/postgres-backup`,
+      drill: { name: `${name}-restore-drill`, schedule: spec.backup?.drill?.schedule ?? DRILL_DEFAULTS.schedule, scratch: spec.backup?.drill?.scratch ?? DRILL_DEFAULTS.scratch },
     },
     backupRole: 'db_backup',
     backupSecret: `${name}-db-backup`,

@@ -10,6 +10,7 @@ import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 import { backupPods } from './backup.ts';
 import { restorePods } from './restore.ts';
+import { drillPods } from './drill.ts';
 import { cnpgNamespace } from './schema.ts';
 
 /** Namespaces of tenants that connect a given way, one peer each (kube-router: matchLabels only). */
@@ -61,6 +62,15 @@ export class PostgresNetwork extends Construct {
         { peers: [instances], ports: [{ port: 5432 }] },
         { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
       ],
+    });
+
+    // The weekly restore drill restores into a server inside its own pod: it needs only the Pushgateway (DNS comes with the namespace).
+    new FlowPolicy(this, 'Drill', {
+      namespace: pg.namespace,
+      name: pg.backup.drill.name,
+      labels,
+      pods: drillPods(pg),
+      egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
 
     // Restore Jobs (restores: entries): the primary and the Pushgateway; listings need neither (NFS is the kubelet's mount).
