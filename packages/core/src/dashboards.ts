@@ -82,7 +82,7 @@ export interface EngineDashboard {
   readonly sections: readonly DashboardSection[];
   /** Stat panels for the platform overview: the engine's health at a glance. */
   readonly overview: readonly DashboardPanel[];
-  /** The label selector of the engine's backup metrics (`job="db-backup", backup="..."`), if it has backups. */
+  /** The matcher of the engine's backup and drill metrics, `backup="<name>"`, if it takes backups. */
   readonly backups?: string;
 }
 
@@ -175,35 +175,56 @@ function baseDashboard(title: string, uid: string, tags: readonly string[], desc
     .withVariable(new DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'));
 }
 
-/** The panels that show the backup metrics of one engine (pushed by core's backup script). */
-export function backupSection(selector: string): DashboardSection {
+/**
+ * The panels that show one engine's backups and restore drills, from what core's backup and
+ * drill scripts push (job=db-backup / db-restore-drill, backup=<name>, tenant=<tenant>; the
+ * run as a whole has no tenant label).
+ */
+export function backupSection(backup: string): DashboardSection {
+  const run = `job="db-backup", ${backup}, tenant=""`;
+  const tenant = `job="db-backup", ${backup}, tenant=~"$tenant"`;
+  const drill = `job="db-restore-drill", ${backup}, tenant=~"$tenant"`;
   return {
-    title: 'Backups',
+    title: 'Backups and restore drills',
     panels: [
       {
-        title: 'Time since the last successful backup',
-        description: 'From db_backup_last_success_timestamp_seconds, pushed by the backup job to the Pushgateway.',
+        title: 'Time since the last successful backup run',
+        description: 'The backup job as a whole (db_backup_last_success_timestamp_seconds without a tenant), pushed to the Pushgateway.',
         kind: 'stat',
         unit: 's',
-        queries: [{ expr: `time() - max by (backup) (db_backup_last_success_timestamp_seconds{${selector}})`, legend: '{{backup}}' }],
+        queries: [{ expr: `time() - max by (backup) (db_backup_last_success_timestamp_seconds{${run}})`, legend: '{{backup}}' }],
       },
       {
-        title: 'Last backup run succeeded (1) or failed (0)',
-        description: 'db_backup_last_status of the newest run.',
+        title: "Time since each tenant's last successful dump",
+        description: 'db_backup_last_success_timestamp_seconds per tenant.',
         kind: 'stat',
-        queries: [{ expr: `max by (backup) (db_backup_last_status{${selector}})`, legend: '{{backup}}' }],
-      },
-      {
-        title: 'Backup duration',
-        description: 'db_backup_last_duration_seconds of the newest run.',
         unit: 's',
-        queries: [{ expr: `max by (backup) (db_backup_last_duration_seconds{${selector}})`, legend: '{{backup}}' }],
+        queries: [{ expr: `time() - max by (tenant) (db_backup_last_success_timestamp_seconds{${tenant}})`, legend: '{{tenant}}' }],
       },
       {
-        title: 'Backup size',
-        description: 'db_backup_last_size_bytes: the compressed archive of the newest successful run.',
+        title: 'Last dump succeeded (1) or failed (0), per tenant',
+        description: "db_backup_last_status of each tenant's newest dump.",
+        kind: 'stat',
+        queries: [{ expr: `max by (tenant) (db_backup_last_status{${tenant}})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: 'Dump size per tenant',
+        description: 'db_backup_last_size_bytes: the newest successful dump of each tenant.',
         unit: 'bytes',
-        queries: [{ expr: `max by (backup) (db_backup_last_size_bytes{${selector}})`, legend: '{{backup}}' }],
+        queries: [{ expr: `max by (tenant) (db_backup_last_size_bytes{${tenant}})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: 'Last restore drill passed (1) or failed (0), per tenant',
+        description: "db_restore_drill_last_status: the weekly drill restores each tenant's newest dump into a throw-away server and checks it against its manifest.",
+        kind: 'stat',
+        queries: [{ expr: `max by (tenant) (db_restore_drill_last_status{${drill}})`, legend: '{{tenant}}' }],
+      },
+      {
+        title: "Time since each tenant's last passed restore drill",
+        description: 'db_restore_drill_last_success_timestamp_seconds per tenant.',
+        kind: 'stat',
+        unit: 's',
+        queries: [{ expr: `time() - max by (tenant) (db_restore_drill_last_success_timestamp_seconds{${drill}})`, legend: '{{tenant}}' }],
       },
     ],
   };

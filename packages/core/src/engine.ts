@@ -133,6 +133,8 @@ export interface Engine {
   readonly credentialDetectors?: readonly CredentialDetector[];
   /** What an add-on provides to the other engines, from its own section (see Services). */
   provides?(input: PlatformInput): Services;
+  /** The engine takes per-tenant dumps and renders the `restores:` entries that name it (core's RestoreJobs). */
+  readonly restorable?: boolean;
   /** Whether the desired state asks for this engine. */
   enabled(model: PlatformModel): boolean;
   /** Semantic checks of the engine's section and of the tenants that use it. */

@@ -19,6 +19,11 @@ export {
   Quantity,
   Resources,
   SqlIdentifier,
+  TenantBackup,
+  DrillSettings,
+  DRILL_DEFAULTS,
+  RestoreEntry,
+  type RestoreInput,
   withDefaults,
 } from './schema.ts';
 export type { Defaults } from './schema.ts';
@@ -68,7 +73,9 @@ export {
   tenantRecords,
 } from './dashboards.ts';
 export type { DashboardPanel, DashboardQuery, DashboardSection, EngineDashboard, OverviewPart, RecordSpec, TenantSeries } from './dashboards.ts';
-export { BackupCronJob, backupScript } from './backup.ts';
+export { checkRestores, resolveRestores, restoreJobName, restoreScript, RestoreJobs, RESTORE_COMPONENT, RUN_ONCE_LABEL, type RestoreModel } from './restore.ts';
+export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS } from './drill.ts';
+export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';
 

@@ -4,6 +4,7 @@
  */
 import { SHARED_DEFAULTS as D, type PlatformInput, type TenantBase } from './schema.ts';
 import type { SourceMap } from './load.ts';
+import { resolveRestores, type RestoreModel } from './restore.ts';
 
 export interface TenantModel extends TenantBase {
   /** The tenant's field of each engine (keyed by the engine's id), as written: each engine reads its own. */
@@ -46,6 +47,8 @@ export interface PlatformModel {
     readonly operatorNamespaces: Readonly<Record<string, string>>;
   };
   readonly tenants: readonly TenantModel[];
+  /** The `restores:` entries, each with its hash (see restore.ts). */
+  readonly restores: readonly RestoreModel[];
   readonly services: Services;
   readonly input: PlatformInput;
   readonly source: SourceMap;
@@ -82,6 +85,7 @@ export function resolvePlatform(input: PlatformInput, source: SourceMap, operato
       operatorNamespaces: { ...operatorNamespaceDefaults, ...input.network?.operatorNamespaces },
     },
     tenants: input.tenants.map((t, index) => ({ ...t, namespace: t.namespace ?? t.name, index })),
+    restores: resolveRestores(input.restores),
     services,
     input,
     source,

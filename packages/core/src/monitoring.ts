@@ -16,6 +16,8 @@ export interface AlertSpec {
   /** @default no pending period */
   readonly for?: string;
   readonly severity: AlertSeverity;
+  /** Labels besides `severity`, e.g. to tell two rules of one alert apart. */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly summary: string;
   /** May use Prometheus templating such as {{ $labels.pod }}. */
   readonly description: string;
@@ -52,7 +54,7 @@ export class AlertRules extends Construct {
               alert: a.alert,
               expr: PrometheusRuleSpecGroupsRulesExpr.fromString(a.expr),
               ...(a.for ? { for: a.for } : {}),
-              labels: { severity: a.severity },
+              labels: { severity: a.severity, ...a.labels },
               annotations: {
                 summary: a.summary,
                 description: a.description,

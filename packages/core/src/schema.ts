@@ -121,6 +121,23 @@ export const Quantity = (description: string) => Type.String({ pattern: QUANTITY
 /** A tenant's connection limit: at most this many connections at once (omitted: no limit of its own). */
 export const ConnectionLimit = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description }));
 
+/** The weekly restore drill of an engine's dumps (`<engine>.backup.drill`). */
+export const DrillSettings = Type.Optional(
+  Closed({
+    schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule of the weekly restore drill, in UTC. @default "0 5 * * 0" (Sundays 05:00)' })),
+    scratch: Type.Optional(Quantity('Room for the throw-away server the drill restores into (an emptyDir): more than the largest tenant restored. @default 10Gi')),
+  }),
+);
+export const DRILL_DEFAULTS = { schedule: '0 5 * * 0', scratch: '10Gi' } as const;
+
+/** A tenant's own backup settings (`tenants[].<engine>.backup`), overriding the engine's section `<engine>.backup`. */
+export const TenantBackup = (section: string) =>
+  Type.Optional(
+    Closed({
+      keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: `Dumps of this tenant's database kept on NFS. @default ${section}.backup.keep` })),
+    }),
+  );
+
 export const ImageOverride = Closed(
   {
     repository: Type.String({ minLength: 1, pattern: '^[a-z0-9]([a-z0-9._/-]*[a-z0-9])?$', description: 'Repository path without registry, e.g. `library/example`.' }),
@@ -154,6 +171,31 @@ export const Waiver = Closed({
   object: Type.String({ pattern: '^[A-Za-z]+/([a-z0-9-]+/)?[a-z0-9.-]+$', description: '`Kind/namespace/name` (or `Kind/name` for cluster-scoped objects).' }),
   reason: FreeText({ minLength: 20, maxLength: 500, description: 'Why the rule does not apply; written into the rendered object.' }),
 });
+
+/** A dump's file name: `<tenant>-<UTC stamp>.<extension>`. */
+export const DUMP_FILE = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?-[0-9]{8}T[0-9]{6}Z\\.[a-z0-9.]+$';
+
+export const RestoreEntry = Closed(
+  {
+    engine: DnsLabel('Engine whose dump is restored (its id, e.g. the section name).'),
+    tenant: DnsLabel('Tenant whose dump is restored; only its database is touched.'),
+    action: Type.Optional(
+      Type.Union([Type.Literal('restore'), Type.Literal('list')], {
+        description: '`restore` the dump, or `list` the dumps available for the tenant (read them with kubectl logs). @default restore',
+      }),
+    ),
+    dump: Type.Optional(
+      Type.Union([Type.Literal('latest'), Type.String({ pattern: DUMP_FILE, maxLength: 200 })], {
+        description: 'Which dump: `latest`, or a file name as `action: list` shows it (`<tenant>-<UTC stamp>.<extension>`). @default latest',
+      }),
+    ),
+    into: Type.Optional(SqlIdentifier("Database to restore into. @default the tenant's own database")),
+    replace: Type.Optional(Type.Boolean({ description: 'Allow a target database that already holds objects (they are replaced). Without it, such a restore is refused and changes nothing.' })),
+    reason: Type.Optional(FreeText({ maxLength: 500, description: 'Why, for the reviewers and the Job.' })),
+  },
+  { description: 'One restore (or listing) of one tenant, run once by a Job. Remove the entry once done; the Job stays until then.' },
+);
+export type RestoreInput = Static<typeof RestoreEntry>;
 
 /** Hints for the shared patterns, shown with a value that does not match. Components add theirs (`schema.patternHints`). */
 export const SHARED_PATTERN_HINTS: Readonly<Record<string, string>> = {
@@ -339,6 +381,11 @@ export function composePlatformSchema(parts: readonly SchemaPart[]): TObject {
       tenants: Type.Array(tenant, { description: 'Apps and the databases they use.' }),
       ...Object.fromEntries(parts.filter((p) => p.afterTenants).map(section)),
       waivers: Type.Optional(Type.Array(Waiver, { description: 'Guardrail findings accepted for one object, with the reason.' })),
+      restores: Type.Optional(
+        Type.Array(RestoreEntry, {
+          description: 'Restores (and listings of dumps) of one tenant each, run once by a Job: the pull request adding an entry is the approval. See README, "Restoring one app".',
+        }),
+      ),
       delivery: Type.Optional(DeliverySpec),
     },
     {
@@ -357,6 +404,7 @@ export type SharedInput = Omit<Static<typeof SharedSchema>, 'network'> & {
 export type PlatformInput = SharedInput & {
   tenants: (TenantBase & Record<string, unknown>)[];
   waivers?: Static<typeof Waiver>[];
+  restores?: RestoreInput[];
   delivery?: Static<typeof DeliverySpec>;
   [section: string]: unknown;
 };

@@ -1,7 +1,7 @@
 /**
  * The sync policies that suit databases, shared by the Argo CD and Flux wiring.
  */
-import type { CustomResourceFacts, GroupKind, K8sObject, OwnedFields } from '@db/core';
+import { RUN_ONCE_LABEL, type CustomResourceFacts, type GroupKind, type K8sObject, type OwnedFields } from '@db/core';
 import { groupKindOf, uniqueKinds } from './plan.ts';
 
 /**
@@ -58,6 +58,13 @@ export const KUBERNETES_OWNED_FIELDS: readonly OwnedFields[] = [
     kind: 'StatefulSet',
     jqPathExpressions: ['.spec.volumeClaimTemplates[]?.status', '.spec.volumeClaimTemplates[]?.metadata.creationTimestamp'],
     reason: 'the API server fills these in on the (immutable) claim templates',
+  },
+  {
+    group: 'batch',
+    kind: 'Job',
+    jqPathExpressions: ['.spec'],
+    only: (o) => o.metadata.labels?.[RUN_ONCE_LABEL] === 'true',
+    reason: 'a one-shot Job (a restore) runs once: its spec is immutable, and a later render (a new image) must neither fail the sync nor run it again',
   },
 ];
 

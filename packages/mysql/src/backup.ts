@@ -1,43 +1,54 @@
 /**
- * Daily `mysqldump --single-transaction | gzip` to NFS, keeping the last N dumps, through
- * core's backup script (the same text the tests run against a real server).
+ * Daily per-tenant `mysqldump --single-transaction | gzip` to NFS: one dump per tenant
+ * database in `<backup path>/<tenant>/`, with a manifest, keeping the last N of each, through
+ * core's per-tenant backup script (the same text the tests run against a real server).
  *
- * What is dumped: every non-system database, with routines, events and triggers. Users and
+ * What is dumped: each tenant's database, with routines, events and triggers. Users and
  * grants are not: the provisioning Job recreates them and Vault sets the passwords again, so
  * a restore is "provisioning Job, then replay the dump".
  */
 import { Construct } from 'constructs';
-import { backupScript, BackupCronJob, type PlatformModel } from '@db/core';
+import { tenantBackupScript, BackupCronJob, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels } from './labels.ts';
 import { MYSQL_PORT, MYSQL_UID } from './standalone.ts';
 
 /**
- * The dump command. Inputs: MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD. Only
- * options both MySQL 8.4's and MariaDB 10.11's mysqldump accept; InnoDB Cluster adds
- * `--set-gtid-purged=OFF` (MySQL-only; GTIDs are on there), see `innodbCluster`.
+ * The dump of database `$1`. Inputs: MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD.
+ * Without `--databases`: the dump has no CREATE DATABASE or USE, so it restores into any
+ * database name. One INSERT per row (`--skip-extended-insert`), so the manifest counts rows
+ * from the dump itself. Only options both MySQL 8.4's and MariaDB 10.11's mysqldump accept;
+ * InnoDB Cluster adds `--set-gtid-purged=OFF` (MySQL-only; GTIDs are on there), see
+ * `innodbCluster`.
  */
 export function mysqlDumpCommand(options: { innodbCluster?: boolean } = {}): string {
   const extra = options.innodbCluster ? ' --set-gtid-purged=OFF' : '';
-  return `local cnf databases
+  return `local cnf
   cnf=$(mktemp "\${TMPDIR:-/tmp}/dump.XXXXXX")
   printf '[client]\\nhost=%s\\nport=%s\\nuser=%s\\npassword="%s"\\nprotocol=TCP\\n' "$MYSQL_HOST" "\${MYSQL_PORT:-3306}" "$MYSQL_USER" "$MYSQL_PASSWORD" > "$cnf"
-  databases=$(mysql --defaults-extra-file="$cnf" --batch --skip-column-names -e "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY schema_name")
-  if [ -z "$databases" ]; then
-    echo "-- db-platform: no databases to dump"
-  else
-    # shellcheck disable=SC2086 # names are identifiers, one per line
-    mysqldump --defaults-extra-file="$cnf" --single-transaction --quick --routines --events --triggers --hex-blob --no-tablespaces --default-character-set=utf8mb4${extra} --databases $databases
-  fi
+  # The database must exist: mysqldump of a missing one fails, as it should.
+  mysqldump --defaults-extra-file="$cnf" --single-transaction --quick --routines --events --triggers --hex-blob --no-tablespaces --default-character-set=utf8mb4 --skip-extended-insert${extra} "$1" || { rm -f -- "$cnf"; return 1; }
   rm -f -- "$cnf"`;
 }
 
+/**
+ * The manifest of a gzipped dump `$1`: `objects` (tables and views), `rows` and one
+ * `table <name> <rows>` per table, counted from the dump's CREATE TABLE, view and
+ * single-row INSERT lines. The same function describes a dump of a restored database.
+ */
+export const MYSQL_MANIFEST = `gzip -dc -- "$1" | awk '
+    /^CREATE TABLE \`/ { name = $3; gsub(/\`/, "", name); if (!(name in rows)) { rows[name] = 0; order[++n] = name } ; objects++ ; next }
+    /^\\/\\*!50001 VIEW \`/ { objects++; next }
+    /^INSERT INTO \`/ { name = $3; gsub(/\`/, "", name); rows[name]++; total++; next }
+    END { for (i = 1; i <= n; i++) print "table", order[i], rows[order[i]]; print "objects", objects + 0; print "rows", total + 0 }'`;
+
 export function mysqlBackupScript(my: MysqlModel): string {
-  return backupScript({
+  return tenantBackupScript({
     engine: 'mysql',
     dumpCommand: mysqlDumpCommand({ innodbCluster: my.topology === 'innodb-cluster' }),
+    manifestCommand: MYSQL_MANIFEST,
     extension: 'sql.gz',
-    retention: { keep: my.backup.keep },
+    tenants: my.tenants.map((t) => ({ tenant: t.tenant.name, database: t.database, keep: t.backupKeep })),
   });
 }
 

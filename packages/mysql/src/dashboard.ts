@@ -131,6 +131,6 @@ export function mysqlDashboard(my: MysqlModel): EngineDashboard {
         queries: [{ expr: `max(mysql_global_status_threads_connected{${sel}} / on (pod) mysql_global_variables_max_connections{${sel}})`, legend: 'used' }],
       },
     ],
-    backups: `job="db-backup", backup="${my.name}"`,
+    backups: `backup="${my.name}"`,
   };
 }

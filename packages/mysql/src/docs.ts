@@ -1,5 +1,5 @@
 /** What the generated docs say about MySQL: endpoints, tenants, credentials, backups, diagram. */
-import type { EngineDocs, PlatformModel } from '@db/core';
+import { retentionText, type EngineDocs, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { MYSQL_PORT } from './standalone.ts';
 
@@ -33,10 +33,13 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
     })),
     backups: [
       {
-        what: `MySQL \`${my.name}\`: \`mysqldump --single-transaction\` of every tenant database as the read-only user \`${my.users.backup}\`, gzip`,
+        what: `MySQL \`${my.name}\`: one \`mysqldump --single-transaction\` per tenant database (folder \`<tenant>/\`, with a manifest; no CREATE DATABASE, so it restores into any name) as the read-only user \`${my.users.backup}\`, gzip`,
         schedule: my.backup.schedule,
         target: `${model.backups.nfs.server}:${my.backup.path}`,
-        retention: `newest ${my.backup.keep} dumps`,
+        retention: retentionText(
+          my.backup.keep,
+          my.tenants.map((t) => [t.tenant.name, t.backupKeep]),
+        ),
         job: `${my.namespace}/${my.backup.name}`,
       },
     ],

@@ -9,6 +9,8 @@ import { MysqlProvisioning } from './provision-job.ts';
 import { MysqlMonitoring, mysqlAlerts } from './monitoring.ts';
 import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
+import { MysqlRestores } from './restore.ts';
+import { MysqlDrill } from './drill.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
 import { mysqlDocs } from './docs.ts';
@@ -39,6 +41,7 @@ export const mysqlEngine: Engine = {
       },
     ],
   },
+  restorable: true,
   enabled: (model) => model.input.mysql !== undefined,
   check: checkMysql,
   // The MySQL Operator's pods are not ours to harden; its namespace enforces `baseline`.
@@ -53,6 +56,8 @@ export const mysqlEngine: Engine = {
     new MysqlProvisioning(scope, 'Provisioning', { my, model });
     new MysqlMonitoring(scope, 'Monitoring', { my, model });
     new MysqlBackup(scope, 'Backup', { my, model });
+    new MysqlRestores(scope, 'Restores', { my, model });
+    new MysqlDrill(scope, 'Drill', { my, model });
     new MysqlNetwork(scope, 'Network', { my, model });
   },
   rules: MYSQL_RULES,

@@ -1,5 +1,5 @@
 /** The MySQL section of the desired state, with every default filled in once. */
-import { imageRef, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
 import { ROOT_SECRET_KEYS } from './operator-contract.ts';
 import { MYSQL_DEFAULTS as D, mysqlSection, TENANT_MYSQL_DEFAULTS as TD, tenantMysql } from './schema.ts';
@@ -16,6 +16,8 @@ export interface MysqlTenant {
   /** The app keeps the password in its own config (Technitium): where and how often to push it. */
   /** MAX_USER_CONNECTIONS, or undefined for none (0). */
   readonly connectionLimit: number | undefined;
+  /** Dumps of this tenant's database kept on NFS: the tenant's own `backup.keep`, or the server's. */
+  readonly backupKeep: number;
   readonly pushPassword: { readonly every: string; readonly url: string; readonly tokenSecret: string; readonly fields: Readonly<Record<string, string>> } | undefined;
 }
 
@@ -37,7 +39,14 @@ export interface MysqlModel {
   readonly resources: { readonly cpu: string; readonly memory: string; readonly memoryLimit: string };
   readonly maxConnections: number;
   readonly storage: { readonly size: string; readonly storageClass: string };
-  readonly backup: { readonly name: string; readonly schedule: string; readonly keep: number; readonly path: string };
+  readonly backup: {
+    readonly name: string;
+    readonly schedule: string;
+    readonly keep: number;
+    readonly path: string;
+    /** The weekly restore drill: its CronJob, schedule and scratch room. */
+    readonly drill: { readonly name: string; readonly schedule: string; readonly scratch: string };
+  };
   readonly operatorNamespace: string;
   /**
    * Secrets created out of band (Vault / External Secrets), referenced by name only: the
@@ -81,6 +90,7 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
         rotationPeriod: my.rotationPeriod,
         pushPassword: my.pushPassword,
         connectionLimit: my.connectionLimit,
+        backupKeep: my.backup?.keep ?? spec.backup?.keep ?? D.backup.keep,
       };
     });
   return {
@@ -103,6 +113,7 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
       schedule: spec.backup?.schedule ?? D.backup.schedule,
       keep: spec.backup?.keep ?? D.backup.keep,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/mysql-backup`,
+      drill: { name: `${name}-restore-drill`, schedule: spec.backup?.drill?.schedule ?? DRILL_DEFAULTS.schedule, scratch: spec.backup?.drill?.scratch ?? DRILL_DEFAULTS.scratch },
     },
     operatorNamespace: spec.operatorNamespace ?? D.operatorNamespace,
     secrets: { root: `${name}-root`, exporter: `${name}-exporter`, backup: `${name}-db-backup` },

@@ -4,7 +4,7 @@
  * scrapes it. The backup alerts read what core's backup script pushes to the Pushgateway.
  */
 import { Construct } from 'constructs';
-import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, drillAlerts, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, serverPods } from './labels.ts';
 import { connectionsOverLimit, serverSelector } from './dashboard.ts';
@@ -12,7 +12,8 @@ import { connectionsOverLimit, serverSelector } from './dashboard.ts';
 export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
   const sel = serverSelector(my);
   const servers = my.topology === 'standalone' ? 1 : my.instances;
-  const backup = `job="db-backup", backup="${my.name}"`;
+  // Each tenant's dump pushes under backup=<name>, tenant=<tenant>; the run as a whole without a tenant.
+  const backup = `job="db-backup", backup="${my.name}", tenant=""`;
   return [
     {
       alert: 'MysqlDown',
@@ -72,6 +73,8 @@ export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
       summary: 'MySQL backup has never reported a success',
       description: `${my.namespace}/${my.backup.name} has not pushed a success to the Pushgateway in 26 hours: the job never ran, cannot reach the Pushgateway, or always fails before it can report.`,
     },
+    ...drillAlerts({ prefix: 'Mysql', title: 'MySQL', backupName: my.name, namespace: my.namespace, cronJob: my.backup.drill.name, schedule: my.backup.drill.schedule }),
+    ...tenantBackupAlerts({ prefix: 'Mysql', title: 'MySQL', backupName: my.name, namespace: my.namespace, cronJob: my.backup.name, schedule: my.backup.schedule, staleHours: 25 }),
   ];
 }
 

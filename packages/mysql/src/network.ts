@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import { apiServerEgress, FlowPolicy, prometheusPeer, type Peer, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { backupPods, mysqlLabels, provisionPods, routerPods, serverPods } from './labels.ts';
+import { restorePods } from './restore.ts';
+import { drillPods } from './drill.ts';
 import { EXPORTER_PORT, MYSQL_PORT } from './standalone.ts';
 
 /** MySQL classic protocol, X protocol, Group Replication. */
@@ -26,7 +28,7 @@ export class MysqlNetwork extends Construct {
     super(scope, id);
     const { my, model } = props;
     const labels = mysqlLabels(my, 'network-policy');
-    const clients: Peer[] = [...tenantPeers(my), { pods: backupPods(my) }, { pods: provisionPods(my) }];
+    const clients: Peer[] = [...tenantPeers(my), { pods: backupPods(my) }, { pods: provisionPods(my) }, { pods: restorePods(my) }];
     const toServers = [
       {
         peers: [{ pods: my.topology === 'standalone' ? serverPods(my) : routerPods(my) }],
@@ -81,6 +83,23 @@ export class MysqlNetwork extends Construct {
       pods: backupPods(my),
       egress: [...toServers, { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
+    // The weekly restore drill restores into a server inside its own pod: it needs only the Pushgateway (DNS comes with the namespace).
+    new FlowPolicy(this, 'Drill', {
+      namespace: my.namespace,
+      name: my.backup.drill.name,
+      labels,
+      pods: drillPods(my),
+      egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
+    });
+    // Restore Jobs (restores: entries): the server and the Pushgateway; listings need neither (NFS is the kubelet's mount).
+    if (model.restores.some((r) => r.engine === 'mysql'))
+      new FlowPolicy(this, 'Restore', {
+        namespace: my.namespace,
+        name: `${my.name}-restore`,
+        labels,
+        pods: restorePods(my),
+        egress: [...toServers, { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
+      });
     new FlowPolicy(this, 'Provisioning', {
       namespace: my.namespace,
       name: `${my.name}-provisioning`,

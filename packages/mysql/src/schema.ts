@@ -1,6 +1,6 @@
 /** The `mysql:` section of platform.yaml and the `mysql:` field of a tenant. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, ConnectionLimit, CRON, DnsLabel, DURATION, FreeText, ImageOverride, NFS_PATH, Quantity, SqlIdentifier, withDefaults, type Defaults } from '@db/core';
+import { Closed, ConnectionLimit, CRON, DnsLabel, DURATION, FreeText, ImageOverride, NFS_PATH, Quantity, SqlIdentifier, TenantBackup, DrillSettings, withDefaults, type Defaults } from '@db/core';
 
 /** Rotation period of one tenant's password: 1 to 90 days (checked semantically too). */
 const RotationPeriod = () => Type.Optional(Type.String({ pattern: DURATION, description: 'How often Vault rotates this password, 1d to 90d. @default vault.rotationPeriod' }));
@@ -44,6 +44,7 @@ const MysqlFields = Closed(
         schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule of the daily mysqldump, in UTC.' })),
         keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Number of dumps kept on NFS.' })),
         path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/mysql-backup' })),
+        drill: DrillSettings,
       }),
     ),
     operatorNamespace: Type.Optional(DnsLabel('Namespace of the MySQL Operator (innodb-cluster only), for network policy.')),
@@ -77,6 +78,7 @@ const TenantMysqlFields = Closed({
   rotateReason: Type.Optional(FreeText({ minLength: 10, maxLength: 500, description: 'Why the password is not rotated (required with `rotate: false`).' })),
   rotationPeriod: RotationPeriod(),
   connectionLimit: ConnectionLimit('Most connections the user may hold at once (MAX_USER_CONNECTIONS), so one app cannot take every connection of the server. Omitted: no limit of its own.'),
+  backup: TenantBackup('mysql'),
   pushPassword: Type.Optional(
     Closed(
       {

@@ -18,7 +18,7 @@ describe('MySQL alerts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'db-platform-mysql-alerts-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('cover down, connections, slow queries and backups, each with a runbook', () => {
+  it('cover down, connections, slow queries and backups (the run and each tenant) and restore drills, each with a runbook', () => {
     for (const my of [prod, lab]) {
       const alerts = mysqlAlerts(my);
       expect(alerts.map((a) => a.alert)).toEqual([
@@ -29,6 +29,12 @@ describe('MySQL alerts', () => {
         'MysqlBackupFailed',
         'MysqlBackupStale',
         'MysqlBackupNeverSucceeded',
+        'MysqlRestoreDrillFailed',
+        'MysqlRestoreDrillStale',
+        'MysqlRestoreDrillStale',
+        'MysqlTenantBackupFailed',
+        'MysqlTenantBackupStale',
+        'MysqlTenantBackupNeverSucceeded',
       ]);
       for (const a of alerts) expect(existsSync(join(REPO_ROOT, 'docs', 'runbooks', runbookFile(a.alert))), `runbook of ${a.alert}`).toBe(true);
     }
@@ -44,11 +50,11 @@ describe('MySQL alerts', () => {
         alert: a.alert,
         expr: a.expr,
         ...(a.for ? { for: a.for } : {}),
-        labels: { severity: a.severity },
+        labels: { severity: a.severity, ...a.labels },
         annotations: { summary: a.summary, description: a.description, runbook_url: `https://example.com/${runbookFile(a.alert)}` },
       }));
       writeFileSync(file, stringify({ groups: [{ name: `mysql-${name}`, rules }] }));
-      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 7 rules found/);
+      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 13 rules found/);
     }
   });
 
@@ -56,7 +62,7 @@ describe('MySQL alerts', () => {
     'pass promtool test rules: each fires and stays quiet when it should',
     () => {
       // Annotations are left out: the unit tests are about when an alert fires.
-      const rules = mysqlAlerts(prod).map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity } }));
+      const rules = mysqlAlerts(prod).map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity, ...a.labels } }));
       writeFileSync(join(dir, 'mysql-alerts.rules.yaml'), stringify({ groups: [{ name: 'mysql', rules }] }));
       copyFileSync(join(import.meta.dirname, 'alerts.promtool.yaml'), join(dir, 'alerts.promtool.yaml'));
       expect(run('promtool', ['test', 'rules', join(dir, 'alerts.promtool.yaml')])).toMatch(/SUCCESS/);

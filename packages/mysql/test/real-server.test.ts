@@ -3,11 +3,12 @@
  * (the closest server available; the SQL is kept to what MySQL 8.4 accepts too).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MARIADB_PROVISIONING, requirePrograms } from '@db/core/testing';
 import { mysqlBackupScript } from '../src/backup.ts';
+import { mysqlRestoreScript } from '../src/restore.ts';
 import { resolveMysql } from '../src/model.ts';
 import { provisioningScript, provisioningSql } from '../src/provisioning.ts';
 import { BASE, modelOf, PrivateMariaDb } from './helpers.ts';
@@ -131,44 +132,122 @@ tenants:
       view: db.root(`SELECT * FROM ${d}.cheap ORDER BY id`),
     }));
 
-  it('backs up with mysqldump and restores to identical data', () => {
+  const archives = (tenant: string) =>
+    readdirSync(join(backupDir(), tenant))
+      .filter((f) => new RegExp(`^${tenant}-\\d{8}T\\d{6}Z\\.sql\\.gz$`).test(f))
+      .sort();
+  const newest = (tenant: string) => join(backupDir(), tenant, archives(tenant).at(-1)!);
+
+  it('dumps each tenant database alone, with a manifest, and a dump restores into any name with identical data', () => {
     for (const d of ['wrongmove', 'speedtest']) {
       db.root(`CREATE TABLE ${d}.listings (id INT PRIMARY KEY, title VARCHAR(200) CHARACTER SET utf8mb4, price DECIMAL(12,2), photo MEDIUMBLOB, seen DATETIME(6));
-        INSERT INTO ${d}.listings VALUES (1, 'Flat in Zürich ✓', 1250.50, UNHEX('00FF10'), '2026-04-16 02:30:00.123456'), (2, 'O''Brien\\'s cottage', 99.99, NULL, NULL), (3, '🏠 house', 320000.00, REPEAT('x', 70000), '2026-05-30 17:49:43');
+        INSERT INTO ${d}.listings VALUES (1, 'Flat in Zürich ✓\nsecond line', 1250.50, UNHEX('00FF10'), '2026-04-16 02:30:00.123456'), (2, 'O''Brien\\'s cottage', 99.99, NULL, NULL), (3, '🏠 house', 320000.00, REPEAT('x', 70000), '2026-05-30 17:49:43');
         CREATE TABLE ${d}.results_view_source (k INT PRIMARY KEY, v TEXT); INSERT INTO ${d}.results_view_source VALUES (1, 'a'), (2, NULL);
         CREATE VIEW ${d}.cheap AS SELECT id, title FROM ${d}.listings WHERE price < 2000;`);
     }
     const before = snapshot();
     const out = backup();
-    expect(out).toMatch(/backup: done, \d+ bytes/);
-    const archives = readdirSync(backupDir()).filter((f) => f.endsWith('.sql.gz'));
-    expect(archives).toHaveLength(1);
-    const dump = execFileSync('gzip', ['-dc', join(backupDir(), archives[0]!)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    expect(dump).not.toMatch(/CREATE DATABASE[^;]*`mysql`/);
+    expect(out).toMatch(/backup: wrongmove done, \d+ bytes, 4 objects, 5 rows/);
+    expect(out).toContain('backup: done, 3 tenants');
+    for (const t of ['wrongmove', 'speedtest', 'trading-bot']) expect(archives(t)).toHaveLength(1);
+    const manifest = readFileSync(`${newest('wrongmove')}.manifest`, 'utf8');
+    expect(manifest).toMatch(/^table listings 3$/m);
+    expect(manifest).toMatch(/^table results_view_source 2$/m);
+    expect(manifest).toMatch(/^objects 4$/m); // 3 tables (one is the secret table of an earlier test) and the view
+    const dump = execFileSync('gzip', ['-dc', newest('wrongmove')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(dump).not.toMatch(/CREATE DATABASE|^USE /m);
+    expect(dump).not.toContain('speedtest');
 
-    db.root('DROP DATABASE wrongmove; DROP DATABASE speedtest');
-    execFileSync('mysql', ['--no-defaults', `--socket=${db.socket}`, '-uroot', '--default-character-set=utf8mb4'], { input: dump, timeout: 60_000 });
+    // Into the same names...
+    db.root('DROP DATABASE wrongmove; DROP DATABASE speedtest; CREATE DATABASE wrongmove; CREATE DATABASE speedtest');
+    for (const d of ['wrongmove', 'speedtest'])
+      execFileSync('bash', ['-o', 'pipefail', '-c', `gzip -dc -- "$1" | mysql --no-defaults --socket=${db.socket} -uroot --default-character-set=utf8mb4 ${d}`, '_', newest(d)], { timeout: 60_000 });
     expect(snapshot()).toEqual(before);
+    // ...and into a new one.
+    db.root('CREATE DATABASE wrongmove_copy');
+    execFileSync('bash', ['-o', 'pipefail', '-c', `gzip -dc -- "$1" | mysql --no-defaults --socket=${db.socket} -uroot --default-character-set=utf8mb4 wrongmove_copy`, '_', newest('wrongmove')], {
+      timeout: 60_000,
+    });
+    expect(db.root('CHECKSUM TABLE wrongmove_copy.listings').split('\t')[1]).toBe(db.root('CHECKSUM TABLE wrongmove.listings').split('\t')[1]);
+    db.root('DROP DATABASE wrongmove_copy');
   });
 
-  it('keeps the configured number of dumps', async () => {
+  it("keeps each tenant's configured number of dumps", async () => {
     // Archive names carry the second they were taken: make this one differ from the last.
     await new Promise((r) => setTimeout(r, 1100));
-    const old = ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z'].map((s) => `${my.name}-${s}.sql.gz`);
-    for (const f of old) writeFileSync(join(backupDir(), f), '');
-    writeFileSync(join(backupDir(), 'unrelated.txt'), 'kept');
+    const old = ['20250101T000000Z', '20250102T000000Z', '20250103T000000Z'].map((s) => `speedtest-${s}.sql.gz`);
+    for (const f of old) writeFileSync(join(backupDir(), 'speedtest', f), '');
+    writeFileSync(join(backupDir(), 'speedtest', 'unrelated.txt'), 'kept');
     const out = backup();
     expect(out).toMatch(/retention: removed/);
-    const left = readdirSync(backupDir()).sort();
-    // keep: 2 → the two newest archives (both real dumps), plus the file that is no archive.
+    const left = readdirSync(join(backupDir(), 'speedtest')).sort();
+    // keep: 2 → the two newest archives (both real dumps) with their manifests, plus the file that is no archive.
     expect(left.filter((f) => f.endsWith('.sql.gz'))).toHaveLength(my.backup.keep);
+    expect(left.filter((f) => f.endsWith('.manifest'))).toHaveLength(my.backup.keep);
     expect(left.some((f) => old.includes(f))).toBe(false);
     expect(left).toContain('unrelated.txt');
   });
 
+  const restore = (env: Record<string, string>) =>
+    spawnSync('bash', [join(db.work, 'restore.sh')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH,
+        TMPDIR: db.work,
+        MYSQL_HOST: '127.0.0.1',
+        MYSQL_PORT: String(db.port),
+        MYSQL_USER: MARIADB_PROVISIONING.admin.user,
+        MYSQL_PASSWORD: MARIADB_PROVISIONING.admin.password,
+        BACKUP_DIR: backupDir(),
+        BACKUP_NAME: my.name,
+        PUSHGATEWAY_URL: '',
+        RESTORE_TENANT: 'wrongmove',
+        RESTORE_DATABASE: 'wrongmove',
+        ...env,
+      },
+    });
+  /** Every tenant database's tables with their checksums, to prove what a restore did not touch. */
+  const everything = () =>
+    db
+      .root(
+        "SELECT CONCAT(table_schema, '.', table_name) FROM information_schema.tables WHERE table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND table_type = 'BASE TABLE' ORDER BY 1",
+      )
+      .trim()
+      .split('\n')
+      .map((t) => db.root(`CHECKSUM TABLE ${t}`).trim());
+
+  it("lists a tenant's dumps, then restores one into a new database, leaving every other database untouched", () => {
+    writeFileSync(join(db.work, 'restore.sh'), mysqlRestoreScript());
+    const list = restore({ RESTORE_ACTION: 'list' });
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/ {2}wrongmove-\d{8}T\d{6}Z\.sql\.gz {2}\d+ bytes {2}4 objects {2}5 rows/);
+    const before = everything();
+    const r = restore({ RESTORE_INTO: 'wrongmove_restored' });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/restore: done: 4 objects, 5 rows of tenant wrongmove restored into wrongmove_restored from wrongmove-/);
+    expect(db.root('CHECKSUM TABLE wrongmove_restored.listings').split('\t')[1]).toBe(db.root('CHECKSUM TABLE wrongmove.listings').split('\t')[1]);
+    expect(everything().filter((l) => !l.startsWith('wrongmove_restored.'))).toEqual(before);
+    db.root('DROP DATABASE wrongmove_restored');
+  });
+
+  it('refuses a database that holds tables without replace, and changes nothing; with replace, puts the dump back', () => {
+    db.root('DELETE FROM wrongmove.listings WHERE id > 1');
+    const before = everything();
+    const refused = restore({});
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toMatch(/restore REFUSED: database wrongmove already holds \d+ objects; nothing was changed/);
+    expect(everything()).toEqual(before);
+    const others = before.filter((l) => !l.startsWith('wrongmove.'));
+    const replaced = restore({ RESTORE_REPLACE: 'true' });
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(db.root('SELECT COUNT(*) FROM wrongmove.listings').trim()).toBe('3');
+    expect(everything().filter((l) => !l.startsWith('wrongmove.'))).toEqual(others);
+  });
+
   it('fails the backup, leaving no partial file, when the server refuses the login', () => {
-    const before = readdirSync(backupDir()).sort();
+    const before = readdirSync(backupDir(), { recursive: true }).sort();
     expect(() => backup('wrong-password-123', { stdio: 'pipe' })).toThrow();
-    expect(readdirSync(backupDir()).sort()).toEqual(before);
+    expect(readdirSync(backupDir(), { recursive: true }).sort()).toEqual(before);
   });
 });

@@ -87,12 +87,13 @@ describe('standalone (prod)', () => {
     expect(sql).not.toMatch(/\bDROP\b/i);
   });
 
-  it('backs up daily with mysqldump --single-transaction, keeping 7', () => {
+  it('backs up daily with one mysqldump --single-transaction per tenant database, keeping 7 of each', () => {
     const cron = find(objs, 'CronJob', 'mysql-backup')!;
     expect(cron.spec.schedule).toBe('30 2 * * *');
     const script = find(objs, 'ConfigMap', 'mysql-backup-script')!.data['backup.sh'];
     expect(script).toContain('mysqldump --defaults-extra-file="$cnf" --single-transaction');
-    expect(script).toContain('tail -n +8');
+    expect(script).not.toContain('--databases');
+    expect(script).toMatch(/^ {2}'\S+' '\S+' 7( \\)?$/m);
   });
 });
 

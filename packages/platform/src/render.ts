@@ -14,6 +14,7 @@ import {
   DatabaseNamespace,
   NamespaceBaseline,
   checkPlatform,
+  checkRestores,
   loadPlatformFile,
   loadPlatformText,
   recommendedLabels,
@@ -88,6 +89,12 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, p
 
   // Semantic checks: all of them, so every mistake is reported at once.
   const problems: Problem[] = [...checkPlatform(model, platform.tenantFields), ...engines.flatMap((e) => e.check(model)), ...checkDelivery(model, engines)];
+  problems.push(
+    ...checkRestores(
+      model,
+      engines.filter((e) => e.restorable && e.enabled(model)).map((e) => e.id),
+    ),
+  );
   if (expectedCluster !== undefined && model.cluster !== expectedCluster) {
     problems.push(model.source.problem(['cluster'], `cluster "${model.cluster}" does not match its folder apps/${expectedCluster}`, `rename one of them: output goes to clusters/${model.cluster}/`));
   }

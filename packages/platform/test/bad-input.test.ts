@@ -58,6 +58,24 @@ function refused(text: string): Refused {
 
 /** [case, mutated document, expected field, expected line, message fragment] */
 const CASES: [string, string, string, number, string][] = [
+  ['restore of an unknown tenant', `${VALID}restores:\n  - { engine: postgres, tenant: ghost }\n`, 'restores[0].tenant', 21, 'no tenant "ghost" in tenants'],
+  [
+    'restore of an engine the tenant does not use',
+    `${VALID.replace('vault: {}', 'mysql: {}\nvault: {}').replace('  - name: affine\n', '  - name: speedtest\n    mysql: { database: speedtest }\n  - name: affine\n')}restores:\n  - { engine: mysql, tenant: linkwarden }\n`,
+    'restores[0].engine',
+    24,
+    'tenant "linkwarden" does not use mysql',
+  ],
+  ['restore of an engine that takes no dumps here', `${VALID}restores:\n  - { engine: redis, tenant: linkwarden }\n`, 'restores[0].engine', 21, 'no engine "redis" restores dumps in this cluster'],
+  [
+    "restore of another tenant's dump",
+    `${VALID}restores:\n  - { engine: postgres, tenant: linkwarden, dump: affine-20260101T020000Z.pgdump.gz }\n`,
+    'restores[0].dump',
+    21,
+    'is not a dump of tenant "linkwarden"',
+  ],
+  ["restore into another tenant's database", `${VALID}restores:\n  - { engine: postgres, tenant: linkwarden, into: affine, replace: true }\n`, 'restores[0].into', 21, 'belongs to tenant "affine"'],
+  ['listing that asks for a replace', `${VALID}restores:\n  - { engine: postgres, tenant: linkwarden, action: list, replace: true }\n`, 'restores[0].replace', 21, 'a listing restores nothing'],
   ['unknown top-level key (typo)', VALID.replace('tenants:', 'tenant:'), 'tenant', 14, 'unknown field'],
   ['unknown nested key', VALID.replace('  instances: 2', '  instancez: 2'), 'postgres.instancez', 13, 'did you mean "instances"'],
   ['missing required field', VALID.replace(/monitoring:\n {2}pushgateway: .*\n/, 'monitoring:\n'), 'monitoring.pushgateway', 9, 'missing required field'],

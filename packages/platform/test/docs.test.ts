@@ -53,7 +53,7 @@ describe('clusters/prod/README.md holds the facts of the seed documents', () => 
     ['authentik excluded (PgBouncer)', /\| authentik \| PostgreSQL \| PostgreSQL role `authentik` \| .*PgBouncer/],
     ['crowdsec excluded (Helm-baked credentials)', /\| crowdsec \| PostgreSQL \| PostgreSQL role `crowdsec` \| .*Helm chart bakes/],
     ['tripit rotated', /\| tripit \| PostgreSQL \| PostgreSQL role `tripit` \| 604800 s/],
-    ['PostgreSQL dump at 02:00 UTC, 7 kept, on NFS', /`pg_dumpall`.*\| `0 2 \* \* \*` \| `nfs\.home\.lan:\/srv\/nfs\/postgres-backup` \| newest 7 dumps/],
+    ['PostgreSQL dump at 02:00 UTC, 7 kept, on NFS', /`pg_dump -Fc` per tenant database.*\| `0 2 \* \* \*` \| `nfs\.home\.lan:\/srv\/nfs\/postgres-backup` \| newest 7 dumps per tenant/],
     ['Redis RDB on Sunday 03:00, 28 days', /RDB snapshot.*\| `0 3 \* \* 0` \| `nfs\.home\.lan:\/srv\/nfs\/redis-backup` \| 28 days/],
     ['maxmemory 640mb of 768Mi, volatile-lru', /`maxmemory 640mb` of 768Mi, `maxmemory-policy volatile-lru`/],
     ['SQLite never on NFS', /\| vaultwarden \| vaultwarden \| SQLite \| claim `vaultwarden-sqlite`, 1Gi on `proxmox-lvm` \|/],

@@ -1,22 +1,46 @@
-/** Daily `pg_dumpall | gzip` to NFS, keeping the last N dumps (seed 004). */
+/**
+ * Nightly per-tenant dumps to NFS (core's per-tenant backup script): one custom-format
+ * `pg_dump` per tenant database in `<backup path>/<tenant>/`, with a manifest of what it
+ * holds, plus the cluster's roles (`pg_dumpall --globals-only`) once per run beside them.
+ * A tenant's dump restores into any database without replaying anyone else's roles or data.
+ */
 import { Construct } from 'constructs';
-import { backupScript, BackupCronJob, recommendedLabels, type PlatformModel } from '@db/core';
+import { tenantBackupScript, BackupCronJob, recommendedLabels, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 
 /** UID of the postgres user in the CNPG operand images. */
 export const CNPG_POSTGRES_UID = 26;
 
+/** File extension of a tenant's archive: pg_dump's custom format (uncompressed, `-Z0`), gzipped by the shared script so `gzip -t` checks it. */
+export const POSTGRES_DUMP_EXTENSION = 'pgdump.gz';
+
+/**
+ * The manifest of a gzipped custom-format archive `$1`: `objects` (entries in its table of
+ * contents), `rows` and one `table <schema.table> <rows>` per table with data, counted from
+ * the COPY blocks pg_restore would replay. The same function describes a dump of a restored
+ * database, so a restore is checked by comparing the two.
+ */
+export const POSTGRES_MANIFEST = `gzip -dc -- "$1" | pg_restore --list | awk '!/^;/ && NF { n++ } END { print "objects", n + 0 }'
+  gzip -dc -- "$1" | pg_restore --data-only --file=- | awk '
+    copy && $0 == "\\\\." { print "table", name, n; total += n; copy = 0; next }
+    copy { n++; next }
+    /^COPY .* FROM stdin;$/ { copy = 1; name = $2; n = 0 }
+    END { print "rows", total + 0 }'`;
+
 /**
  * Role passwords are not dumped (`--no-role-passwords`): the backup role is not a
  * superuser, and the passwords belong to Vault, which sets them again on its next rotation
- * after a restore. `--clean --if-exists` lets a dump be replayed over an existing cluster.
+ * after a restore. A tenant's dump keeps its objects' owners and privileges; `pg_restore
+ * --clean --if-exists` replays it over an existing database.
  */
 export function postgresBackupScript(pg: PostgresModel): string {
-  return backupScript({
+  return tenantBackupScript({
     engine: 'postgres',
-    dumpCommand: 'pg_dumpall --no-role-passwords --clean --if-exists',
-    extension: 'sql.gz',
-    retention: { keep: pg.backup.keep },
+    dumpCommand: 'pg_dump --format=custom --compress=0 --dbname="$1"',
+    manifestCommand: POSTGRES_MANIFEST,
+    extension: POSTGRES_DUMP_EXTENSION,
+    tenants: pg.tenants.map((t) => ({ tenant: t.tenant.name, database: t.database, keep: t.backupKeep })),
+    globals: { command: 'pg_dumpall --globals-only --no-role-passwords', extension: 'sql.gz', keep: pg.backup.keep },
   });
 }
 
@@ -31,7 +55,7 @@ export class PostgresBackup extends Construct {
       name: pg.backup.name,
       labels: recommendedLabels({ name: 'postgresql', instance: pg.name, component: 'backup', version: pg.imageTag }),
       schedule: pg.backup.schedule,
-      // The operand image: its pg_dumpall always matches the server's major version.
+      // The operand image: its pg_dump always matches the server's major version.
       image: pg.image,
       script: postgresBackupScript(pg),
       nfsPath: pg.backup.path,

@@ -8,7 +8,7 @@ import { postgresSection, tenantPostgres } from './schema.ts';
  * MySQL's system names too, so one name is valid for a tenant on both SQL engines (as before the split).
  */
 export const POSTGRES_RESERVED: ReservedNames = {
-  names: new Set(['postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'mysql', 'db_backup']),
+  names: new Set(['postgres', 'template0', 'template1', 'app', 'streaming_replica', 'cnpg_pooler_pgbouncer', 'mysql', 'db_backup', 'db_restore']),
   prefixes: ['pg_'],
 };
 

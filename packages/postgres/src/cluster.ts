@@ -112,10 +112,19 @@ export class PostgresCluster extends Construct {
             {
               name: pg.backupRole,
               ensure: ClusterSpecManagedRolesEnsure.PRESENT,
-              comment: 'db-platform logical backups (pg_dumpall); read-only',
+              comment: 'db-platform per-tenant dumps (pg_dump); read-only',
               login: true,
               inRoles: ['pg_read_all_data'],
               passwordSecret: { name: pg.backupSecret },
+            },
+            {
+              name: pg.restoreRole,
+              ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+              comment: 'db-platform restores (restores: entries): creates a missing tenant database and replays a dump as the tenant; no superuser',
+              login: true,
+              createdb: true,
+              inRoles: pg.tenants.map((t) => t.role),
+              passwordSecret: { name: pg.restoreSecret },
             },
             ...(pg.vaultRole
               ? [

@@ -24,6 +24,7 @@ export function postgresCredentials(model: PlatformModel): EngineCredentials {
       { username: 'postgres', reason: 'superuser access is disabled (enableSuperuserAccess: false): it has no password and is reached only inside the instance pods, by CNPG' },
       { username: CNPG_INITDB.owner, reason: `CNPG's initdb owner (database ${CNPG_INITDB.database}, unused): NOLOGIN, so the password CNPG keeps in Secret ${pg.name}-app opens nothing` },
       { username: pg.backupRole, reason: `password from Secret ${pg.backupSecret}, which CNPG applies (its one owner); read-only (pg_read_all_data)` },
+      { username: pg.restoreRole, reason: `password from Secret ${pg.restoreSecret}, which CNPG applies (its one owner); used only by restore Jobs` },
     ],
     logins: pg.tenants.map((t) => ({
       tenant: t.tenant,

@@ -147,6 +147,6 @@ export function postgresDashboard(pg: PostgresModel, _model: PlatformModel): Eng
         queries: [{ expr: `max(cnpg_pg_replication_lag{${sel}})`, legend: 'lag' }],
       },
     ],
-    backups: `job="db-backup", backup="${pg.name}"`,
+    backups: `backup="${pg.name}"`,
   };
 }

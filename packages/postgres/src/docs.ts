@@ -1,5 +1,5 @@
 /** What the generated docs say about PostgreSQL: endpoints, tenants, credentials, backups, diagram. */
-import type { EngineDocs, PlatformModel } from '@db/core';
+import { retentionText, type EngineDocs, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 
 export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDocs {
@@ -35,10 +35,13 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
     })),
     backups: [
       {
-        what: `PostgreSQL \`${pg.name}\`: \`pg_dumpall\` as the read-only role \`${pg.backupRole}\`, gzip`,
+        what: `PostgreSQL \`${pg.name}\`: one \`pg_dump -Fc\` per tenant database (folder \`<tenant>/\`, with a manifest) plus the roles (\`pg_dumpall --globals-only\`, no passwords), as the read-only role \`${pg.backupRole}\`, gzip`,
         schedule: pg.backup.schedule,
         target: nfs,
-        retention: `newest ${pg.backup.keep} dumps`,
+        retention: retentionText(
+          pg.backup.keep,
+          pg.tenants.map((t) => [t.tenant.name, t.backupKeep]),
+        ),
         job: `${pg.namespace}/${pg.backup.name}`,
       },
     ],
@@ -48,7 +51,7 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
         { id: 'postgres_compat', label: `${pg.services.compat}.${pg.namespace}<br/>primary only` },
         { id: 'postgres_primary', label: `CNPG primary<br/>${pg.services.rw}.${pg.namespace}` },
         ...(replicas > 0 ? [{ id: 'postgres_replica', label: `CNPG replica${replicas > 1 ? `s x${replicas}` : ''}` }] : []),
-        { id: 'postgres_backup', label: `pg_dumpall<br/>${pg.backup.schedule} UTC` },
+        { id: 'postgres_backup', label: `pg_dump per tenant<br/>${pg.backup.schedule} UTC` },
       ],
       edges: [
         { from: 'postgres_pooler', to: 'postgres_primary' },

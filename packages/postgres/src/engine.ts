@@ -9,6 +9,8 @@ import { PostgresTenantDatabases } from './tenants.ts';
 import { PostgresMonitoring, postgresAlerts } from './monitoring.ts';
 import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
+import { PostgresRestores } from './restore.ts';
+import { PostgresDrill } from './drill.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
 import { postgresDocs } from './docs.ts';
@@ -49,6 +51,7 @@ export const postgresEngine: Engine = {
       },
     ],
   },
+  restorable: true,
   enabled: (model) => model.input.postgres !== undefined,
   check: checkPostgres,
   namespaces: (model) => [{ name: resolvePostgres(model).namespace, podSecurity: 'restricted' }],
@@ -59,6 +62,8 @@ export const postgresEngine: Engine = {
     new PostgresTenantDatabases(scope, 'Tenants', { pg });
     new PostgresMonitoring(scope, 'Monitoring', { pg, model });
     new PostgresBackup(scope, 'Backup', { pg, model });
+    new PostgresRestores(scope, 'Restores', { pg, model });
+    new PostgresDrill(scope, 'Drill', { pg, model });
     new PostgresNetwork(scope, 'Network', { pg, model });
   },
   rules: POSTGRES_RULES,

@@ -1,5 +1,5 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
-import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
 import { POSTGRES_DEFAULTS as D, postgresSection, TENANT_POSTGRES_DEFAULTS as TD, tenantPostgres } from './schema.ts';
 
@@ -15,6 +15,8 @@ export interface PostgresTenant {
   readonly extensions: readonly string[];
   /** The role's CONNECTION LIMIT, or undefined for none (-1). */
   readonly connectionLimit: number | undefined;
+  /** Dumps of this tenant's database kept on NFS: the tenant's own `backup.keep`, or the cluster's. */
+  readonly backupKeep: number;
 }
 
 export interface PostgresModel {
@@ -36,10 +38,23 @@ export interface PostgresModel {
     readonly defaultPoolSize: number;
     readonly image: string;
   };
-  readonly backup: { readonly name: string; readonly schedule: string; readonly keep: number; readonly path: string };
+  readonly backup: {
+    readonly name: string;
+    readonly schedule: string;
+    readonly keep: number;
+    readonly path: string;
+    /** The weekly restore drill: its CronJob, schedule and scratch room. */
+    readonly drill: { readonly name: string; readonly schedule: string; readonly scratch: string };
+  };
   /** Role the backup job logs in as; its password comes from `backupSecret` (created out of band). */
   readonly backupRole: string;
   readonly backupSecret: string;
+  /**
+   * Role the restore Jobs log in as: CREATEDB and a member of every tenant role, so it
+   * restores as the tenant; its password comes from `restoreSecret` (created out of band).
+   */
+  readonly restoreRole: string;
+  readonly restoreSecret: string;
   /**
    * Vault's login on the cluster when the platform has a `vault` section: a superuser
    * whose password only Vault knows (PostgreSQL 16 lets a CREATEROLE role change another
@@ -81,6 +96,7 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
         connection: pg.connection ?? TD.connection,
         extensions: pg.extensions ?? [],
         connectionLimit: pg.connectionLimit,
+        backupKeep: pg.backup?.keep ?? spec.backup?.keep ?? D.backup.keep,
       };
     });
   return {
@@ -117,9 +133,12 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
       schedule: spec.backup?.schedule ?? D.backup.schedule,
       keep: spec.backup?.keep ?? D.backup.keep,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/postgres-backup`,
+      drill: { name: `${name}-restore-drill`, schedule: spec.backup?.drill?.schedule ?? DRILL_DEFAULTS.schedule, scratch: spec.backup?.drill?.scratch ?? DRILL_DEFAULTS.scratch },
     },
     backupRole: 'db_backup',
     backupSecret: `${name}-db-backup`,
+    restoreRole: 'db_restore',
+    restoreSecret: `${name}-db-restore`,
     vaultRole: model.services.credentialRotation?.login,
     tenants,
     services: { rw: `${name}-rw`, compat: 'postgresql', pooler: poolerName },

@@ -4,7 +4,7 @@
  * platform renders its own. Alert names follow seed 004.
  */
 import { Construct } from 'constructs';
-import { AlertRules, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, drillAlerts, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 import { connectionsOverLimit, instanceSelector } from './dashboard.ts';
@@ -12,7 +12,8 @@ import { connectionsOverLimit, instanceSelector } from './dashboard.ts';
 export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
   const sel = instanceSelector(pg);
   // The backup job pushes under the grouping key backup=<cluster name> (BackupCronJob backupName).
-  const backup = `job="db-backup", backup="${pg.name}"`;
+  // Each tenant's dump pushes under backup=<cluster name>, tenant=<tenant>; the run as a whole without a tenant.
+  const backup = `job="db-backup", backup="${pg.name}", tenant=""`;
   return [
     {
       alert: 'PostgresClusterNotHealthy',
@@ -77,6 +78,8 @@ export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
       summary: `PostgreSQL backup has never reported a success`,
       description: `${pg.namespace}/${pg.backup.name} has not pushed a success to the Pushgateway in 26 hours: the job never ran, cannot reach the Pushgateway, or always fails before it can report.`,
     },
+    ...drillAlerts({ prefix: 'Postgres', title: 'PostgreSQL', backupName: pg.name, namespace: pg.namespace, cronJob: pg.backup.drill.name, schedule: pg.backup.drill.schedule }),
+    ...tenantBackupAlerts({ prefix: 'Postgres', title: 'PostgreSQL', backupName: pg.name, namespace: pg.namespace, cronJob: pg.backup.name, schedule: pg.backup.schedule, staleHours: 25 }),
   ];
 }
 

@@ -1,7 +1,7 @@
 /**
  * Exactly the flows PostgreSQL needs, on top of the namespace's default deny and DNS:
  * tenants → PgBouncer 5432, PgBouncer → instances, instances ↔ instances, CNPG operator →
- * instances 8000/5432, Prometheus → 9187 and 9127, backup job → primary and Pushgateway,
+ * instances 8000/5432, Prometheus → 9187 and 9127, backup and restore jobs → primary and Pushgateway,
  * and instance managers → the API server (they report status through it).
  */
 import { Construct } from 'constructs';
@@ -9,6 +9,8 @@ import { apiServerEgress, FlowPolicy, prometheusPeer, type Peer, type PlatformMo
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 import { backupPods } from './backup.ts';
+import { restorePods } from './restore.ts';
+import { drillPods } from './drill.ts';
 import { cnpgNamespace } from './schema.ts';
 
 /** Namespaces of tenants that connect a given way, one peer each (kube-router: matchLabels only). */
@@ -31,7 +33,7 @@ export class PostgresNetwork extends Construct {
       labels,
       pods: instancePods(pg),
       ingress: [
-        { peers: [{ pods: poolerPods(pg) }, { pods: backupPods(pg) }, ...tenantPeers(pg, 'direct')], ports: [{ port: 5432 }] },
+        { peers: [{ pods: poolerPods(pg) }, { pods: backupPods(pg) }, { pods: restorePods(pg) }, ...tenantPeers(pg, 'direct')], ports: [{ port: 5432 }] },
         { peers: [instances], ports: [{ port: 5432 }, { port: 8000 }] },
         { peers: [operator], ports: [{ port: 8000 }, { port: 5432 }] },
         { peers: [prometheusPeer(model)], ports: [{ port: 9187 }] },
@@ -61,5 +63,27 @@ export class PostgresNetwork extends Construct {
         { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
       ],
     });
+
+    // The weekly restore drill restores into a server inside its own pod: it needs only the Pushgateway (DNS comes with the namespace).
+    new FlowPolicy(this, 'Drill', {
+      namespace: pg.namespace,
+      name: pg.backup.drill.name,
+      labels,
+      pods: drillPods(pg),
+      egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
+    });
+
+    // Restore Jobs (restores: entries): the primary and the Pushgateway; listings need neither (NFS is the kubelet's mount).
+    if (model.restores.some((r) => r.engine === 'postgres'))
+      new FlowPolicy(this, 'Restore', {
+        namespace: pg.namespace,
+        name: `${pg.name}-restore`,
+        labels,
+        pods: restorePods(pg),
+        egress: [
+          { peers: [instances], ports: [{ port: 5432 }] },
+          { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
+        ],
+      });
   }
 }

@@ -1,6 +1,22 @@
 /** The `postgres:` section of platform.yaml and the `postgres:` field of a tenant. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, ConnectionLimit, CRON, DnsLabel, DURATION, FreeText, ImageOverride, NFS_PATH, Quantity, Resources, SqlIdentifier, withDefaults, type Defaults } from '@db/core';
+import {
+  Closed,
+  ConnectionLimit,
+  CRON,
+  DnsLabel,
+  DURATION,
+  FreeText,
+  ImageOverride,
+  NFS_PATH,
+  Quantity,
+  Resources,
+  SqlIdentifier,
+  TenantBackup,
+  DrillSettings,
+  withDefaults,
+  type Defaults,
+} from '@db/core';
 
 /** A postgresql.conf parameter name. */
 export const CONF_KEY = '^[a-z_][a-z0-9_.]{0,62}$';
@@ -48,6 +64,7 @@ const PostgresFields = Closed(
         schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC.' })),
         keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Number of dumps kept on NFS.' })),
         path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/postgres-backup' })),
+        drill: DrillSettings,
       }),
     ),
   },
@@ -79,6 +96,7 @@ const TenantPostgresFields = Closed({
   connectionLimit: ConnectionLimit(
     'Most connections the role may hold at once (PostgreSQL CONNECTION LIMIT), so one app cannot take every connection of the server. Through PgBouncer this caps its server connections and further clients wait in the pooler. Omitted: no limit of its own.',
   ),
+  backup: TenantBackup('postgres'),
   passwordSecret: Type.Optional(DnsLabel('For a role Vault does not rotate: the Secret (in the database namespace) from which CNPG sets the password. Created out of band.')),
   connection: Type.Optional(
     Type.Union([Type.Literal('pooler'), Type.Literal('direct')], {

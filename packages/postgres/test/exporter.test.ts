@@ -48,21 +48,12 @@ const PG = resolvePostgres(MODEL);
 const DASHBOARD = postgresDashboard(PG, MODEL);
 
 /**
- * Metrics of the dashboard that come from elsewhere than CNPG's monitoring queries: CNPG's own
- * collector (pg_collector.go:133), PgBouncer's pools served by the pooler's instance manager
- * (pkg/management/pgbouncer/metricsserver/pools.go:100, CNPG v1.30.0), what the backup job
- * pushes (core backup.ts), and our recorded tenant series.
+ * Metrics of the dashboard that come from elsewhere than CNPG's monitoring queries (besides the
+ * platform's own, PLATFORM_METRICS): CNPG's own collector (pg_collector.go:133) and PgBouncer's
+ * pools served by the pooler's instance manager (pkg/management/pgbouncer/metricsserver/pools.go:100,
+ * CNPG v1.30.0).
  */
-const NOT_FROM_QUERIES = [
-  'cnpg_collector_up',
-  'cnpg_pgbouncer_pools_cl_waiting',
-  'db_backup_last_status',
-  'db_backup_last_success_timestamp_seconds',
-  'db_backup_last_duration_seconds',
-  'db_backup_last_size_bytes',
-  'db_platform_tenant_info',
-  'db_platform_tenant_connection_limit',
-];
+const NOT_FROM_QUERIES = ['cnpg_collector_up', 'cnpg_pgbouncer_pools_cl_waiting'];
 
 describe('cnpgQueriesForPostgresExporter', () => {
   const converted = cnpgQueriesForPostgresExporter(cnpgDefaultMonitoringQueries(), { serverVersion: '15.0.0' });

@@ -121,6 +121,6 @@ export function redisDashboard(redis: RedisModel): EngineDashboard {
         queries: [{ expr: `max(redis_memory_used_bytes{${sel}} / redis_memory_max_bytes{${sel}} > 0)`, legend: 'used' }],
       },
     ],
-    backups: `job="db-backup", backup="${redis.name}"`,
+    backups: `backup="${redis.name}"`,
   };
 }

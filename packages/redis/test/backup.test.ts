@@ -1,12 +1,12 @@
-/** The generated backup script against a real redis-server: RDB via redis-cli --rdb, gzip, 28-day retention. */
+/** The generated backup script against a real redis-server: RDB via redis-cli --rdb, gzip, 28-day retention; the archive restores into a fresh server with identical data. */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, utimesSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { requirePrograms } from '@db/core/testing';
 import { redisBackupScript } from '../src/backup.ts';
-import { cli, freePort, testFileRun, testRedis, writeFile } from './helpers.ts';
+import { cli, freePort, testFileRun, testRedis, waitFor, writeFile } from './helpers.ts';
 import { passwordsFor, renderNode, startStandalone } from './servers.ts';
 
 const programs = requirePrograms('Redis backup script test', ['redis-server', 'redis-cli', 'bash', 'gzip'], 'apt-get install redis-server');
@@ -47,6 +47,26 @@ describe.skipIf(!programs.available)('backup script', () => {
       expect(rdb.subarray(0, 5).toString()).toBe('REDIS');
       expect(rdb.includes(Buffer.from('bull:job:1'))).toBe(true);
       expect(r.stdout).toMatch(/retention: removed .*20200101/);
+
+      // The archive restores into a fresh server (a throw-away one without ACLs) with identical data.
+      const restoreDir = join(root, 'restore');
+      mkdirSync(restoreDir, { recursive: true });
+      writeFileSync(join(restoreDir, 'dump.rdb'), rdb);
+      const port = await freePort();
+      const restored = procs.start(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', restoreDir, '--dbfilename', 'dump.rdb', '--save', '', '--appendonly', 'no'],
+        {},
+        'restored',
+      );
+      try {
+        await waitFor('the restored server', 30_000, () => cli(port, ['PING']) === 'PONG');
+        const admin = { user: 'admin', password: passwords.admin! };
+        expect(cli(port, ['DBSIZE'])).toBe(cli(node.port, ['DBSIZE'], admin));
+        expect(cli(port, ['GET', 'bull:job:1'])).toBe('payload');
+      } finally {
+        await procs.kill(restored);
+      }
     } finally {
       await procs.kill(p);
     }
