@@ -30,7 +30,7 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
   });
 
   it("syncs each rotated password into its app's namespace every 15 minutes", () => {
-    const secrets = objects.filter((o) => o.kind === 'ExternalSecret');
+    const secrets = objects.filter((o) => o.kind === 'ExternalSecret' && o.spec.secretStoreRef.name === 'vault-database');
     expect(secrets).toHaveLength(roles.length);
     for (const r of roles) {
       const es = secrets.find((s) => s.spec.data[0].remoteRef.key === `database/static-creds/${r.spec.name}`);

@@ -8,6 +8,7 @@ import { RedisBackup } from './backup.ts';
 import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
+import { redisGeneratedSecrets } from './secrets.ts';
 import { REDIS_PATTERN_HINTS, RedisSpec, TenantRedis } from './schema.ts';
 
 export const redisEngine: Engine = {
@@ -29,6 +30,7 @@ export const redisEngine: Engine = {
     new RedisBackup(scope, 'Backup', { redis, model });
     new RedisNetwork(scope, 'Network', { redis, model });
   },
+  generatedSecrets: redisGeneratedSecrets,
   rules: REDIS_RULES,
   alerts: (model) => redisAlerts(resolveRedis(model)),
   docs: (model) => redisDocs(resolveRedis(model), model),
