@@ -20,6 +20,8 @@ export interface TenantModel extends TenantBase {
 export interface Services {
   /** A rotator is configured: every engine whose passwords it rotates creates this login for it. */
   readonly credentialRotation?: { readonly login: string };
+  /** A generator is configured: every engine's `generatedSecrets` are made in the cluster, none by hand. */
+  readonly secretGeneration?: { readonly by: string };
 }
 
 export interface PlatformModel {

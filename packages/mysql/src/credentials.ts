@@ -25,7 +25,7 @@ export function mysqlCredentials(model: PlatformModel): EngineCredentials {
       server: { namespace: my.namespace, podSelector: frontPods(my), port: my.topology === 'standalone' ? MYSQL_PORT : ROUTER_RW_PORT },
     },
     unmanaged: [
-      { username: 'root', reason: `root is managed by hand (Secret ${my.secrets.root}), as in the seeds; the provisioning Job logs in with it` },
+      { username: 'root', reason: `root's password is generated once in the cluster (Secret ${my.secrets.root}, @db/secrets), never rotated; the provisioning Job logs in with it` },
       { username: my.users.exporter, reason: `password from Secret ${my.secrets.exporter}, applied by the provisioning Job (its one owner); metrics only` },
       { username: my.users.backup, reason: `password from Secret ${my.secrets.backup}, applied by the provisioning Job (its one owner); read-only` },
     ],

@@ -11,6 +11,7 @@ import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
+import { mysqlGeneratedSecrets } from './secrets.ts';
 import { mysqlDocs } from './docs.ts';
 
 export const mysqlEngine: Engine = {
@@ -61,5 +62,6 @@ export const mysqlEngine: Engine = {
     return my.topology === 'innodb-cluster' ? [mysqlOperator(my.operatorNamespace)] : [];
   },
   credentials: mysqlCredentials,
+  generatedSecrets: mysqlGeneratedSecrets,
   docs: (model) => mysqlDocs(resolveMysql(model), model),
 };

@@ -46,7 +46,7 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
       objects.find((o) => o.kind === 'DatabaseSecretEngineConfig' && o.metadata.name === name)!.metadata.annotations!['rotation.db-platform.io/not-rotated'] as string;
     expect(notRotated('pg-cluster')).toMatch(/^authentik \(tenant authentik\): Excluded in the seeds, its connection through PgBouncer/m);
     expect(notRotated('pg-cluster')).toMatch(/^crowdsec \(tenant crowdsec\): Excluded in the seeds, its Helm chart bakes/m);
-    expect(notRotated('mysql')).toMatch(/^root: root is managed by hand/m);
+    expect(notRotated('mysql')).toMatch(/^root: root's password is generated once in the cluster/m);
     expect(roles.map((r) => r.spec.username)).not.toEqual(expect.arrayContaining(['authentik']));
     expect(roles.map((r) => r.spec.username)).not.toEqual(expect.arrayContaining(['crowdsec']));
   });

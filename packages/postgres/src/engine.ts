@@ -11,6 +11,7 @@ import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
+import { postgresGeneratedSecrets } from './secrets.ts';
 import { postgresDocs } from './docs.ts';
 
 export const postgresEngine: Engine = {
@@ -65,5 +66,6 @@ export const postgresEngine: Engine = {
   // Installed where the instances' network policy expects it.
   operators: (model) => [cloudnativePgOperator(cnpgNamespace(model))],
   credentials: postgresCredentials,
+  generatedSecrets: postgresGeneratedSecrets,
   docs: (model) => postgresDocs(resolvePostgres(model), model),
 };

@@ -17,6 +17,7 @@ export function secretsEngine(engines: readonly Engine[]): Engine {
     id: 'secrets',
     description: 'Generated credentials: External Secrets Password generator, PushSecret into Vault KV (once), ExternalSecrets to the servers and the tenants',
     schema: { section: SecretsSpec },
+    provides: (input) => (input.secrets !== undefined && input.vault !== undefined ? { secretGeneration: { by: 'External Secrets into Vault KV (@db/secrets)' } } : {}),
     enabled: (model) => model.input.secrets !== undefined && model.input.vault !== undefined,
     check: checkSecrets,
     // The servers' and the tenants' namespaces belong to their engines and apps.

@@ -54,7 +54,7 @@ describe('Vault configuration (vault-config-operator)', () => {
     expect(notRotated).toContain('postgres: superuser access is disabled');
     const my = findObject(objects, 'DatabaseSecretEngineConfig', 'mysql');
     expect(my.spec.pluginName).toBe('mysql-database-plugin');
-    expect(my.metadata.annotations![NOT_ROTATED_ANNOTATION]).toContain('root: root is managed by hand');
+    expect(my.metadata.annotations![NOT_ROTATED_ANNOTATION]).toContain("root: root's password is generated once in the cluster");
     expect(findObject(objects, 'SecretEngineMount', 'database').spec.type).toBe('database');
     expect(findObject(objects, 'PasswordPolicy', 'db-platform').spec.passwordPolicy).toContain('length = 32');
     // Nothing here carries a secret value.
