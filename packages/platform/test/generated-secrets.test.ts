@@ -283,7 +283,7 @@ for (const cluster of ['prod', 'lab']) {
         for (const s of v.projected?.sources ?? []) {
           const es = externals.find((e) => e.metadata.namespace === 'redis' && e.spec.target.name === s.secret.name)!;
           const data = deliveredData(es, kv);
-          for (const item of s.secret.items) writeFileSync(join(secretsDir, item.path), data[item.key]!);
+          for (const item of s.secret.items) if (data[item.key] !== undefined) writeFileSync(join(secretsDir, item.path), data[item.key]!);
         }
       }
       writeFileSync(join(dir, 'users.acl.template'), cm.data['users.acl.template']);
@@ -357,12 +357,7 @@ export function secretReads(objects: K8sObject[]): SecretRead[] {
     const n = node as Record<string, any>;
     if (n.secretKeyRef) add(o, n.secretKeyRef.name, [n.secretKeyRef.key]);
     if (n.secretRef?.name && !n.configMapRef) add(o, n.secretRef.name, []);
-    if (n.secret && (n.secret.secretName || n.secret.name))
-      add(
-        o,
-        n.secret.secretName ?? n.secret.name,
-        (n.secret.items ?? []).map((i: { key: string }) => i.key),
-      );
+    if (n.secret && (n.secret.secretName || n.secret.name)) add(o, n.secret.secretName ?? n.secret.name, n.secret.optional ? [] : (n.secret.items ?? []).map((i: { key: string }) => i.key));
     for (const v of Object.values(n)) visit(o, v);
   };
   for (const o of objects) {
