@@ -34,7 +34,9 @@ describe('Vault configuration (vault-config-operator)', () => {
       expect(r.spec.path).toBe('database');
     }
     expect(findObject(objects, 'DatabaseSecretEngineStaticRole', 'postgres-linkwarden').spec.rotationStatements).toEqual([`ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}';`]);
-    expect(findObject(objects, 'DatabaseSecretEngineStaticRole', 'mysql-speedtest').spec.rotationStatements).toEqual([`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';`]);
+    expect(findObject(objects, 'DatabaseSecretEngineStaticRole', 'mysql-speedtest').spec.rotationStatements).toEqual([
+      `ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}' RETAIN CURRENT PASSWORD;`,
+    ]);
   });
 
   it('configures one connection per engine, its root from a Secret, rotated by Vault, and lists every login it leaves alone', () => {
