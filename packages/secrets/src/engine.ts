@@ -10,14 +10,17 @@ import { checkSecrets } from './checks.ts';
 import { secretsDocs } from './docs.ts';
 import { GeneratedSecrets } from './generated-secrets.ts';
 import { plannedSecrets, resolveSecrets } from './model.ts';
-import { SecretsSpec } from './schema.ts';
+import { SECRETS_DEFAULTS, SecretsSpec, secretsSection } from './schema.ts';
 
 export function secretsEngine(engines: readonly Engine[]): Engine {
   return {
     id: 'secrets',
     description: 'Generated credentials: External Secrets Password generator, PushSecret into Vault KV (once), ExternalSecrets to the servers and the tenants',
     schema: { section: SecretsSpec },
-    provides: (input) => (input.secrets !== undefined && input.vault !== undefined ? { secretGeneration: { by: 'External Secrets into Vault KV (@db/secrets)' } } : {}),
+    provides: (input) =>
+      input.secrets !== undefined && input.vault !== undefined
+        ? { secretGeneration: { by: 'External Secrets into Vault KV (@db/secrets)', kvMount: secretsSection(input)?.kvMount ?? SECRETS_DEFAULTS.kvMount } }
+        : {},
     enabled: (model) => model.input.secrets !== undefined && model.input.vault !== undefined,
     check: checkSecrets,
     // The servers' and the tenants' namespaces belong to their engines and apps.

@@ -1,5 +1,6 @@
 /** The `secrets` section resolved, and the credentials every enabled engine declares. */
 import type { Engine, GeneratedSecret, PlatformModel } from '@db/core';
+import { kvKey } from '@db/vault';
 import { SECRETS_DEFAULTS as D, secretsSection } from './schema.ts';
 
 export interface SecretsModel {
@@ -24,11 +25,6 @@ export interface PlannedSecret {
   readonly secret: GeneratedSecret;
   /** KV v2 key below the mount. */
   readonly key: string;
-}
-
-/** `<namespace>/<name>`; a tenant's login at `<namespace>/tenants/<tenant namespace>/<name>`, the only subtree that tenant may read. */
-export function kvKey(s: GeneratedSecret): string {
-  return s.tenantCopy ? `${s.namespace}/tenants/${s.tenantCopy.tenant.namespace}/${s.name}` : `${s.namespace}/${s.name}`;
 }
 
 export function plannedSecrets(engines: readonly Engine[], model: PlatformModel): PlannedSecret[] {

@@ -22,4 +22,5 @@ tenants:
 `;
 
 export const model = (text = PLATFORM): PlatformModel => modelFromYaml(text);
-export const render = (m: PlatformModel = model()): K8sObject[] => synthEngine(secrets, m);
+/** The secrets component and the vault component (which delivers the tenants' copies), as the platform renders them. */
+export const render = (m: PlatformModel = model()): K8sObject[] => [...synthEngine(secrets, m), ...synthEngine(vaultEngine(ENGINES), m)];

@@ -17,3 +17,4 @@ export {
   ExternalSecretSpecTargetTemplateMergePolicy,
 } from './imports/external-secrets.io.ts';
 export { KubernetesAuthEngineRole, Policy, PolicySpecType, SecretEngineMount } from './imports/redhatcop.redhat.io.ts';
+export { externalSecretFromKv, generatedLabels, KV, kvKey, nsTemplate, tenantCopies } from './generated-copies.ts';
