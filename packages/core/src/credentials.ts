@@ -62,3 +62,28 @@ export interface EngineCredentials {
   /** The platform's own logins the rotator does not rotate (root, exporter, backup), each with why. */
   readonly unmanaged: readonly { readonly username: string; readonly reason: string }[];
 }
+
+/**
+ * A credential the platform generates, declared by the engine whose server or job uses it:
+ * nobody types it, and it is never in the repository. The generator (an add-on engine) makes
+ * it once in the cluster, keeps it at one owner, and delivers it as the Secret `name` in
+ * `namespace`, plus, for a tenant's login, as a Secret in the tenant's namespace.
+ */
+export interface GeneratedSecret {
+  /** Namespace of the server or job that reads it; the Secret is delivered there. */
+  readonly namespace: string;
+  /** Secret name in `namespace`. */
+  readonly name: string;
+  /** Who uses it and for what (docs, tests). */
+  readonly purpose: string;
+  /** The Secret's keys, as Go templates over `.password` (the generated value). @default { password: '{{ .password }}' } */
+  readonly template?: Readonly<Record<string, string>>;
+  /** Secret type, e.g. `kubernetes.io/basic-auth`. @default Opaque */
+  readonly type?: string;
+  /** For a tenant's login: the copy the app reads, in the tenant's namespace. */
+  readonly tenantCopy?: {
+    readonly tenant: TenantModel;
+    readonly name: string;
+    readonly template: Readonly<Record<string, string>>;
+  };
+}

@@ -12,7 +12,7 @@ import type { AlertSpec } from './monitoring.ts';
 import type { EngineDashboard } from './dashboards.ts';
 import type { GroupKind, HelmOperator } from './operators.ts';
 import type { K8sObject } from './objects.ts';
-import type { EngineCredentials } from './credentials.ts';
+import type { EngineCredentials, GeneratedSecret } from './credentials.ts';
 import type { CredentialDetector } from './credential-scan.ts';
 import type { InputSchema } from './load.ts';
 import { composePlatformSchema, type SchemaPart } from './schema.ts';
@@ -28,7 +28,11 @@ export interface NamespaceNeed {
  * their CRDs first, then the shared platform objects (namespaces, baseline policy), then the
  * database servers, then what tenants get from them (secrets, provisioning).
  */
-export const DELIVERY_PHASES = ['operators', 'platform', 'databases', 'tenants'] as const;
+/**
+ * `secrets` comes before `databases`: the servers' own generated credentials (ACL users, root
+ * logins) must exist before the servers start, or their pods wait for Secrets forever.
+ */
+export const DELIVERY_PHASES = ['operators', 'platform', 'secrets', 'databases', 'tenants'] as const;
 export type DeliveryPhase = (typeof DELIVERY_PHASES)[number];
 
 /**
@@ -156,6 +160,8 @@ export interface Engine {
    * passwords are rotated. Absent for engines without per-tenant passwords.
    */
   credentials?(model: PlatformModel): EngineCredentials;
+  /** Credentials the engine's servers and jobs need, generated in the cluster (see GeneratedSecret). @default none */
+  generatedSecrets?(model: PlatformModel): GeneratedSecret[];
   /** Facts for the generated docs (endpoints, users, credentials, backups, diagram). */
   docs?(model: PlatformModel): EngineDocs;
   /**

@@ -84,10 +84,11 @@ describe('wiring of a cluster with Argo CD and Flux', () => {
     ]);
   });
 
-  it('orders Argo CD Applications by sync wave: project, operators, platform, databases, tenants', () => {
+  it('orders Argo CD Applications by sync wave: project, operators, platform, generated secrets, databases, tenants', () => {
     expect(find(out, 'AppProject', 'db-platform').object.metadata.annotations?.['argocd.argoproj.io/sync-wave']).toBe('-1');
     expect(['cloudnative-pg', 'external-secrets', 'vault-config-operator'].map(wave)).toEqual(['0', '0', '0']);
-    expect([wave('db-platform-platform'), wave('db-platform-pgx'), wave('db-platform-secrets')]).toEqual(['1', '2', '3']);
+    // Wave 2 is the generated-secrets phase, empty here.
+    expect([wave('db-platform-platform'), wave('db-platform-pgx'), wave('db-platform-secrets')]).toEqual(['1', '3', '4']);
     expect(find(out, 'Application', 'db-platform').object.spec.source).toEqual({ repoURL: 'https://git.example.org/platform/db.git', targetRevision: 'release', path: 'clusters/test/argocd' });
   });
 

@@ -2,18 +2,20 @@
  * Every engine the platform is made of, in output order: the one place that names them
  * (@db/platform composes whatever this list holds). A new engine is a new package and one
  * line here. Vault comes last: it rotates the passwords of every database engine that
- * declares `credentials`.
+ * declares `credentials`, and (`secrets`) generates every credential an engine declares in
+ * `generatedSecrets`.
  */
 import type { Engine, RuleHistory } from '@db/core';
 import { postgresEngine } from '@db/postgres';
 import { mysqlEngine } from '@db/mysql';
 import { redisEngine } from '@db/redis';
 import { sqliteEngine } from '@db/sqlite';
+import { secretsEngine } from '@db/secrets';
 import { vaultEngine } from '@db/vault';
 
 const DATABASE_ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine, redisEngine, sqliteEngine];
 
-export const ENGINES: readonly Engine[] = [...DATABASE_ENGINES, vaultEngine(DATABASE_ENGINES)];
+export const ENGINES: readonly Engine[] = [...DATABASE_ENGINES, vaultEngine(DATABASE_ENGINES), secretsEngine(DATABASE_ENGINES)];
 
 /** The seed incidents behind the shared guardrails, as the generated docs and the refusals tell them. */
 export const RULE_HISTORY: RuleHistory = {

@@ -19,13 +19,17 @@ export function mysqlCredentials(model: PlatformModel): EngineCredentials {
       connectionUrl: `{{username}}:{{password}}@tcp(${my.host}:${MYSQL_PORT})/`,
       rootUser: my.users.vault ?? 'vault',
       // Users are 'name'@'%' (provisioning.ts): the host part must match.
-      rotationStatements: [`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';`],
+      // RETAIN CURRENT PASSWORD (MySQL 8.0.14+): the password being replaced stays valid as a
+      // secondary one until the next rotation, so an app still holding it (External Secrets
+      // refresh plus restart) logs in meanwhile; each rotation drops the one before. Vault's
+      // login may do this for other accounts because it holds CREATE USER.
+      rotationStatements: [`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}' RETAIN CURRENT PASSWORD;`],
       // Vault's mysql-database-plugin default (defaultMySQLRotateRootCredentialsSQL).
       rootRotationStatements: [`ALTER USER '{{username}}'@'%' IDENTIFIED BY '{{password}}';`],
       server: { namespace: my.namespace, podSelector: frontPods(my), port: my.topology === 'standalone' ? MYSQL_PORT : ROUTER_RW_PORT },
     },
     unmanaged: [
-      { username: 'root', reason: `root is managed by hand (Secret ${my.secrets.root}), as in the seeds; the provisioning Job logs in with it` },
+      { username: 'root', reason: `root's password is generated once in the cluster (Secret ${my.secrets.root}, @db/secrets), never rotated; the provisioning Job logs in with it` },
       { username: my.users.exporter, reason: `password from Secret ${my.secrets.exporter}, applied by the provisioning Job (its one owner); metrics only` },
       { username: my.users.backup, reason: `password from Secret ${my.secrets.backup}, applied by the provisioning Job (its one owner); read-only` },
     ],

@@ -8,7 +8,7 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
   const server = cluster ? 'mysql_router' : 'mysql_server';
   return {
     title: 'MySQL',
-    handManagedUsers: ['backup', 'exporter'],
+    handManagedUsers: model.services.secretGeneration ? [] : ['backup', 'exporter'],
     summary: cluster
       ? `InnoDB Cluster \`${my.name}\` in \`${my.namespace}\` through the MySQL Operator: MySQL ${my.version}, ${my.instances} Group Replication members (required anti-affinity, one per node) behind ${my.routerInstances} MySQL Router replicas, on \`${my.storage.storageClass}\` (${my.storage.size} each), ${my.resources.memory} request / ${my.resources.memoryLimit} limit.`
       : `Standalone StatefulSet \`${my.name}\` in \`${my.namespace}\` (InnoDB Cluster was reverted to standalone on 2026-04-16): MySQL ${my.version} (\`${my.image}\`) on \`${my.storage.storageClass}\` (${my.storage.size}), ${my.resources.memory} request / ${my.resources.memoryLimit} limit.`,

@@ -13,6 +13,7 @@ import { MysqlRestores } from './restore.ts';
 import { MysqlDrill } from './drill.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
+import { mysqlGeneratedSecrets } from './secrets.ts';
 import { mysqlDocs } from './docs.ts';
 import { mysqlDashboard } from './dashboard.ts';
 
@@ -67,6 +68,7 @@ export const mysqlEngine: Engine = {
     return my.topology === 'innodb-cluster' ? [mysqlOperator(my.operatorNamespace)] : [];
   },
   credentials: mysqlCredentials,
+  generatedSecrets: mysqlGeneratedSecrets,
   docs: (model) => mysqlDocs(resolveMysql(model), model),
   dashboard: (model) => mysqlDashboard(resolveMysql(model)),
 };

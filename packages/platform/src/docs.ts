@@ -174,7 +174,12 @@ export function renderDocs({ model, engines, guardrails, rules: allRules }: Docs
       '',
     );
   const handManaged = [...new Set(documented.flatMap((d) => d.docs.handManagedUsers ?? []))];
-  p(`Root users and the platform's own service users${handManaged.length > 0 ? ` (${handManaged.join(', ')})` : ''} are managed by hand: their Secrets are created out of band.`, '');
+  p(
+    model.services.secretGeneration && handManaged.length === 0
+      ? `Root users and the platform's own service users get generated passwords (${model.services.secretGeneration.by}), made once in the cluster and never typed by a person; they are not rotated.`
+      : `Root users and the platform's own service users${handManaged.length > 0 ? ` (${handManaged.join(', ')})` : ''} are managed by hand: their Secrets are created out of band.`,
+    '',
+  );
 
   // Operators and what they need
   const operators = [...new Map(engines.flatMap((e) => e.operators?.(model) ?? []).map((o) => [o.id, o])).values()].sort((a, b) => a.id.localeCompare(b.id));

@@ -30,7 +30,7 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
   });
 
   it("syncs each rotated password into its app's namespace every 15 minutes", () => {
-    const secrets = objects.filter((o) => o.kind === 'ExternalSecret');
+    const secrets = objects.filter((o) => o.kind === 'ExternalSecret' && o.spec.secretStoreRef.name === 'vault-database');
     expect(secrets).toHaveLength(roles.length);
     for (const r of roles) {
       const es = secrets.find((s) => s.spec.data[0].remoteRef.key === `database/static-creds/${r.spec.name}`);
@@ -46,7 +46,7 @@ describe('prod rotation matches the seeds (databases.md: Vault Database Engine)'
       objects.find((o) => o.kind === 'DatabaseSecretEngineConfig' && o.metadata.name === name)!.metadata.annotations!['rotation.db-platform.io/not-rotated'] as string;
     expect(notRotated('pg-cluster')).toMatch(/^authentik \(tenant authentik\): Excluded in the seeds, its connection through PgBouncer/m);
     expect(notRotated('pg-cluster')).toMatch(/^crowdsec \(tenant crowdsec\): Excluded in the seeds, its Helm chart bakes/m);
-    expect(notRotated('mysql')).toMatch(/^root: root is managed by hand/m);
+    expect(notRotated('mysql')).toMatch(/^root: root's password is generated once in the cluster/m);
     expect(roles.map((r) => r.spec.username)).not.toEqual(expect.arrayContaining(['authentik']));
     expect(roles.map((r) => r.spec.username)).not.toEqual(expect.arrayContaining(['crowdsec']));
   });

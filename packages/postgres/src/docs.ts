@@ -8,7 +8,7 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
   const nfs = `${model.backups.nfs.server}:${pg.backup.path}`;
   return {
     title: 'PostgreSQL',
-    handManagedUsers: ['backup', 'exporter'],
+    handManagedUsers: model.services.secretGeneration ? [] : ['backup', 'exporter'],
     summary:
       `CloudNativePG cluster \`${pg.name}\` in \`${pg.namespace}\`: PostgreSQL ${pg.version}${pg.postgis ? ' with PostGIS' : ''} (\`${pg.image}\`), ` +
       `${pg.instances} instance${pg.instances > 1 ? 's' : ''} (1 primary${replicas > 0 ? ` + ${replicas} replica${replicas > 1 ? 's' : ''}, one per node` : ''}) on \`${pg.storage.storageClass}\` (${pg.storage.size} each). ` +

@@ -13,6 +13,7 @@ import { PostgresRestores } from './restore.ts';
 import { PostgresDrill } from './drill.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
+import { postgresGeneratedSecrets } from './secrets.ts';
 import { postgresDocs } from './docs.ts';
 import { postgresDashboard } from './dashboard.ts';
 
@@ -71,6 +72,7 @@ export const postgresEngine: Engine = {
   // Installed where the instances' network policy expects it.
   operators: (model) => [cloudnativePgOperator(cnpgNamespace(model))],
   credentials: postgresCredentials,
+  generatedSecrets: postgresGeneratedSecrets,
   docs: (model) => postgresDocs(resolvePostgres(model), model),
   dashboard: (model) => postgresDashboard(resolvePostgres(model), model),
 };

@@ -18,13 +18,13 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
   const master = `${redis.services.master}.${redis.namespace}.svc.cluster.local`;
   return {
     title: 'Redis',
-    handManagedUsers: ['Redis ACL system users'],
+    handManagedUsers: model.services.secretGeneration ? [] : ['Redis ACL system users'],
     summary:
       (ha
         ? `Sentinel HA: StatefulSet \`${redis.name}\` of ${redis.replicas} pods (redis, sentinel and exporter each, one per node, quorum ${redis.sentinel.quorum}) behind ${redis.haproxy.replicas} HAProxy replicas that send clients only to the master a majority of sentinels agrees on.`
         : `Standalone: StatefulSet \`${redis.name}\` with one pod (a restart is a few-seconds blip, accepted on 2026-05-30 after the split-brain) and no PodDisruptionBudget.`) +
       ` Redis \`${redis.image}\`, \`maxmemory ${redis.maxmemoryMb}mb\` of ${redis.resources.memory}, \`maxmemory-policy ${redis.maxmemoryPolicy}\`, on \`${redis.storage.storageClass}\` (${redis.storage.size}, growing to ${redis.storage.maxSize}). ` +
-      `Each tenant logs in as its own ACL user, limited to its key prefixes; ${authSentence(redis)} ACL passwords live in the Secrets \`${redis.name}-user-<user>\` in \`${redis.namespace}\`.`,
+      `Each tenant logs in as its own ACL user, limited to its key prefixes; ${authSentence(redis)} ACL passwords live in the Secrets \`${redis.name}-user-<user>\` in \`${redis.namespace}\`${model.services.secretGeneration ? ', generated once into Vault KV; each tenant gets host, port, username, password, url and prefixes in the Secret `<tenant>-redis` in its own namespace' : ''}.`,
     endpoints: [
       { host: master, port: 6379, purpose: ha ? 'Every client: HAProxy, to the elected master only' : 'Every client: the Redis pod (the name never changes)' },
       ...(ha

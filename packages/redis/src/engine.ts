@@ -9,6 +9,7 @@ import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
 import { redisDashboard } from './dashboard.ts';
+import { redisGeneratedSecrets } from './secrets.ts';
 import { REDIS_PATTERN_HINTS, RedisSpec, TenantRedis } from './schema.ts';
 
 export const redisEngine: Engine = {
@@ -30,6 +31,7 @@ export const redisEngine: Engine = {
     new RedisBackup(scope, 'Backup', { redis, model });
     new RedisNetwork(scope, 'Network', { redis, model });
   },
+  generatedSecrets: redisGeneratedSecrets,
   rules: REDIS_RULES,
   alerts: (model) => redisAlerts(resolveRedis(model)),
   docs: (model) => redisDocs(resolveRedis(model), model),

@@ -47,13 +47,28 @@ export function checksum(files: Record<string, string>): string {
   return h.digest('hex');
 }
 
-/** A projected volume with every user's password at /secrets/<user>. */
+/**
+ * A projected volume with every user's password at /secrets/<user>, and the previous one,
+ * while a rotation keeps it, at /secrets/<user>.previous. The sources are optional so a Secret
+ * without `previous` mounts; prepare.sh still refuses to start without `password`.
+ */
 export function secretsVolume(redis: RedisModel, users: readonly string[]): k8s.Volume {
   return {
     name: 'secrets',
     projected: {
       defaultMode: 0o400,
-      sources: redis.users.filter((u) => users.includes(u.name)).map((u) => ({ secret: { name: u.secret, items: [{ key: 'password', path: u.name }] } })),
+      sources: redis.users
+        .filter((u) => users.includes(u.name))
+        .map((u) => ({
+          secret: {
+            name: u.secret,
+            items: [
+              { key: 'password', path: u.name },
+              { key: 'previous', path: `${u.name}.previous` },
+            ],
+            optional: true,
+          },
+        })),
     },
   };
 }

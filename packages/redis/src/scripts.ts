@@ -5,8 +5,11 @@
 
 /**
  * prepare.sh (init container): users.acl from the template, each `@PASSWORD@` replaced by
- * `#<sha256>` of the password file `$SECRETS_DIR/<user>`. A missing password fails the pod
- * with the Secret's name instead of starting Redis with a user that cannot log in.
+ * `#<sha256>` of the password file `$SECRETS_DIR/<user>`, and also of
+ * `$SECRETS_DIR/<user>.previous` when the Secret holds a `previous` key: during a rotation a
+ * pod restarted then accepts both, as `ACL SETUSER <user> >new` does on the running server.
+ * A missing password fails the pod with the Secret's name instead of starting Redis with a
+ * user that cannot log in.
  * Inputs: ACL_TEMPLATE, RUN_DIR, SECRETS_DIR.
  */
 export function prepareScript(): string {
@@ -26,6 +29,7 @@ while IFS= read -r line || [ -n "$line" ]; do
         exit 1
       fi
       hash=$(tr -d '\\n' < "$file" | sha256sum | cut -d' ' -f1)
+      if [ -s "$file.previous" ]; then hash="$hash #$(tr -d '\\n' < "$file.previous" | sha256sum | cut -d' ' -f1)"; fi
       printf '%s\\n' "$line" | sed "s/@PASSWORD@/#$hash/" ;;
     *) printf '%s\\n' "$line" ;;
   esac

@@ -36,7 +36,22 @@ export function fillAclPasswords(template: string, passwords: Readonly<Record<st
       const user = line.split(' ')[1]!;
       const pw = passwords[user];
       if (pw === undefined) throw new Error(`no password for ACL user ${user}`);
-      return line.replace(PASSWORD_TOKEN, `#${createHash('sha256').update(pw).digest('hex')}`);
+      // One password per line (the new one and, during a rotation, the previous one).
+      const hashes = pw
+        .split('\n')
+        .filter((p) => p !== '')
+        .map((p) => `#${createHash('sha256').update(p).digest('hex')}`);
+      return line.replace(PASSWORD_TOKEN, hashes.join(' '));
     })
     .join('\n');
+}
+
+/**
+ * Rotating a user's password without a failed login: add the new password next to the old
+ * one (`>new` keeps every existing password, both log in), wait until every consumer holds the
+ * new one (External Secrets refresh plus restart), then drop the old (`<old`). Connections
+ * authenticated with the old password stay open.
+ */
+export function rotationCommands(user: string, next: string, previous: string): { add: string[]; drop: string[] } {
+  return { add: ['ACL', 'SETUSER', user, `>${next}`], drop: ['ACL', 'SETUSER', user, `<${previous}`] };
 }

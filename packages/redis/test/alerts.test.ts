@@ -60,11 +60,26 @@ describe('Redis alerts', () => {
         // they are prose; the expressions, durations and labels are the rendered ones.
         writeFile(dir, 'redis-alerts.rules.yaml', rulesFile(standalone));
         writeFile(dir, 'redis-ha-alerts.rules.yaml', rulesFile(ha));
-        writeFile(dir, 'redis-migrating-alerts.rules.yaml', rulesFile(migrating));
         copyFileSync(join(here, 'promtool', 'redis-alerts.test.yaml'), join(dir, 'redis-alerts.test.yaml'));
+        run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml')]);
+        const out = run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')]);
+        expect(out).toMatch(/SUCCESS/);
+      } finally {
+        removeDir(dir);
+      }
+      // Days of one-minute samples: ~40 s on a loaded 2-core machine, a budget, not a claim.
+    },
+    180_000,
+  );
+
+  it.skipIf(!programs.available)(
+    'the redis.auth migrating alerts pass promtool check rules and promtool test rules',
+    () => {
+      const dir = tempDir('promtool-auth');
+      try {
+        writeFile(dir, 'redis-migrating-alerts.rules.yaml', rulesFile(migrating));
         copyFileSync(join(here, 'promtool', 'redis-auth-alerts.test.yaml'), join(dir, 'redis-auth-alerts.test.yaml'));
-        run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml'), join(dir, 'redis-migrating-alerts.rules.yaml')]);
-        expect(run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')])).toMatch(/SUCCESS/);
+        run('promtool', ['check', 'rules', join(dir, 'redis-migrating-alerts.rules.yaml')]);
         expect(run('promtool', ['test', 'rules', join(dir, 'redis-auth-alerts.test.yaml')])).toMatch(/SUCCESS/);
       } finally {
         removeDir(dir);

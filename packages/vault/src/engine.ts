@@ -15,6 +15,7 @@ import { checkVault } from './checks.ts';
 import { engineCredentials, resolveVault } from './model.ts';
 import { VaultDatabaseEngine } from './vault-config.ts';
 import { TenantCredentials } from './external-secrets.ts';
+import { TenantSecretCopies, tenantCopies } from './generated-copies.ts';
 import { PushPasswordJob } from './push-password.ts';
 import { VaultNetwork } from './network.ts';
 import { VAULT_RULES } from './rules.ts';
@@ -47,6 +48,8 @@ export function vaultEngine(engines: readonly Engine[]): Engine {
       const vault = resolveVault(model, engineCredentials(engines, model));
       new VaultDatabaseEngine(scope, 'Vault', { vault });
       new TenantCredentials(scope, 'ExternalSecrets', { vault });
+      // The tenants' copies of generated credentials (@db/secrets makes the values, before the servers).
+      if (model.services.secretGeneration) new TenantSecretCopies(scope, 'GeneratedCopies', { vault, kvMount: model.services.secretGeneration.kvMount, secrets: tenantCopies(engines, model) });
       for (const role of vault.connections.flatMap((c) => c.staticRoles).filter((r) => r.login.pushPassword)) {
         new PushPasswordJob(scope, `Push-${role.objectName}`, { role, model });
       }

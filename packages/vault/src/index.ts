@@ -2,3 +2,19 @@
 export { vaultEngine } from './engine.ts';
 export { externalSecretStandIn } from './operator-contract.ts';
 export { externalSecretsOperator, vaultConfigOperator } from './operator.ts';
+// What @db/secrets builds on: Vault's address and auth, and the External Secrets and vault-config-operator types.
+export { resolveVault, type VaultModel } from './model.ts';
+export { vaultSection } from './schema.ts';
+export { RELOADER_MATCH } from './external-secrets.ts';
+export {
+  ClusterSecretStore,
+  ClusterSecretStoreSpecProviderVaultVersion,
+  ExternalSecret,
+  ExternalSecretSpecSecretStoreRefKind,
+  ExternalSecretSpecTargetCreationPolicy,
+  ExternalSecretSpecTargetDeletionPolicy,
+  ExternalSecretSpecTargetTemplateEngineVersion,
+  ExternalSecretSpecTargetTemplateMergePolicy,
+} from './imports/external-secrets.io.ts';
+export { KubernetesAuthEngineRole, Policy, PolicySpecType, SecretEngineMount } from './imports/redhatcop.redhat.io.ts';
+export { externalSecretFromKv, generatedLabels, KV, kvKey, nsTemplate, tenantCopies } from './generated-copies.ts';

@@ -34,7 +34,9 @@ describe('Vault configuration (vault-config-operator)', () => {
       expect(r.spec.path).toBe('database');
     }
     expect(findObject(objects, 'DatabaseSecretEngineStaticRole', 'postgres-linkwarden').spec.rotationStatements).toEqual([`ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}';`]);
-    expect(findObject(objects, 'DatabaseSecretEngineStaticRole', 'mysql-speedtest').spec.rotationStatements).toEqual([`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';`]);
+    expect(findObject(objects, 'DatabaseSecretEngineStaticRole', 'mysql-speedtest').spec.rotationStatements).toEqual([
+      `ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}' RETAIN CURRENT PASSWORD;`,
+    ]);
   });
 
   it('configures one connection per engine, its root from a Secret, rotated by Vault, and lists every login it leaves alone', () => {
@@ -54,7 +56,7 @@ describe('Vault configuration (vault-config-operator)', () => {
     expect(notRotated).toContain('postgres: superuser access is disabled');
     const my = findObject(objects, 'DatabaseSecretEngineConfig', 'mysql');
     expect(my.spec.pluginName).toBe('mysql-database-plugin');
-    expect(my.metadata.annotations![NOT_ROTATED_ANNOTATION]).toContain('root: root is managed by hand');
+    expect(my.metadata.annotations![NOT_ROTATED_ANNOTATION]).toContain("root: root's password is generated once in the cluster");
     expect(findObject(objects, 'SecretEngineMount', 'database').spec.type).toBe('database');
     expect(findObject(objects, 'PasswordPolicy', 'db-platform').spec.passwordPolicy).toContain('length = 32');
     // Nothing here carries a secret value.

@@ -122,6 +122,36 @@ export class PrivateMariaDb {
       });
   }
 
+  /**
+   * MySQL 8.0.14+ keeps the old password next to the new one with `ALTER USER … IDENTIFIED BY
+   * 'new' RETAIN CURRENT PASSWORD`; MariaDB 10.11 refuses the clause (ERROR 1064). It has the
+   * same effect with two authentication methods (`IDENTIFIED VIA … USING PASSWORD('new') OR …
+   * USING '<old hash>'`), so this installs a SQL SECURITY DEFINER procedure that reads the
+   * current hash and sets both, lets `grantee` call it, and returns the translation of a
+   * RETAIN statement into a call of it: the stand-in for MySQL 8.4 in tests.
+   */
+  installRetainCurrentPassword(grantee: string): (sql: string) => string {
+    this.root(`CREATE DATABASE IF NOT EXISTS db_platform_test;
+DELIMITER //
+CREATE OR REPLACE PROCEDURE db_platform_test.retain_current_password(IN u VARCHAR(80), IN h VARCHAR(80), IN pw VARCHAR(200))
+SQL SECURITY DEFINER
+BEGIN
+  DECLARE old VARCHAR(200);
+  SELECT JSON_VALUE(Priv, '$.authentication_string') INTO old FROM mysql.global_priv WHERE User = u AND Host = h;
+  SET @s = CONCAT('ALTER USER ', QUOTE(u), '@', QUOTE(h), ' IDENTIFIED VIA mysql_native_password USING PASSWORD(', QUOTE(pw), ') OR mysql_native_password USING ', QUOTE(old));
+  PREPARE st FROM @s;
+  EXECUTE st;
+  DEALLOCATE PREPARE st;
+END //
+DELIMITER ;
+GRANT EXECUTE ON PROCEDURE db_platform_test.retain_current_password TO ${grantee};`);
+    return (sql) =>
+      sql.replace(
+        /ALTER USER '([^']+)'@'([^']+)' IDENTIFIED BY '([^']+)' RETAIN CURRENT PASSWORD;/g,
+        (_, u: string, h: string, pw: string) => `CALL db_platform_test.retain_current_password('${u}', '${h}', '${pw}');`,
+      );
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null) {
