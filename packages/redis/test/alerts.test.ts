@@ -18,7 +18,7 @@ function rulesFile(alerts: ReturnType<typeof redisAlerts>): string {
     groups: [
       {
         name: 'redis-redis-v2',
-        rules: alerts.map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity } })),
+        rules: alerts.map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity, ...a.labels } })),
       },
     ],
   });
@@ -28,7 +28,7 @@ describe('Redis alerts', () => {
   const standalone = redisAlerts(testRedis().redis);
   const ha = redisAlerts(testRedis('{ topology: sentinel }').redis);
 
-  it('renders the seven standalone alerts of the seeds, plus the two replica alerts with sentinels', () => {
+  it("renders the seven standalone alerts of the seeds and the restore drill's, plus the two replica alerts with sentinels", () => {
     expect(standalone.map((a) => a.alert)).toEqual([
       'RedisDown',
       'RedisMemoryPressure',
@@ -37,6 +37,9 @@ describe('Redis alerts', () => {
       'RedisAOFRewriteLong',
       'RedisBackupStale',
       'RedisBackupNeverSucceeded',
+      'RedisRestoreDrillFailed',
+      'RedisRestoreDrillStale',
+      'RedisRestoreDrillStale',
     ]);
     expect(ha.map((a) => a.alert)).toContain('RedisReplicasMissing');
   });
@@ -45,19 +48,23 @@ describe('Redis alerts', () => {
     for (const a of ha) expect(existsSync(join(repoRoot, 'docs', 'runbooks', runbookFile(a.alert))), runbookFile(a.alert)).toBe(true);
   });
 
-  it.skipIf(!programs.available)('pass promtool check rules and promtool test rules', () => {
-    const dir = tempDir('promtool');
-    try {
-      // Annotations are left out of the unit-test copy: promtool compares them literally, and
-      // they are prose; the expressions, durations and labels are the rendered ones.
-      writeFile(dir, 'redis-alerts.rules.yaml', rulesFile(standalone));
-      writeFile(dir, 'redis-ha-alerts.rules.yaml', rulesFile(ha));
-      copyFileSync(join(here, 'promtool', 'redis-alerts.test.yaml'), join(dir, 'redis-alerts.test.yaml'));
-      run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml')]);
-      const out = run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')]);
-      expect(out).toMatch(/SUCCESS/);
-    } finally {
-      removeDir(dir);
-    }
-  });
+  it.skipIf(!programs.available)(
+    'pass promtool check rules and promtool test rules',
+    () => {
+      const dir = tempDir('promtool');
+      try {
+        // Annotations are left out of the unit-test copy: promtool compares them literally, and
+        // they are prose; the expressions, durations and labels are the rendered ones.
+        writeFile(dir, 'redis-alerts.rules.yaml', rulesFile(standalone));
+        writeFile(dir, 'redis-ha-alerts.rules.yaml', rulesFile(ha));
+        copyFileSync(join(here, 'promtool', 'redis-alerts.test.yaml'), join(dir, 'redis-alerts.test.yaml'));
+        run('promtool', ['check', 'rules', join(dir, 'redis-alerts.rules.yaml'), join(dir, 'redis-ha-alerts.rules.yaml')]);
+        const out = run('promtool', ['test', 'rules', join(dir, 'redis-alerts.test.yaml')]);
+        expect(out).toMatch(/SUCCESS/);
+      } finally {
+        removeDir(dir);
+      }
+    },
+    180_000,
+  );
 });
