@@ -59,6 +59,7 @@ export type { Peer } from './network-policy.ts';
 export { AlertRules, PodMetrics, runbookFile } from './monitoring.ts';
 export type { AlertSpec } from './monitoring.ts';
 export { checkRestores, resolveRestores, restoreJobName, restoreScript, RestoreJobs, RESTORE_COMPONENT, RUN_ONCE_LABEL, type RestoreModel } from './restore.ts';
+export { committedTenants, TENANT_LABEL, TENANT_STATE_LABEL, tenantState, vanishedTenantProblems, withTenantStates, type TenantState } from './lifecycle.ts';
 export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS } from './drill.ts';
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
