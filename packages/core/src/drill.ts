@@ -26,7 +26,10 @@ export interface DrillScriptProps {
   readonly engine: string;
   /** File extension of a tenant's archive, as the backup writes it. */
   readonly extension: string;
+  /** What is drilled: the tenants, or for an engine with one dump of the instance, its name (with `flat`). */
   readonly tenants: readonly string[];
+  /** The archives are in BACKUP_DIR itself, named `<name>-<UTC stamp>.<extension>` (one dump of the instance), not in a folder per tenant. @default false */
+  readonly flat?: boolean;
   /** Bash function body: starts the throw-away server with its data under `$DRILL_SCRATCH`, and exports what the clients below need. */
   readonly startServer: string;
   /** Bash function body: stops it. */
@@ -97,7 +100,7 @@ db_restore_drill_rows{engine=\\"${props.engine}\\"} $5"
 # drill TENANT: sets reason (empty on success), objects and rows.
 n=0
 drill() {
-  local tenant=$1 folder="$BACKUP_DIR/$1" archive manifest db
+  local tenant=$1 folder="$BACKUP_DIR${props.flat ? '' : '/$1'}" archive manifest db
   reason='' objects=0 rows=0
   archive=$(ls -1 "$folder" 2>/dev/null | grep -E "^\${tenant}-[0-9]{8}T[0-9]{6}Z\\.${ext}$" | sort -r | awk 'NR == 1')
   if [ -z "$archive" ]; then reason=no-dump; return; fi

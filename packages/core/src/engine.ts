@@ -252,6 +252,11 @@ export interface DocsBackup {
   readonly retention: string;
   /** The CronJob, `namespace/name`. */
   readonly job: string;
+  /** Per-tenant dumps: each tenant's folder and retention, and the engine id a `restores:` entry names. */
+  readonly tenants?: readonly { readonly tenant: string; readonly folder: string; readonly keep: number }[];
+  readonly engine?: string;
+  /** The weekly restore drill: its CronJob and the alert that says it failed. */
+  readonly drill?: { readonly job: string; readonly alert: string };
 }
 
 export interface DocsGraph {

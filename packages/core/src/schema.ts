@@ -158,13 +158,27 @@ export const Resources = Closed(
   { description: 'Compute resources.' },
 );
 
+/** A calendar day, YYYY-MM-DD. */
+export const DATE = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$';
+/** Days a retired tenant's data is kept before a purge is allowed. */
+export const RETENTION_AFTER_RETIREMENT_DAYS = 30;
+
 /** The fields every tenant has; each component that tenants use adds its own field (composeTenantSchema). */
 export const TenantBaseFields = {
   name: DnsLabel('App name; also its namespace unless `namespace` is given.'),
   namespace: Type.Optional(DnsLabel('Namespace of the app. @default the tenant name')),
   description: Type.Optional(FreeText({ maxLength: 200, description: 'What the app is, for the generated docs.' })),
+  state: Type.Optional(
+    Type.Union([Type.Literal('active'), Type.Literal('retired')], {
+      description: 'A retired tenant keeps its data and dumps; only a retired tenant may later be purged, and only a purged one may leave this file. @default active',
+    }),
+  ),
+  retiredOn: Type.Optional(Type.String({ pattern: DATE, description: 'The day the tenant was retired (YYYY-MM-DD); required with state: retired.' })),
+  purge: Type.Optional(
+    Type.Boolean({ description: `Delete the retired tenant's data: allowed ${RETENTION_AFTER_RETIREMENT_DAYS} days after retiredOn. Once rendered, the tenant may be removed from the file.` }),
+  ),
 };
-export type TenantBase = { name: string; namespace?: string; description?: string };
+export type TenantBase = { name: string; namespace?: string; description?: string; state?: 'active' | 'retired'; retiredOn?: string; purge?: boolean };
 
 export const Waiver = Closed({
   rule: Type.String({ pattern: '^[a-z0-9-]+$', description: 'Guardrail id.' }),

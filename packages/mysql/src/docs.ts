@@ -41,6 +41,9 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
           my.tenants.map((t) => [t.tenant.name, t.backupKeep]),
         ),
         job: `${my.namespace}/${my.backup.name}`,
+        engine: 'mysql',
+        tenants: my.tenants.map((t) => ({ tenant: t.tenant.name, folder: `${my.backup.path}/${t.tenant.name}/`, keep: t.backupKeep })),
+        drill: { job: `${my.namespace}/${my.backup.drill.name}`, alert: 'MysqlRestoreDrillFailed' },
       },
     ],
     graph: {

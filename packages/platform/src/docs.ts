@@ -218,6 +218,25 @@ export function renderDocs({ model, engines, guardrails, rules: allRules }: Docs
       '',
     );
   else p('No engine of this cluster takes backups.', '');
+  const perTenant = backups.flatMap((b) => (b.tenants ?? []).map((t) => ({ ...t, engine: b.engine ?? '', drill: b.drill })));
+  if (perTenant.length > 0)
+    p(
+      '### Each tenant: its dumps, its last drill, how to restore it',
+      '',
+      'A tenant\'s last drill is `db_restore_drill_last_status{tenant="<tenant>"}` (1 passed; the reason of a failure in `db_restore_drill_failure`); to restore it, add the `restores:` entry shown and open a pull request (README, "Backups and restoring one app"). `action: list` instead shows its dumps in the Job\'s log.',
+      '',
+      ...table(
+        ['Tenant', 'Dumps (NFS)', 'Kept', 'Last drill', 'Restore'],
+        perTenant.map((t) => [
+          t.tenant,
+          `\`${t.folder}\``,
+          String(t.keep),
+          t.drill ? `\`${t.drill.alert}\` / \`db_restore_drill_last_status{tenant="${t.tenant}"}\` (${t.drill.job})` : '',
+          `\`{ engine: ${t.engine}, tenant: ${t.tenant}, dump: latest }\``,
+        ]),
+      ),
+      '',
+    );
 
   // Dashboards and per-tenant usage
   const dashboards = engines.flatMap((e) => {

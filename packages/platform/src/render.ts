@@ -15,6 +15,7 @@ import {
   NamespaceBaseline,
   checkPlatform,
   checkRestores,
+  withTenantStates,
   loadPlatformFile,
   loadPlatformText,
   recommendedLabels,
@@ -101,7 +102,7 @@ function renderLoaded(loaded: LoadResult, expectedCluster: string | undefined, p
   if (problems.length > 0) return { ok: false, problems, warnings: [] };
 
   // Decorate: new objects, never changed in place (under tests every stage's output is frozen to prove it).
-  const engineObjects = frozen(keptOnUninstall(frozen(buildObjects(model, engines)), facts));
+  const engineObjects = frozen(keptOnUninstall(frozen(withTenantStates(frozen(buildObjects(model, engines)), model)), facts));
   // The GitOps wiring (Argo CD, Flux, operator installs) of those objects, checked like them.
   const built = [...engineObjects, ...deliveryObjects(model, engines, engineObjects, PLATFORM_COMPONENT)];
 

@@ -53,6 +53,10 @@ describe('clusters/prod/README.md holds the facts of the seed documents', () => 
     ['authentik excluded (PgBouncer)', /\| authentik \| PostgreSQL \| PostgreSQL role `authentik` \| .*PgBouncer/],
     ['crowdsec excluded (Helm-baked credentials)', /\| crowdsec \| PostgreSQL \| PostgreSQL role `crowdsec` \| .*Helm chart bakes/],
     ['tripit rotated', /\| tripit \| PostgreSQL \| PostgreSQL role `tripit` \| 604800 s/],
+    [
+      'each tenant with its dump folder, its last drill and its restore entry',
+      /\| linkwarden \| `\/srv\/nfs\/postgres-backup\/linkwarden\/` \| 7 \| `PostgresRestoreDrillFailed` \/ `db_restore_drill_last_status\{tenant="linkwarden"\}` .* \| `\{ engine: postgres, tenant: linkwarden, dump: latest \}` \|/,
+    ],
     ['PostgreSQL dump at 02:00 UTC, 7 kept, on NFS', /`pg_dump -Fc` per tenant database.*\| `0 2 \* \* \*` \| `nfs\.home\.lan:\/srv\/nfs\/postgres-backup` \| newest 7 dumps per tenant/],
     ['Redis RDB on Sunday 03:00, 28 days', /RDB snapshot.*\| `0 3 \* \* 0` \| `nfs\.home\.lan:\/srv\/nfs\/redis-backup` \| 28 days/],
     ['maxmemory 640mb of 768Mi, volatile-lru', /`maxmemory 640mb` of 768Mi, `maxmemory-policy volatile-lru`/],

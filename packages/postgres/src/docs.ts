@@ -43,6 +43,9 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
           pg.tenants.map((t) => [t.tenant.name, t.backupKeep]),
         ),
         job: `${pg.namespace}/${pg.backup.name}`,
+        engine: 'postgres',
+        tenants: pg.tenants.map((t) => ({ tenant: t.tenant.name, folder: `${pg.backup.path}/${t.tenant.name}/`, keep: t.backupKeep })),
+        drill: { job: `${pg.namespace}/${pg.backup.drill.name}`, alert: 'PostgresRestoreDrillFailed' },
       },
     ],
     graph: {

@@ -5,6 +5,7 @@ import { RedisStatefulSet } from './redis-statefulset.ts';
 import { RedisHaproxy } from './haproxy.ts';
 import { RedisMonitoring, redisAlerts } from './monitoring.ts';
 import { RedisBackup } from './backup.ts';
+import { RedisDrill } from './drill.ts';
 import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
@@ -29,6 +30,7 @@ export const redisEngine: Engine = {
     if (redis.topology === 'sentinel') new RedisHaproxy(scope, 'Haproxy', { redis, model });
     new RedisMonitoring(scope, 'Monitoring', { redis, model });
     new RedisBackup(scope, 'Backup', { redis, model });
+    new RedisDrill(scope, 'Drill', { redis, model });
     new RedisNetwork(scope, 'Network', { redis, model });
   },
   generatedSecrets: redisGeneratedSecrets,

@@ -1,5 +1,5 @@
 /** The Redis section of the desired state, with every default filled in once. */
-import { imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
 import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
 import { REDIS_DEFAULTS as D, redisSection, tenantRedis } from './schema.ts';
 
@@ -54,7 +54,14 @@ export interface RedisModel {
     readonly publishNotReadyAddresses: boolean;
   };
   readonly haproxy: { readonly name: string; readonly replicas: number; readonly checkInterval: number; readonly fall: number; readonly rise: number; readonly timeoutCheck: number };
-  readonly backup: { readonly name: string; readonly schedule: string; readonly days: number; readonly path: string };
+  readonly backup: {
+    readonly name: string;
+    readonly schedule: string;
+    readonly days: number;
+    readonly path: string;
+    /** The weekly restore drill: its CronJob, schedule and scratch room. */
+    readonly drill: { readonly name: string; readonly schedule: string; readonly scratch: string };
+  };
   readonly tenants: readonly RedisTenant[];
   readonly users: readonly RedisUser[];
   /**
@@ -159,6 +166,7 @@ export const resolveRedis = resolvedOnce((model: PlatformModel): RedisModel => {
       schedule: spec.backup?.schedule ?? D.backup.schedule,
       days: spec.backup?.days ?? D.backup.days,
       path: spec.backup?.path ?? `${model.backups.nfs.path.replace(/\/$/, '')}/redis-backup`,
+      drill: { name: `${name}-restore-drill`, schedule: spec.backup?.drill?.schedule ?? DRILL_DEFAULTS.schedule, scratch: spec.backup?.drill?.scratch ?? DRILL_DEFAULTS.scratch },
     },
     tenants,
     users: resolveUsers(name, topology, tenants),

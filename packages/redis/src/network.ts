@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { FlowPolicy, prometheusPeer, type Peer, type PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
 import { backupPods, dataPods, proxyPods, redisLabels } from './labels.ts';
+import { drillPods } from './drill.ts';
 
 export function tenantPeers(redis: RedisModel): Peer[] {
   return [...new Set(redis.tenants.map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
@@ -63,6 +64,14 @@ export class RedisNetwork extends Construct {
         { peers: [redis.topology === 'standalone' ? data : { pods: proxyPods(redis) }], ports: [{ port: 6379 }] },
         { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
       ],
+    });
+    // The weekly restore drill loads the snapshot into a server inside its own pod: it needs only the Pushgateway (DNS comes with the namespace).
+    new FlowPolicy(this, 'Drill', {
+      namespace: redis.namespace,
+      name: redis.backup.drill.name,
+      labels,
+      pods: drillPods(redis),
+      egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
   }
 }

@@ -1,6 +1,6 @@
 /** The `redis:` section of platform.yaml and the `redis:` field of a tenant. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, CRON, DnsLabel, ImageOverride, NFS_PATH, Quantity, Resources, withDefaults, type Defaults } from '@db/core';
+import { Closed, CRON, DnsLabel, DrillSettings, ImageOverride, NFS_PATH, Quantity, Resources, withDefaults, type Defaults } from '@db/core';
 
 /** A Redis key prefix: single braces (hash tags) are fine, `{{`/`}}` are not (Helm templates). */
 export const REDIS_PREFIX = '^(?!.*\\{\\{)(?!.*\\}\\})[A-Za-z0-9_.:{}-]+$';
@@ -89,6 +89,7 @@ const RedisFields = Closed(
         schedule: Type.Optional(Type.String({ pattern: CRON, description: 'Cron schedule, in UTC (the default is Sunday 03:00).' })),
         days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Days an RDB snapshot is kept on NFS.' })),
         path: Type.Optional(Type.String({ pattern: NFS_PATH, description: 'Folder below the NFS export. @default <backups.nfs.path>/redis-backup' })),
+        drill: DrillSettings,
       }),
     ),
   },

@@ -18,7 +18,7 @@ function rulesFile(alerts: ReturnType<typeof redisAlerts>): string {
     groups: [
       {
         name: 'redis-redis-v2',
-        rules: alerts.map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity } })),
+        rules: alerts.map((a) => ({ alert: a.alert, expr: a.expr, ...(a.for ? { for: a.for } : {}), labels: { severity: a.severity, ...a.labels } })),
       },
     ],
   });
@@ -29,7 +29,7 @@ describe('Redis alerts', () => {
   const ha = redisAlerts(testRedis('{ topology: sentinel }').redis);
   const migrating = redisAlerts(testRedis('{ topology: standalone, auth: migrating }').redis);
 
-  it('renders the seven standalone alerts of the seeds, plus the two replica alerts with sentinels', () => {
+  it("renders the seven standalone alerts of the seeds and the restore drill's, plus the two replica alerts with sentinels", () => {
     expect(standalone.map((a) => a.alert)).toEqual([
       'RedisDown',
       'RedisMemoryPressure',
@@ -38,6 +38,9 @@ describe('Redis alerts', () => {
       'RedisAOFRewriteLong',
       'RedisBackupStale',
       'RedisBackupNeverSucceeded',
+      'RedisRestoreDrillFailed',
+      'RedisRestoreDrillStale',
+      'RedisRestoreDrillStale',
     ]);
     expect(ha.map((a) => a.alert)).toContain('RedisReplicasMissing');
   });

@@ -1,15 +1,20 @@
 /** The generated backup script against a real redis-server: RDB via redis-cli --rdb, gzip, 28-day retention; the archive restores into a fresh server with identical data. */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { requirePrograms } from '@db/core/testing';
+import { requirePrograms, startPushgateway } from '@db/core/testing';
 import { redisBackupScript } from '../src/backup.ts';
+import { redisDrillScript } from '../src/drill.ts';
 import { cli, freePort, testFileRun, testRedis, waitFor, writeFile } from './helpers.ts';
 import { passwordsFor, renderNode, startStandalone } from './servers.ts';
 
-const programs = requirePrograms('Redis backup script test', ['redis-server', 'redis-cli', 'bash', 'gzip'], 'apt-get install redis-server');
+const programs = requirePrograms(
+  'Redis backup script and restore drill test',
+  ['redis-server', 'redis-cli', 'redis-check-rdb', 'bash', 'gzip', 'prometheus-pushgateway'],
+  'apt-get install redis-server prometheus-pushgateway',
+);
 const { procs, root } = testFileRun('backup');
 
 describe.skipIf(!programs.available)('backup script', () => {
@@ -40,8 +45,11 @@ describe.skipIf(!programs.available)('backup script', () => {
         },
       });
       expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-      const files = readdirSync(backupDir);
+      const files = readdirSync(backupDir).filter((f) => !f.endsWith('.manifest'));
       expect(files).toHaveLength(1);
+      expect(readFileSync(join(backupDir, `${files[0]}.manifest`), 'utf8')).toBe(
+        `objects ${cli(node.port, ['DBSIZE'], { user: 'admin', password: passwords.admin! })}\nrows ${cli(node.port, ['DBSIZE'], { user: 'admin', password: passwords.admin! })}\n`,
+      );
       expect(files[0]).toMatch(/^redis-v2-\d{8}T\d{6}Z\.rdb\.gz$/);
       const rdb = gunzipSync(readFileSync(join(backupDir, files[0]!)));
       expect(rdb.subarray(0, 5).toString()).toBe('REDIS');
@@ -71,4 +79,53 @@ describe.skipIf(!programs.available)('backup script', () => {
       await procs.kill(p);
     }
   });
+
+  it('the weekly drill loads the newest snapshot into a throw-away server and fails, with the reason, on a bad one', async () => {
+    const { redis } = testRedis();
+    const backupDir = join(root, 'nfs');
+    const script = writeFile(root, 'drill.sh', redisDrillScript(redis));
+    const scratch = join(root, 'scratch');
+    const gateway = await startPushgateway();
+    const drill = () => {
+      rmSync(scratch, { recursive: true, force: true });
+      mkdirSync(scratch);
+      return spawnSync('bash', [script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { PATH: process.env.PATH, BACKUP_DIR: backupDir, BACKUP_NAME: 'redis-v2', DRILL_SCRATCH: scratch, PUSHGATEWAY_URL: gateway.url },
+      });
+    };
+    const result = async () => {
+      const m = await gateway.metrics();
+      return {
+        status: /db_restore_drill_last_status\{[^}]*tenant="redis-v2"\} (\d)/.exec(m)?.[1],
+        reason: /db_restore_drill_failure\{[^}]*reason="([a-z-]+)"[^}]*tenant="redis-v2"\} 1/.exec(m)?.[1],
+      };
+    };
+    try {
+      const good = drill();
+      expect(good.status, good.stdout + good.stderr).toBe(0);
+      expect(good.stdout).toMatch(/drill: redis-v2 passed: 1 objects, 1 rows, as the manifest says/);
+      expect(await result()).toEqual({ status: '1', reason: undefined });
+      const archive = readdirSync(backupDir).find((f) => f.endsWith('.rdb.gz'))!;
+      const bytes = readFileSync(join(backupDir, archive));
+      const planted = join(backupDir, 'redis-v2-29991231T000000Z.rdb.gz');
+      for (const [reason, content, manifest] of [
+        ['corrupt', bytes.subarray(0, bytes.length - 9), 'objects 1\nrows 1\n'],
+        ['empty', gzipSync(Buffer.alloc(0)), 'objects 1\nrows 1\n'],
+        ['mismatch', bytes, 'objects 2\nrows 2\n'],
+      ] as const) {
+        writeFileSync(planted, content);
+        writeFileSync(`${planted}.manifest`, manifest);
+        const r = drill();
+        expect(r.status, reason).not.toBe(0);
+        expect(r.stderr).toContain(`drill: redis-v2 FAILED: ${reason}`);
+        expect(await result()).toEqual({ status: '0', reason });
+      }
+      rmSync(planted);
+      rmSync(`${planted}.manifest`);
+    } finally {
+      await gateway.stop();
+    }
+  }, 120_000);
 });
