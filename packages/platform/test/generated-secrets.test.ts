@@ -144,7 +144,7 @@ for (const cluster of ['prod', 'lab']) {
     it('each tenant namespace gets host, port, username, password, url and prefixes, from the same KV entry as the ACL', () => {
       const tenantSecrets = tenantsOf(objects);
       const cm = redisConfig(objects);
-      const aclUsers = [...(cm.data['users.acl.template'] as string).matchAll(/^user (\S+) on @PASSWORD@ .*~/gm)].map((m) => m[1]!).filter((u) => u !== 'admin');
+      const aclUsers = [...(cm.data['users.acl.template'] as string).matchAll(/^user (\S+) on @PASSWORD@ resetkeys ~/gm)].map((m) => m[1]!).filter((u) => u !== 'admin');
       expect(tenantSecrets.map((e) => e.spec.target.template.data.username).sort()).toEqual(aclUsers.sort());
       for (const es of tenantSecrets) {
         expect(Object.keys(es.spec.target.template.data).sort()).toEqual(['host', 'password', 'port', 'prefixes', 'url', 'username']);

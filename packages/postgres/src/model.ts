@@ -51,7 +51,7 @@ export interface PostgresModel {
   readonly backupSecret: string;
   /**
    * Role the restore Jobs log in as: CREATEDB and a member of every tenant role, so it
-   * restores as the tenant; its password comes from `restoreSecret` (created out of band).
+   * restores as the tenant; its password comes from `restoreSecret` (generated with `secrets:`, else created out of band).
    */
   readonly restoreRole: string;
   readonly restoreSecret: string;
