@@ -21,8 +21,17 @@ export function redisDrillScript(redis: RedisModel): string {
     flat: true,
     // The server starts with the snapshot it loads (load_archive).
     startServer: ':',
+    // Waits until the server is gone: a server still shutting down unlinks its socket file,
+    // which would be the next server's if one started in the same folder meanwhile.
     stopServer: `[ -f "$DRILL_SCRATCH/redis.pid" ] || return 0
-  kill "$(cat -- "$DRILL_SCRATCH/redis.pid")" 2>/dev/null || true`,
+  local pid i
+  pid=$(cat -- "$DRILL_SCRATCH/redis.pid")
+  kill "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true`,
     loadArchive: `local pid i
   gzip -dc -- "$1" > "$DRILL_SCRATCH/dump.rdb"
   redis-server --port 0 --unixsocket "$DRILL_SCRATCH/redis.sock" --unixsocketperm 700 --dir "$DRILL_SCRATCH" --dbfilename dump.rdb --save '' --appendonly no --logfile "$DRILL_SCRATCH/redis.log" </dev/null >/dev/null 2>&1 &

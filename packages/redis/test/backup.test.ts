@@ -119,7 +119,7 @@ describe.skipIf(!programs.available)('backup script', () => {
         writeFileSync(`${planted}.manifest`, manifest);
         const r = drill();
         expect(r.status, reason).not.toBe(0);
-        expect(r.stderr).toContain(`drill: redis-v2 FAILED: ${reason}`);
+        expect(r.stderr, `${reason}: ${r.stdout}${r.error ?? ''}`).toContain(`drill: redis-v2 FAILED: ${reason}`);
         expect(await result()).toEqual({ status: '0', reason });
       }
       rmSync(planted);
