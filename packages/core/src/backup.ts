@@ -69,52 +69,35 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 target="$BACKUP_DIR/$BACKUP_NAME-$stamp.${props.extension}"
 partial="$target.partial"
 
-# Pushes the outcome to the Pushgateway with bash's /dev/tcp, so the job needs no HTTP
-# client in the database image. POST replaces only the metrics sent: a failure keeps the
-# last success timestamp. A Pushgateway outage never fails the backup itself.
-push_metrics() {
-  local ok=$1 size=\${2:-0} now body hostport host port
-  [ -n "$PUSHGATEWAY_URL" ] || return 0
+# The outcome goes to the Pushgateway (push_metrics: bash's /dev/tcp, no HTTP client needed
+# in the database image). POST replaces only the metrics sent: a failure keeps the last success
+# timestamp. A Pushgateway outage never fails the backup itself.
+${PUSH_METRICS}
+
+report_outcome() {
+  local ok=$1 size=\${2:-0} now body
   now=$(date -u +%s)
   body="# TYPE db_backup_last_run_timestamp_seconds gauge
 db_backup_last_run_timestamp_seconds{engine=\\"${props.engine}\\"} $now
 # TYPE db_backup_last_status gauge
 db_backup_last_status{engine=\\"${props.engine}\\"} $ok
 # TYPE db_backup_last_duration_seconds gauge
-db_backup_last_duration_seconds{engine=\\"${props.engine}\\"} $((now - started))
-"
+db_backup_last_duration_seconds{engine=\\"${props.engine}\\"} $((now - started))"
   if [ "$ok" = 1 ]; then
-    body+="# TYPE db_backup_last_success_timestamp_seconds gauge
+    body+="
+# TYPE db_backup_last_success_timestamp_seconds gauge
 db_backup_last_success_timestamp_seconds{engine=\\"${props.engine}\\"} $now
 # TYPE db_backup_last_size_bytes gauge
-db_backup_last_size_bytes{engine=\\"${props.engine}\\"} $size
-"
+db_backup_last_size_bytes{engine=\\"${props.engine}\\"} $size"
   fi
-  hostport=\${PUSHGATEWAY_URL#http://}
-  hostport=\${hostport%%/*}
-  host=\${hostport%%:*}
-  port=\${hostport##*:}
-  [ "$port" != "$hostport" ] || port=80
-  if ! exec 3<>"/dev/tcp/$host/$port"; then
-    echo "warning: cannot reach the Pushgateway at $PUSHGATEWAY_URL" >&2
-    return 0
-  fi
-  printf 'POST /metrics/job/db-backup/backup/%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' \\
-    "$BACKUP_NAME" "$hostport" "\${#body}" "$body" >&3
-  local reply=""
-  read -r -t 10 reply <&3 || true
-  exec 3<&- 3>&-
-  case "$reply" in
-    "HTTP/1."?" 2"*) ;;
-    *) echo "warning: the Pushgateway answered: \${reply:-nothing}" >&2 ;;
-  esac
+  push_metrics "db-backup/backup/$BACKUP_NAME" "$body"
 }
 
 on_error() {
   local code=$?
   rm -f -- "$partial" "$partial.manifest"
   echo "backup FAILED (exit $code)" >&2
-  push_metrics 0 || true
+  report_outcome 0 || true
   exit "$code"
 }
 trap on_error ERR
@@ -133,7 +116,7 @@ echo "backup: done, $size bytes"
 
 ${retention.join('\n')}
 
-push_metrics 1 "$size"
+report_outcome 1 "$size"
 `;
 }
 
