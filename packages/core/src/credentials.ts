@@ -6,6 +6,8 @@
  * by construction. Core names no rotator and no server: plugins and URI schemes are the
  * engines' words, and the rotator checks that it supports them.
  */
+import type * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import type { FlowRule } from './network-policy.ts';
 import type { TenantModel } from './model.ts';
 
 export interface CredentialConnection {
@@ -69,6 +71,9 @@ export interface EngineCredentials {
  * it once in the cluster, keeps it at one owner, and delivers it as the Secret `name` in
  * `namespace`, plus, for a tenant's login, as a Secret in the tenant's namespace.
  */
+/** Bounds of a sane password rotation period, for every rotator: shorter churns connections, longer keeps a leaked password alive. */
+export const ROTATION_BOUNDS_SECONDS = { min: 86_400, max: 90 * 86_400 } as const;
+
 export interface GeneratedSecret {
   /** Namespace of the server or job that reads it; the Secret is delivered there. */
   readonly namespace: string;
@@ -86,4 +91,38 @@ export interface GeneratedSecret {
     readonly name: string;
     readonly template: Readonly<Record<string, string>>;
   };
+  /**
+   * Rotated on a schedule, for a server that accepts two passwords per login: the new value
+   * is added to the server first, then becomes `password` in the one owner with the old one
+   * kept as `previous` until the next rotation, so a consumer still holding the old value
+   * logs in until it has the new one. Needs the engine's `rotationStep`. @default never rotated
+   */
+  readonly rotation?: { readonly periodSeconds: number };
+}
+
+/**
+ * The engine's part of a scheduled rotation: the step that makes its server accept the new
+ * passwords, run by the generator's rotation job between choosing them and publishing them.
+ * The step's script (POSIX sh) finds one folder per rotated Secret under `$ROTATE_DIR`
+ * (named after the Secret) holding the files `next` and `current`; when it exits 0, every
+ * server that checks those logins must accept exactly `next` and `current` (so a stray value
+ * from an earlier failed run is gone). A non-zero exit publishes nothing: the rotation is
+ * retried on the next run, the old value still valid everywhere.
+ */
+export interface RotationStep {
+  /** Namespace of the rotated Secrets (the job runs there); `name`: the job's CronJob. */
+  readonly namespace: string;
+  readonly name: string;
+  /** UTC cron schedule of the job; each run rotates what is due. */
+  readonly schedule: string;
+  readonly image: string;
+  readonly runAsUser: number;
+  readonly script: string;
+  readonly env: readonly k8s.EnvVar[];
+  readonly volumes: readonly k8s.Volume[];
+  readonly volumeMounts: readonly k8s.VolumeMount[];
+  /** Labels of the job's pods: the engine's own network policy admits them to its servers. */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Where the step connects (egress of the job's pods, besides the generator's own). */
+  readonly egress: readonly FlowRule[];
 }

@@ -12,7 +12,7 @@ import type { AlertSpec } from './monitoring.ts';
 import type { EngineDashboard } from './dashboards.ts';
 import type { GroupKind, HelmOperator } from './operators.ts';
 import type { K8sObject } from './objects.ts';
-import type { EngineCredentials, GeneratedSecret } from './credentials.ts';
+import type { EngineCredentials, GeneratedSecret, RotationStep } from './credentials.ts';
 import type { CredentialDetector } from './credential-scan.ts';
 import type { InputSchema } from './load.ts';
 import { composePlatformSchema, type SchemaPart } from './schema.ts';
@@ -162,6 +162,8 @@ export interface Engine {
   credentials?(model: PlatformModel): EngineCredentials;
   /** Credentials the engine's servers and jobs need, generated in the cluster (see GeneratedSecret). @default none */
   generatedSecrets?(model: PlatformModel): GeneratedSecret[];
+  /** How the engine's server takes rotated passwords, when some of its `generatedSecrets` have a `rotation`. */
+  rotationStep?(model: PlatformModel): RotationStep;
   /** Facts for the generated docs (endpoints, users, credentials, backups, diagram). */
   docs?(model: PlatformModel): EngineDocs;
   /**
@@ -241,6 +243,8 @@ export interface DocsCredential {
   readonly pushEvery?: string;
   /** The tenant's own rotation period (a duration such as 3d), when it overrides the platform's. */
   readonly rotationPeriod?: string;
+  /** Who rotates it and how, when not the platform's rotator (e.g. the engine's own rotation job). */
+  readonly rotatedBy?: string;
 }
 
 export interface DocsBackup {

@@ -40,7 +40,8 @@ export { customResourceFactsOf, DELIVERY_PHASES, inputSchemaOf, operatorNamespac
 export type { CustomResourceFacts, DeliveryPhase, Engine, EngineDocs, NamespaceNeed, OwnedFields } from './engine.ts';
 export { CHART_KINDS, gk, mirrored } from './operators.ts';
 export type { GroupKind, HelmOperator } from './operators.ts';
-export type { CredentialConnection, EngineCredentials, GeneratedSecret, TenantLogin } from './credentials.ts';
+export type { CredentialConnection, EngineCredentials, GeneratedSecret, RotationStep, TenantLogin } from './credentials.ts';
+export { ROTATION_BOUNDS_SECONDS } from './credentials.ts';
 
 // Objects, labels, names and images
 export { deepFreeze, objectRef, podTemplate } from './objects.ts';

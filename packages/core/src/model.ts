@@ -21,8 +21,8 @@ export interface TenantModel extends TenantBase {
 export interface Services {
   /** A rotator is configured: every engine whose passwords it rotates creates this login for it. */
   readonly credentialRotation?: { readonly login: string };
-  /** A generator is configured: every engine's `generatedSecrets` are made in the cluster, none by hand (`kvMount`: where it keeps them). */
-  readonly secretGeneration?: { readonly by: string; readonly kvMount: string };
+  /** A generator is configured: every engine's `generatedSecrets` are made in the cluster, none by hand (`kvMount`: where it keeps them; `rotationPeriod`: how often a rotated one changes unless its tenant says otherwise). */
+  readonly secretGeneration?: { readonly by: string; readonly kvMount: string; readonly rotationPeriod: string };
 }
 
 export interface PlatformModel {

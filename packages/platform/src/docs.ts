@@ -157,7 +157,7 @@ export function renderDocs({ model, engines, guardrails, rules: allRules }: Docs
           c.principal,
           `${c.rotationPeriod ? durationSeconds(c.rotationPeriod) : policy.periodSeconds} s`,
           `every ${policy.refresh}`,
-          c.pushEvery ? `pushed into the app's own config every ${c.pushEvery} by a CronJob` : '',
+          [c.rotatedBy ?? '', c.pushEvery ? `pushed into the app's own config every ${c.pushEvery} by a CronJob` : ''].filter(Boolean).join('; '),
         ]),
       ),
       '',

@@ -78,7 +78,9 @@ const urlquery = (s: string) =>
 /** The Secret data External Secrets writes: the target template over the values read from KV (`.password`, `| urlquery`). */
 export function deliveredData(es: K8sObject, kv: Kv): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const d of es.spec.data) {
+  // dataFrom extract: every key of the entry (the Vault provider's GetSecretMap, client_get.go:83-103).
+  for (const d of es.spec.dataFrom ?? []) Object.assign(values, kv.get(d.extract.key));
+  for (const d of es.spec.data ?? []) {
     const v = kv.get(d.remoteRef.key)?.[d.remoteRef.property];
     if (v === undefined) throw new Error(`ExternalSecret ${es.metadata.namespace}/${es.metadata.name}: KV ${d.remoteRef.key} has no ${d.remoteRef.property}`);
     values[d.secretKey] = v;
@@ -86,11 +88,14 @@ export function deliveredData(es: K8sObject, kv: Kv): Record<string, string> {
   return Object.fromEntries(
     Object.entries(es.spec.target.template.data as Record<string, string>).map(([k, t]) => [
       k,
-      t.replace(/\{\{ \.(\w+)( \| urlquery)? \}\}/g, (_, name: string, q: string | undefined) => {
-        const v = values[name];
-        if (v === undefined) throw new Error(`template of ${es.metadata.name}.${k} uses .${name}, which is not read`);
-        return q ? urlquery(v) : v;
-      }),
+      // `index . "k"` gives "" for a missing key; `.k` fails the Secret (missingkey=error, runtime/template/v2/template.go:238).
+      t
+        .replace(/\{\{ index \. "(\w+)" \}\}/g, (_, name: string) => values[name] ?? '')
+        .replace(/\{\{ \.(\w+)( \| urlquery)? \}\}/g, (_, name: string, q: string | undefined) => {
+          const v = values[name];
+          if (v === undefined) throw new Error(`template of ${es.metadata.name}.${k} uses .${name}, which is not read`);
+          return q ? urlquery(v) : v;
+        }),
     ]),
   );
 }
@@ -115,6 +120,9 @@ function chain(objects: K8sObject[]) {
   return { generators, pushes, externals };
 }
 
+/** The KV entry an ExternalSecret reads (its `password` property, or the whole entry). */
+export const kvKeyOf = (es: K8sObject): string => es.spec.data?.[0]?.remoteRef.key ?? es.spec.dataFrom[0].extract.key;
+
 const redisStatefulSet = (objects: K8sObject[]) => objects.find((o) => o.kind === 'StatefulSet' && o.metadata.namespace === 'redis')!;
 const redisConfig = (objects: K8sObject[]) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'redis' && o.data?.['users.acl.template'])!;
 const tenantsOf = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'ExternalSecret' && o.metadata.name.endsWith('-redis') && o.spec.target.template.data.url);
@@ -131,7 +139,7 @@ for (const cluster of ['prod', 'lab']) {
       for (const name of read) {
         const es = externals.find((e) => e.metadata.namespace === 'redis' && e.spec.target.name === name);
         expect(es, `ExternalSecret for redis/${name}`).toBeDefined();
-        const key = es!.spec.data[0].remoteRef.key;
+        const key = kvKeyOf(es!);
         const ps = pushes.find((p) => p.metadata.namespace === 'redis' && p.spec.data.some((d: { match: { remoteRef: { remoteKey: string } } }) => d.match.remoteRef.remoteKey === key));
         expect(ps, `PushSecret for ${key}`).toBeDefined();
         expect(ps!.spec.updatePolicy).toBe('IfNotExists');
@@ -151,8 +159,8 @@ for (const cluster of ['prod', 'lab']) {
         expect(es.metadata.namespace).not.toBe('redis');
         const user = es.spec.target.template.data.username;
         const server = externals.find((e) => e.metadata.namespace === 'redis' && e.spec.target.name === `redis-v2-user-${user}`)!;
-        expect(es.spec.data[0].remoteRef.key).toBe(server.spec.data[0].remoteRef.key);
-        expect(es.spec.data[0].remoteRef.key).toBe(`redis/tenants/${es.metadata.namespace}/redis-v2-user-${user}`);
+        expect(kvKeyOf(es)).toBe(kvKeyOf(server));
+        expect(kvKeyOf(es)).toBe(`redis/tenants/${es.metadata.namespace}/redis-v2-user-${user}`);
       }
     });
 
@@ -416,7 +424,7 @@ for (const cluster of ['prod', 'lab']) {
       );
       for (const e of objects.filter((o) => o.kind === 'ExternalSecret')) {
         if (e.spec.secretStoreRef.name === 'vault-database') continue; // Vault static roles: rotated by Vault (vault.test.ts)
-        for (const d of e.spec.data) expect(pushed.has(d.remoteRef.key), `${e.metadata.namespace}/${e.metadata.name} reads ${d.remoteRef.key}`).toBe(true);
+        expect(pushed.has(kvKeyOf(e)), `${e.metadata.namespace}/${e.metadata.name} reads ${kvKeyOf(e)}`).toBe(true);
       }
       expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     });

@@ -1,5 +1,5 @@
 /** Semantic checks of the Redis section and of the tenants that use it, with positions. */
-import type { PlatformModel, Problem } from '@db/core';
+import { durationSeconds, ROTATION_BOUNDS_SECONDS, type PlatformModel, type Problem } from '@db/core';
 import { resolveRedis, SYSTEM_USERS } from './model.ts';
 import { redisSection, tenantRedis } from './schema.ts';
 
@@ -15,7 +15,15 @@ export function checkRedis(model: PlatformModel): Problem[] {
   if (!spec) return problems;
   // Defaults come from the resolved model: one place (model.ts).
   const { topology, replicas } = resolveRedis(model);
+  const days = (seconds: number) => `${seconds / 86_400}d`;
   for (const t of users) {
+    const period = tenantRedis(t)!.rotationPeriod;
+    if (period !== undefined) {
+      const at = ['tenants', t.index, 'redis', 'rotationPeriod'];
+      if (!model.services.secretGeneration) problems.push(source.problem(at, 'only generated Redis passwords rotate', 'add the `secrets:` section (with `vault:`), or remove rotationPeriod'));
+      else if (durationSeconds(period) < ROTATION_BOUNDS_SECONDS.min || durationSeconds(period) > ROTATION_BOUNDS_SECONDS.max)
+        problems.push(source.problem(at, `rotation period ${period} is outside ${days(ROTATION_BOUNDS_SECONDS.min)}..${days(ROTATION_BOUNDS_SECONDS.max)}`));
+    }
     if (SYSTEM_USERS.has(t.name)) problems.push(source.problem(['tenants', t.index, 'name'], `"${t.name}" is a Redis system user (${[...SYSTEM_USERS].join(', ')})`, 'rename the tenant'));
   }
   const queues = users.filter((t) => tenantRedis(t)!.use === 'queue');

@@ -1,6 +1,8 @@
 /** What the generated docs say about Redis: endpoints, tenants, backups, diagram. */
 import type { EngineDocs, PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
+import { tenantRotationSeconds } from './rotation.ts';
+import { tenantRedis } from './schema.ts';
 
 /** What \`redis.auth\` means for clients, and for \`migrating\` how to finish. */
 export function authSentence(redis: RedisModel): string {
@@ -42,7 +44,21 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
       connectsTo: `${master}:6379`,
       node: ha ? 'redis_haproxy' : 'redis_server',
     })),
-    credentials: [],
+    credentials: redis.tenants.map((t) => {
+      const rotates = tenantRotationSeconds(t, model) !== undefined;
+      const period = tenantRedis(t.tenant)?.rotationPeriod;
+      return {
+        tenant: t.tenant.name,
+        principal: `ACL user \`${t.tenant.name}\``,
+        rotated: rotates,
+        ...(rotates
+          ? {
+              rotatedBy: `by CronJob \`${redis.namespace}/${redis.name}-password-rotation\`; the old password works until the next rotation`,
+              ...(period ? { rotationPeriod: period } : {}),
+            }
+          : { reason: 'generated credentials are off (no `secrets:` section): the password is made by hand' }),
+      };
+    }),
     backups: [
       {
         what: `Redis \`${redis.name}\`: RDB snapshot (\`redis-cli --rdb\`) as the ACL user \`backup\`, gzip`,

@@ -11,6 +11,7 @@ import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
 import { redisDashboard } from './dashboard.ts';
 import { redisGeneratedSecrets } from './secrets.ts';
+import { redisRotates, redisRotationStep } from './rotation.ts';
 import { REDIS_PATTERN_HINTS, RedisSpec, TenantRedis } from './schema.ts';
 
 export const redisEngine: Engine = {
@@ -34,8 +35,9 @@ export const redisEngine: Engine = {
     new RedisNetwork(scope, 'Network', { redis, model });
   },
   generatedSecrets: redisGeneratedSecrets,
+  rotationStep: redisRotationStep,
   rules: REDIS_RULES,
-  alerts: (model) => redisAlerts(resolveRedis(model)),
+  alerts: (model) => redisAlerts(resolveRedis(model), { rotation: redisRotates(resolveRedis(model), model) }),
   docs: (model) => redisDocs(resolveRedis(model), model),
   dashboard: (model) => redisDashboard(resolveRedis(model)),
 };

@@ -7,13 +7,15 @@ import { Construct } from 'constructs';
 import { AlertRules, drillAlerts, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
 import { dataComponent, dataPods, redisLabels } from './labels.ts';
+import { redisRotates, rotationAlerts } from './rotation.ts';
 
 /** Per-connection series of redis_exporter --export-client-list (label `user`: the connection's ACL user). */
 export const UNAUTHENTICATED_METRIC = 'redis_connected_clients_details';
 /** Its labels that change during a connection's life (computed per scrape, exporter/clients.go:51-72): blanked at scrape so a connection is one series. */
 export const CHURNING_CLIENT_LABELS = ['created_at', 'idle_since', 'omem', 'cmd', 'flags'] as const;
 
-export function redisAlerts(redis: RedisModel): AlertSpec[] {
+/** `rotation`: tenant passwords rotate on a schedule (rotation.ts), so their overdue alert is in. */
+export function redisAlerts(redis: RedisModel, opts: { rotation?: boolean } = {}): AlertSpec[] {
   const sel = `namespace="${redis.namespace}", pod=~"${redis.name}-[0-9]+"`;
   const backup = `job="db-backup", backup="${redis.name}"`;
   const alerts: AlertSpec[] = [
@@ -116,6 +118,7 @@ export function redisAlerts(redis: RedisModel): AlertSpec[] {
       },
     );
   }
+  if (opts.rotation) alerts.push(...rotationAlerts(redis));
   return alerts;
 }
 
@@ -133,6 +136,13 @@ export class RedisMonitoring extends Construct {
       model,
       ...(redis.auth === 'migrating' ? { blankLabels: { metric: UNAUTHENTICATED_METRIC, labels: CHURNING_CLIENT_LABELS } } : {}),
     });
-    new AlertRules(this, 'Alerts', { namespace: redis.namespace, name: `${redis.name}-alerts`, labels, group: `redis-${redis.name}`, alerts: redisAlerts(redis), model });
+    new AlertRules(this, 'Alerts', {
+      namespace: redis.namespace,
+      name: `${redis.name}-alerts`,
+      labels,
+      group: `redis-${redis.name}`,
+      alerts: redisAlerts(redis, { rotation: redisRotates(redis, model) }),
+      model,
+    });
   }
 }

@@ -9,6 +9,7 @@ import { FlowPolicy, prometheusPeer, type Peer, type PlatformModel } from '@db/c
 import type { RedisModel } from './model.ts';
 import { backupPods, dataPods, proxyPods, redisLabels } from './labels.ts';
 import { drillPods } from './drill.ts';
+import { redisRotates, rotationPods } from './rotation.ts';
 
 export function tenantPeers(redis: RedisModel): Peer[] {
   return [...new Set(redis.tenants.map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
@@ -21,6 +22,8 @@ export class RedisNetwork extends Construct {
     const labels = redisLabels(redis, 'network-policy');
     const data: Peer = { pods: dataPods(redis) };
     const backup: Peer = { pods: backupPods(redis) };
+    // The rotation job (@db/secrets, step rotation.ts) sets ACL passwords on every server.
+    const rotation: Peer[] = redisRotates(redis, model) ? [{ pods: rotationPods(redis) }] : [];
     if (redis.topology === 'standalone') {
       new FlowPolicy(this, 'Data', {
         namespace: redis.namespace,
@@ -28,7 +31,7 @@ export class RedisNetwork extends Construct {
         labels,
         pods: dataPods(redis),
         ingress: [
-          { peers: [...tenantPeers(redis), backup], ports: [{ port: 6379 }] },
+          { peers: [...tenantPeers(redis), backup, ...rotation], ports: [{ port: 6379 }] },
           { peers: [prometheusPeer(model)], ports: [{ port: 9121 }] },
         ],
         egress: [],
@@ -42,6 +45,7 @@ export class RedisNetwork extends Construct {
         pods: dataPods(redis),
         ingress: [
           { peers: [data, proxy], ports: [{ port: 6379 }, { port: 26379 }] },
+          ...(rotation.length > 0 ? [{ peers: rotation, ports: [{ port: 6379 }] }] : []),
           { peers: [prometheusPeer(model)], ports: [{ port: 9121 }] },
         ],
         egress: [{ peers: [data], ports: [{ port: 6379 }, { port: 26379 }] }],

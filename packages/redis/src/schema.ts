@@ -1,6 +1,6 @@
 /** The `redis:` section of platform.yaml and the `redis:` field of a tenant. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, CRON, DnsLabel, DrillSettings, ImageOverride, NFS_PATH, Quantity, Resources, withDefaults, type Defaults } from '@db/core';
+import { Closed, CRON, DnsLabel, DURATION, DrillSettings, ImageOverride, NFS_PATH, Quantity, Resources, withDefaults, type Defaults } from '@db/core';
 
 /** A Redis key prefix: single braces (hash tags) are fine, `{{`/`}}` are not (Helm templates). */
 export const REDIS_PREFIX = '^(?!.*\\{\\{)(?!.*\\}\\})[A-Za-z0-9_.:{}-]+$';
@@ -122,6 +122,12 @@ export const TenantRedis = Closed({
   }),
   prefixes: Type.Optional(
     Type.Array(Type.String({ pattern: REDIS_PREFIX, maxLength: 64 }), { uniqueItems: true, description: 'Extra key prefixes the app uses besides `<tenant>:` (e.g. `bull:` for BullMQ).' }),
+  ),
+  rotationPeriod: Type.Optional(
+    Type.String({
+      pattern: DURATION,
+      description: "How often this tenant's Redis password is rotated (generated credentials only), 1d to 90d; the old one keeps working until the next rotation. @default vault.rotationPeriod",
+    }),
   ),
 });
 

@@ -6,6 +6,14 @@
  */
 import type { GeneratedSecret, PlatformModel } from '@db/core';
 import { resolveRedis, type RedisModel, type RedisTenant } from './model.ts';
+import { userRotation } from './rotation.ts';
+
+/**
+ * `previous` of the one owner's entry, or empty before the first rotation. `index` yields the
+ * zero value for a missing key, where `.previous` would fail the whole Secret: External
+ * Secrets v2.9.0 runs templates with missingkey=error (runtime/template/v2/template.go:238).
+ */
+export const ROTATION_PREVIOUS_TEMPLATE = '{{ index . "previous" }}';
 
 export const REDIS_PORT = 6379;
 
@@ -33,11 +41,14 @@ export function redisGeneratedSecrets(model: PlatformModel): GeneratedSecret[] {
   const redis = resolveRedis(model);
   return redis.users.map((u) => {
     const t = redis.tenants.find((x) => x.tenant.name === u.tenant?.name);
+    const rotation = userRotation(redis, u, model);
     return {
       namespace: redis.namespace,
       name: u.secret,
       purpose: `Redis ACL user ${u.name}: ${u.purpose}`,
       ...(t ? { tenantCopy: { tenant: t.tenant, name: tenantSecretName(t), template: tenantSecretTemplate(redis, t) } } : {}),
+      // The server's copy then also holds `previous`: prepare.sh hashes both into the ACL file.
+      ...(t && rotation ? { rotation, template: { password: '{{ .password }}', previous: ROTATION_PREVIOUS_TEMPLATE } } : {}),
     };
   });
 }

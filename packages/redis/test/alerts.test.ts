@@ -50,8 +50,13 @@ describe('Redis alerts', () => {
     expect(redisAlerts(testRedis('{ topology: standalone, auth: "off" }').redis)).toEqual(standalone);
   });
 
+  const rotating = redisAlerts(testRedis().redis, { rotation: true });
+  it('scheduled password rotation adds its overdue alert', () => {
+    expect(rotating.map((a) => a.alert).filter((a) => !standalone.some((s) => s.alert === a))).toEqual(['RedisPasswordRotationOverdue']);
+  });
+
   it('every alert has a runbook at docs/runbooks/<runbookFile(alert)>', () => {
-    for (const a of [...ha, ...migrating]) expect(existsSync(join(repoRoot, 'docs', 'runbooks', runbookFile(a.alert))), runbookFile(a.alert)).toBe(true);
+    for (const a of [...ha, ...migrating, ...rotating]) expect(existsSync(join(repoRoot, 'docs', 'runbooks', runbookFile(a.alert))), runbookFile(a.alert)).toBe(true);
   });
 
   it.skipIf(!programs.available)(
@@ -84,6 +89,22 @@ describe('Redis alerts', () => {
         copyFileSync(join(here, 'promtool', 'redis-auth-alerts.test.yaml'), join(dir, 'redis-auth-alerts.test.yaml'));
         run('promtool', ['check', 'rules', join(dir, 'redis-migrating-alerts.rules.yaml')]);
         expect(run('promtool', ['test', 'rules', join(dir, 'redis-auth-alerts.test.yaml')])).toMatch(/SUCCESS/);
+      } finally {
+        removeDir(dir);
+      }
+    },
+    180_000,
+  );
+
+  it.skipIf(!programs.available)(
+    'the rotation alert passes promtool check rules and promtool test rules',
+    () => {
+      const dir = tempDir('promtool-rotation');
+      try {
+        writeFile(dir, 'redis-rotation-alerts.rules.yaml', rulesFile(rotating));
+        copyFileSync(join(here, 'promtool', 'redis-rotation-alerts.test.yaml'), join(dir, 'redis-rotation-alerts.test.yaml'));
+        run('promtool', ['check', 'rules', join(dir, 'redis-rotation-alerts.rules.yaml')]);
+        expect(run('promtool', ['test', 'rules', join(dir, 'redis-rotation-alerts.test.yaml')])).toMatch(/SUCCESS/);
       } finally {
         removeDir(dir);
       }

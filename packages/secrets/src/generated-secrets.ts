@@ -122,6 +122,8 @@ export class GeneratedSecrets extends Construct {
         refresh: v.refreshInterval,
         template: s.template ?? DEFAULT_TEMPLATE,
         ...(s.type ? { type: s.type } : {}),
+        // A rotated entry's `previous` too (the whole entry; the Vault provider returns every key, client_get.go:83-103).
+        ...(s.rotation ? { extract: true } : {}),
       });
     }
   }

@@ -23,10 +23,12 @@ export function resolveSecrets(model: PlatformModel): SecretsModel {
 
 export interface PlannedSecret {
   readonly secret: GeneratedSecret;
+  /** The engine that declared it. */
+  readonly engine: Engine;
   /** KV v2 key below the mount. */
   readonly key: string;
 }
 
 export function plannedSecrets(engines: readonly Engine[], model: PlatformModel): PlannedSecret[] {
-  return engines.filter((e) => e.enabled(model) && e.generatedSecrets).flatMap((e) => e.generatedSecrets!(model).map((secret) => ({ secret, key: kvKey(secret) })));
+  return engines.filter((e) => e.enabled(model) && e.generatedSecrets).flatMap((e) => e.generatedSecrets!(model).map((secret) => ({ secret, engine: e, key: kvKey(secret) })));
 }

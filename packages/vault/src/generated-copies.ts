@@ -63,7 +63,7 @@ export const generatedLabels = (component: string, instance = 'generated-secrets
 export function externalSecretFromKv(
   scope: Construct,
   id: string,
-  props: { namespace: string; name: string; store: string; key: string; refresh: string; template: Readonly<Record<string, string>>; type?: string; tenant?: string },
+  props: { namespace: string; name: string; store: string; key: string; refresh: string; template: Readonly<Record<string, string>>; type?: string; tenant?: string; extract?: boolean },
 ) {
   const l = { ...generatedLabels('credentials', props.tenant ?? props.namespace), ...(props.tenant ? { 'db-platform.io/tenant': props.tenant } : {}) };
   new ExternalSecret(scope, id, {
@@ -84,7 +84,8 @@ export function externalSecretFromKv(
           data: { ...props.template },
         },
       },
-      data: [{ secretKey: 'password', remoteRef: { key: props.key, property: 'password' } }],
+      // `extract`: every key of the entry (a rotated one also holds `previous`), else `password` alone.
+      ...(props.extract ? { dataFrom: [{ extract: { key: props.key } }] } : { data: [{ secretKey: 'password', remoteRef: { key: props.key, property: 'password' } }] }),
     },
   });
 }

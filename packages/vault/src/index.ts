@@ -3,8 +3,8 @@ export { vaultEngine } from './engine.ts';
 export { externalSecretStandIn } from './operator-contract.ts';
 export { externalSecretsOperator, vaultConfigOperator } from './operator.ts';
 // What @db/secrets builds on: Vault's address and auth, and the External Secrets and vault-config-operator types.
-export { resolveVault, type VaultModel } from './model.ts';
-export { vaultSection } from './schema.ts';
+export { MAX_ROTATION_SECONDS, MIN_ROTATION_SECONDS, resolveVault, type VaultModel } from './model.ts';
+export { VAULT_DEFAULTS, vaultSection } from './schema.ts';
 export { RELOADER_MATCH } from './external-secrets.ts';
 export {
   ClusterSecretStore,

@@ -2,12 +2,12 @@
  * The `vault` section of the desired state and the engines' credential facts, resolved once:
  * which logins become Vault static roles, under which names, and which are excluded.
  */
-import { durationSeconds, kebab, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type CredentialConnection } from '@db/core';
+import { durationSeconds, kebab, ROTATION_BOUNDS_SECONDS, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type CredentialConnection } from '@db/core';
 import { VAULT_DEFAULTS as D, vaultSection } from './schema.ts';
 
 /** Bounds of a sane rotation period. */
-export const MIN_ROTATION_SECONDS = 86_400;
-export const MAX_ROTATION_SECONDS = 90 * 86_400;
+export const MIN_ROTATION_SECONDS = ROTATION_BOUNDS_SECONDS.min;
+export const MAX_ROTATION_SECONDS = ROTATION_BOUNDS_SECONDS.max;
 
 export interface StaticRole {
   readonly login: TenantLogin;
