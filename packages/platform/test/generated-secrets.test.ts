@@ -23,13 +23,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { K8sObject } from '@db/core';
 import { freePort, requirePrograms } from '@db/core/testing';
 import { platformFileOf } from '../src/paths.ts';
 import { renderFile } from '../src/render.ts';
+import { Resp } from '../../redis/test/resp.ts';
 
 function rendered(cluster: string): K8sObject[] {
   const r = renderFile(platformFileOf(cluster), cluster);
@@ -202,48 +202,6 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-/** A minimal RESP client: one reply per command (status, error, integer or bulk). */
-class Conn {
-  private buf = '';
-  private waiting: ((s: string) => void)[] = [];
-  private constructor(private readonly sock: Socket) {
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      while (this.waiting.length > 0) {
-        const end = this.buf.indexOf('\r\n');
-        if (end < 0) return;
-        let reply = this.buf.slice(0, end);
-        let used = end + 2;
-        if (reply.startsWith('$') && reply !== '$-1') {
-          const len = Number(reply.slice(1));
-          if (this.buf.length < used + len + 2) return;
-          reply = this.buf.slice(used, used + len);
-          used += len + 2;
-        }
-        this.buf = this.buf.slice(used);
-        this.waiting.shift()!(reply);
-      }
-    });
-  }
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = new Socket();
-      s.once('error', reject);
-      s.connect(port, '127.0.0.1', () => resolve(new Conn(s)));
-    });
-  }
-  command(args: readonly string[]): Promise<string> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
-    });
-  }
-  close() {
-    this.sock.destroy();
-  }
-}
-
 async function startRedis(dir: string, aclFile: string): Promise<{ port: number; proc: ChildProcess }> {
   const port = await freePort();
   const conf = join(dir, 'redis.conf');
@@ -259,7 +217,7 @@ async function startRedis(dir: string, aclFile: string): Promise<{ port: number;
   );
   for (let i = 0; i < 100; i++) {
     try {
-      const c = await Conn.open(port);
+      const c = await Resp.connect(port);
       const pong = await c.command(['PING']);
       c.close();
       if (/PONG|NOAUTH/.test(pong)) return { port, proc };
@@ -311,7 +269,7 @@ for (const cluster of ['prod', 'lab']) {
         expect(decodeURIComponent(url.password)).toBe(t.data.password);
         const own = t.data.prefixes!.split(',');
         const foreign = [...new Set(tenants.flatMap((o) => o.data.prefixes!.split(',')))].filter((p) => !own.includes(p));
-        const c = await Conn.open(port);
+        const c = await Resp.connect(port);
         try {
           // Log in with the URL's user and password (the host is the cluster's; the test's server is on loopback).
           expect(await c.command(['AUTH', url.username, decodeURIComponent(url.password)]), `${t.data.username} logs in`).toBe('+OK');
