@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Go tools the checks run (Helm, kubeconform, kube-score) and the Prometheus exporters
+# Builds the Go tools the checks run (Helm, kubeconform, kube-score, cyclonus) and the Prometheus exporters
 # the dashboard tests scrape (redis_exporter, mysqld_exporter, postgres_exporter: the versions of
 # the images we render) with the machine's Go toolchain, at pinned versions, into $GOBIN (default:
 # $(go env GOPATH)/bin). Idempotent: a tool already at its pinned version is not rebuilt.
@@ -12,6 +12,9 @@ set -euo pipefail
 HELM_VERSION=v3.22.0
 KUBECONFORM_VERSION=v0.7.0
 KUBE_SCORE_VERSION=v1.20.0
+# cyclonus evaluates the rendered NetworkPolicies offline (`cyclonus analyze --mode query-traffic`):
+# packages/control-plane/test/network-policy.test.ts. Its go.mod has no replace directives.
+CYCLONUS_VERSION=v0.5.6
 
 gobin="${GOBIN:-$(go env GOPATH)/bin}"
 mkdir -p "$gobin"
@@ -65,6 +68,7 @@ proxy_locally() {
 install helm.sh/helm/v3/cmd/helm "$HELM_VERSION" helm
 install github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" kubeconform
 install github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" kube-score
+install github.com/mattfenwick/cyclonus/cmd/cyclonus "$CYCLONUS_VERSION" cyclonus
 here=$(cd "$(dirname "$0")/.." && pwd)
 GONOSUMDB=github.com/oliver006/redis_exporter \
   build_module "$here/tools/exporters/redis-exporter-v1.62" github.com/oliver006/redis_exporter v1.62.0 redis_exporter

@@ -74,7 +74,7 @@ export {
   tenantRecords,
 } from './dashboards.ts';
 export type { DashboardPanel, DashboardQuery, DashboardSection, EngineDashboard, OverviewPart, RecordSpec, TenantSeries } from './dashboards.ts';
-export { checkRestores, resolveRestores, restoreJobName, restoreScript, RestoreJobs, RESTORE_COMPONENT, RUN_ONCE_LABEL, type RestoreModel } from './restore.ts';
+export { checkRestores, resolveRestores, restoreJobName, restoreScript, RestoreJobs, RESTORE_COMPONENT, RESTORING_POD_LABELS, RUN_ONCE_LABEL, type RestoreModel } from './restore.ts';
 export { committedTenants, TENANT_LABEL, TENANT_STATE_LABEL, tenantState, vanishedTenantProblems, withTenantStates, type TenantState } from './lifecycle.ts';
 export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS } from './drill.ts';
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';

@@ -278,6 +278,12 @@ export interface RestoreJobsProps {
 /** The label every restore and listing pod carries (network policy selects on it). */
 export const RESTORE_COMPONENT = 'restore';
 /**
+ * Only the pods of a restore (not of a listing) carry this label: the engines' restore policy
+ * and their servers' ingress select on it, so a listing, which reads the NFS folder through
+ * the kubelet's mount and pushes nothing, reaches no server and no Pushgateway.
+ */
+export const RESTORING_POD_LABELS: Readonly<Record<string, string>> = { 'db-platform.io/restoring': 'true' };
+/**
  * Objects that must be created once and never changed after (a one-shot Job): Flux creates
  * them only when absent, and the Argo CD wiring ignores differences in their spec.
  */
@@ -313,7 +319,7 @@ export class RestoreJobs extends Construct {
           backoffLimit: 0,
           activeDeadlineSeconds: 6 * 3600,
           template: {
-            metadata: { labels },
+            metadata: { labels: r.action === 'restore' ? { ...labels, ...RESTORING_POD_LABELS } : labels },
             spec: {
               restartPolicy: 'Never',
               automountServiceAccountToken: false,

@@ -91,8 +91,8 @@ export class MysqlNetwork extends Construct {
       pods: drillPods(my),
       egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
-    // Restore Jobs (restores: entries): the server and the Pushgateway; listings need neither (NFS is the kubelet's mount).
-    if (model.restores.some((r) => r.engine === 'mysql'))
+    // Restore Jobs (restores: entries): the server and the Pushgateway; listings need neither (NFS is the kubelet's mount) and are not selected.
+    if (model.restores.some((r) => r.engine === 'mysql' && r.action === 'restore'))
       new FlowPolicy(this, 'Restore', {
         namespace: my.namespace,
         name: `${my.name}-restore`,

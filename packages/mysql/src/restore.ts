@@ -7,12 +7,13 @@
  * provisioning Job: a new database is reachable by root only until a tenant is given it.
  */
 import { Construct } from 'constructs';
-import { restoreScript, RestoreJobs, RESTORE_COMPONENT, type PlatformModel } from '@db/core';
+import { restoreScript, RestoreJobs, RESTORE_COMPONENT, RESTORING_POD_LABELS, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, mysqlSelector } from './labels.ts';
 import { MYSQL_PORT, MYSQL_UID } from './standalone.ts';
 
-export const restorePods = (my: MysqlModel) => mysqlSelector(my, RESTORE_COMPONENT);
+/** Pods of the restore Jobs, not of the listings (network policy). */
+export const restorePods = (my: MysqlModel) => ({ ...mysqlSelector(my, RESTORE_COMPONENT), ...RESTORING_POD_LABELS });
 
 export function mysqlRestoreScript(): string {
   return restoreScript({

@@ -73,8 +73,8 @@ export class PostgresNetwork extends Construct {
       egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
 
-    // Restore Jobs (restores: entries): the primary and the Pushgateway; listings need neither (NFS is the kubelet's mount).
-    if (model.restores.some((r) => r.engine === 'postgres'))
+    // Restore Jobs (restores: entries): the primary and the Pushgateway; listings need neither (NFS is the kubelet's mount) and are not selected.
+    if (model.restores.some((r) => r.engine === 'postgres' && r.action === 'restore'))
       new FlowPolicy(this, 'Restore', {
         namespace: pg.namespace,
         name: `${pg.name}-restore`,

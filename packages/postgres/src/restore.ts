@@ -9,12 +9,12 @@
  * its database; only a superuser could): the dump's CREATE EXTENSION entries are skipped.
  */
 import { Construct } from 'constructs';
-import { recommendedLabels, restoreScript, RestoreJobs, RESTORE_COMPONENT, type PlatformModel } from '@db/core';
+import { recommendedLabels, restoreScript, RestoreJobs, RESTORE_COMPONENT, RESTORING_POD_LABELS, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 import { CNPG_POSTGRES_UID, POSTGRES_DUMP_EXTENSION } from './backup.ts';
 
-/** Pods of the restore and listing Jobs (network policy). */
-export const restorePods = (pg: PostgresModel) => ({ 'app.kubernetes.io/instance': pg.name, 'app.kubernetes.io/component': RESTORE_COMPONENT });
+/** Pods of the restore Jobs, not of the listings (network policy). */
+export const restorePods = (pg: PostgresModel) => ({ 'app.kubernetes.io/instance': pg.name, 'app.kubernetes.io/component': RESTORE_COMPONENT, ...RESTORING_POD_LABELS });
 
 const PSQL = 'psql -X -v ON_ERROR_STOP=1 -At';
 

@@ -76,13 +76,19 @@ describe('PostgreSQL restore Jobs (restores: entries)', () => {
     expect(env).toMatchObject({ RESTORE_TENANT: 'linkwarden', RESTORE_INTO: 'linkwarden_copy', RESTORE_REPLACE: 'false', RESTORE_ROLE: 'linkwarden', PGUSER: 'pg-cluster-db-restore' });
   });
 
-  it('gives a listing no credentials, and restore pods a network policy to the primary and the Pushgateway only', () => {
-    const objects = synthEngine(postgresEngine, withEntries('  - { engine: postgres, tenant: authentik, action: list }\n'));
-    const [job] = objects.filter((o) => o.kind === 'Job');
-    expect(job!.metadata.name).toMatch(/^list-postgres-authentik-[0-9a-f]{8}$/);
-    expect(job!.spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain('PGPASSWORD');
+  it('gives a listing no credentials and no network path; restore pods a network policy to the primary and the Pushgateway only', () => {
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const listingOnly = synthEngine(postgresEngine, withEntries('  - { engine: postgres, tenant: authentik, action: list }\n'));
+    // A listing alone renders no restore policy: its pod keeps the namespace's default deny (and DNS).
+    expect(listingOnly.filter((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'pg-cluster-restore')).toEqual([]);
+    const objects = synthEngine(postgresEngine, withEntries(`  - { engine: postgres, tenant: authentik, action: list }\n${entry}`));
+    const [list, restore] = ['list', 'restore'].map((action) => objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith(`${action}-`))!);
+    expect(list!.metadata.name).toMatch(/^list-postgres-authentik-[0-9a-f]{8}$/);
+    expect(list!.spec.template.spec.containers[0].env.map((e: any) => e.name)).not.toContain('PGPASSWORD');
     const policy = findObject(objects, 'NetworkPolicy', 'pg-cluster-restore');
-    expect(policy.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/instance': 'pg-cluster', 'app.kubernetes.io/component': 'restore' });
+    expect(policy.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/instance': 'pg-cluster', 'app.kubernetes.io/component': 'restore', 'db-platform.io/restoring': 'true' });
+    expect(selects(policy.spec.podSelector.matchLabels, restore!.spec.template.metadata.labels)).toBe(true);
+    expect(selects(policy.spec.podSelector.matchLabels, list!.spec.template.metadata.labels)).toBe(false);
     expect(policy.spec.ingress ?? []).toEqual([]);
     expect(policy.spec.egress.flatMap((e: any) => (e.ports ?? []).map((p: any) => p.port))).toEqual(expect.arrayContaining([5432, 9091]));
     const role = findObject(objects, 'Cluster', 'pg-cluster').spec.managed.roles.find((r: any) => r.name === 'db_restore');
