@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go tools the checks run (Helm, kubeconform, kube-score) and the Prometheus exporters
 # the dashboard tests scrape (redis_exporter, mysqld_exporter, postgres_exporter: the versions of
-# the images we render) with the machine's Go toolchain, at pinned versions, into $GOBIN (default:
+# the images we render), and Vault, which the rotation chain tests run for real (vault server
+# -dev), with the machine's Go toolchain, at pinned versions, into $GOBIN (default:
 # $(go env GOPATH)/bin). Idempotent: a tool already at its pinned version is not rebuilt.
 #
 # kube-linter is not installable here: the Go module proxy refuses golang.stackrox.io/kube-linter
@@ -72,4 +73,8 @@ proxy_locally github.com/prometheus/mysqld_exporter v0.17.2
 GOPROXY="file://$local_proxy,https://proxy.golang.org" \
   build_module "$here/tools/exporters/mysqld-exporter-v0.17" github.com/prometheus/mysqld_exporter v0.17.2 mysqld_exporter
 build_module "$here/tools/exporters/postgres-exporter-v0.17" github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter v0.17.1 postgres_exporter
+# Vault: its go.mod replaces its own api and sdk modules with folders the module zip lacks, so it
+# builds from tools/vault/vault-v1.21 (tools/vault/README.md), which takes their published
+# versions. Cold: ~630 MB of modules; see the README for the build time.
+build_module "$here/tools/vault/vault-v1.21" github.com/hashicorp/vault v1.21.4 vault
 echo "Go tools in $gobin"
