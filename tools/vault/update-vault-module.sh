@@ -11,13 +11,13 @@
 # directive of the module, so `go mod tidy` keeps exactly its dependency graph. Run once per
 # version bump and commit go.mod and go.sum; scripts/install-go-tools.sh builds from them.
 #
-# A nested module whose version the release requires does not compile with the release (its
-# in-tree copy, what the release builds with, lags the tag it names) is pinned by a replace here:
-#   v1.21.4 requires sdk v0.21.0, whose framework.Backend.ActivationFunc takes a third argument
-#   the release's vault/identity_store.go does not pass; sdk v0.20.0 has the release's signature.
+# A nested module that no published version matches (the release's in-tree copy differs from
+# every tag) is replaced by ./<name>, which scripts/install-go-tools.sh fills with a published
+# version plus the patch <name>.patch of this folder (kept across runs):
+#   v1.21.4: sdk (sdk.patch explains why).
 set -euo pipefail
 version=${1:?usage: $0 v1.<minor>.<patch>}
-declare -A NESTED_OVERRIDES=([v1.21.4]="github.com/hashicorp/vault/sdk=github.com/hashicorp/vault/sdk@v0.20.0")
+declare -A NESTED_OVERRIDES=([v1.21.4]="github.com/hashicorp/vault/sdk=./sdk")
 minor=$(echo "$version" | cut -d. -f2)
 here="$(cd "$(dirname "$0")" && pwd)"
 dir="$here/vault-v1.$minor"
@@ -26,7 +26,7 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local
 vault_dir=$(go mod download -json "github.com/hashicorp/vault@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
 [ -n "$vault_dir" ] || { echo "cannot download github.com/hashicorp/vault@$version" >&2; exit 1; }
 
-rm -rf "$dir" && mkdir -p "$dir" && cd "$dir"
+mkdir -p "$dir" && cd "$dir" && rm -f go.mod go.sum
 go mod init "db-platform/tools/vault/vault-v1.$minor" 2>/dev/null
 go mod edit -require "github.com/hashicorp/vault@$version"
 go mod edit -go="$(go mod edit -json "$vault_dir/go.mod" | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).Go')"
