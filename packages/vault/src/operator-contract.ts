@@ -46,7 +46,8 @@ export function operatorPayload(spec: Record<string, any>, bootstrapPassword: st
     allowed_roles: [...(spec.allowedRoles ?? ['*'])],
     root_credentials_rotate_statements: [...(spec.rootRotationStatements ?? [])],
     password_policy: spec.passwordPolicy ?? '',
-    connection_url: spec.connectionUrl,
+    // The rendered spec's key is `connectionURL` (the CRD's json tag, types.go:55 of DBSEConfig).
+    connection_url: spec.connectionURL,
     username: spec.username,
     disable_escaping: spec.disableEscaping ?? false,
     ...(spec.databaseSpecificConfig ?? {}),
