@@ -7,8 +7,11 @@
  * of tenant and platform namespaces log in with TokenRequest tokens; Vault checks them with the
  * API server's TokenReview.
  *
+ * The lab's PostgreSQL connection and static roles are written too, against a real PostgreSQL
+ * on loopback (the URL's host is the one change), so a tenant reads real credentials.
+ *
  * What it proves: the tenant policy's identity template (`service_account_namespace`) gives each
- * namespace its own static credentials and no other's; the generated-credentials policies let a
+ * namespace its own static credentials (which log in) and no other's; the generated-credentials policies let a
  * platform namespace write and read its own KV subtree only, and a tenant read only what was
  * filed for it. The database side of the chain (real PostgreSQL and MariaDB) is
  * packages/vault/test/vault-server.test.ts.
@@ -17,14 +20,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { requirePrograms, startVault, type VaultServer } from '@db/core/testing';
+import { enablePostgresTls, requirePrograms, run, startPostgres, startVault, type PostgresServer, type VaultServer } from '@db/core/testing';
 import { operatorWrites, withCrdDefaults } from '@db/vault';
 import { loadCrdVersions } from '@db/core';
 import { ControlPlane, requireControlPlane } from '../src/index.ts';
 import { ROOT } from './lib/desired.ts';
 
 const check = requireControlPlane('Vault Kubernetes auth against a real API server');
-const vaultProgram = requirePrograms('Vault Kubernetes auth against a real API server', ['vault'], 'scripts/install-go-tools.sh builds it');
+const vaultProgram = requirePrograms('Vault Kubernetes auth against a real API server', ['vault', 'psql', 'openssl'], 'scripts/install-go-tools.sh builds vault; apt-get install postgresql openssl');
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 const renderedIn = (dir: string): Obj[] =>
@@ -39,15 +42,21 @@ const find = (kind: string, name: string): Obj => {
   return o;
 };
 const CRD_DIR = join(ROOT, 'schemas/crds/vault-config-operator');
-const PLURALS: Record<string, string> = { Policy: 'policies', KubernetesAuthEngineRole: 'kubernetesauthengineroles', SecretEngineMount: 'secretenginemounts' };
+const PLURALS: Record<string, string> = { PasswordPolicy: 'passwordpolicies', Policy: 'policies', KubernetesAuthEngineRole: 'kubernetesauthengineroles', SecretEngineMount: 'secretenginemounts' };
 
 describe.skipIf(!check.available || !vaultProgram.available)('Vault Kubernetes auth on a real API server, with the rendered policies', () => {
   let cp: ControlPlane;
   let vault: VaultServer;
   /** The rendered objects as the API server stored them. */
   const stored = new Map<string, Obj>();
+  let pg: PostgresServer;
   const tenantRole = find('KubernetesAuthEngineRole', 'db-tenant-credentials');
-  const [nsA, nsB] = tenantRole.spec.targetNamespaces.targetNamespaces as string[];
+  const connection = find('DatabaseSecretEngineConfig', 'postgres-cluster');
+  /** Two tenant namespaces with a PostgreSQL static role each (Vault names them `<namespace>_<engine>_<user>`). */
+  const pgRoles = rendered.filter((o) => o.kind === 'DatabaseSecretEngineStaticRole' && o.spec.dBName === connection.metadata.name);
+  const nsOf = (role: Obj) => (role.spec.name as string).split('_')[0]!;
+  const [roleA, roleB] = pgRoles.filter((r) => (tenantRole.spec.targetNamespaces.targetNamespaces as string[]).includes(nsOf(r)));
+  const [nsA, nsB] = [nsOf(roleA!), nsOf(roleB!)];
   const kvRole = find('KubernetesAuthEngineRole', 'db-platform-secrets');
   const [serverA, serverB] = kvRole.spec.targetNamespaces.targetNamespaces as string[];
   const kvTenantRole = find('KubernetesAuthEngineRole', 'db-tenant-secrets');
@@ -77,7 +86,7 @@ describe.skipIf(!check.available || !vaultProgram.available)('Vault Kubernetes a
   const capabilities = async (tok: string, path: string): Promise<string[]> => (await vault.ok('POST', 'sys/capabilities-self', { paths: [path] }, tok))[path];
 
   beforeAll(async () => {
-    [cp, vault] = await Promise.all([ControlPlane.start({ version: check.versions[0]!, name: 'vault-auth' }), startVault()]);
+    [cp, vault, pg] = await Promise.all([ControlPlane.start({ version: check.versions[0]!, name: 'vault-auth' }), startVault(), startPostgres()]);
     // The pinned CRDs, then the rendered objects: read back, they carry the CRD defaults.
     await cp.applyServerSide({ paths: [CRD_DIR] });
     for (const plural of Object.values(PLURALS)) cp.kubectlOk(['wait', '--for=condition=Established', `crd/${plural}.redhatcop.redhat.io`, '--timeout=60s']);
@@ -111,14 +120,24 @@ describe.skipIf(!check.available || !vaultProgram.available)('Vault Kubernetes a
     for (const o of stored.values()) {
       for (const w of operatorWrites(o, { authAccessors: { 'kubernetes/': accessor } })) await vault.ok('PUT', w.path, w.body);
     }
+    // The PostgreSQL side: Vault's login with its bootstrap password, the two tenants' logins;
+    // the rendered connection (to loopback) with its first root rotation, and the static roles.
+    enablePostgresTls(pg);
+    pg.sql("CREATE ROLE vault LOGIN SUPERUSER PASSWORD 'Bootstrap0password'");
+    for (const r of [roleA!, roleB!]) pg.sql(`CREATE ROLE "${r.spec.username}" LOGIN`);
+    for (const w of operatorWrites(connection, { secret: () => ({ username: 'vault', password: 'Bootstrap0password' }) })) {
+      const url = w.body?.connection_url as string | undefined;
+      await vault.ok('PUT', w.path, url ? { ...w.body, connection_url: url.replace(/[a-z0-9.-]+\.svc\.cluster\.local:5432/, `127.0.0.1:${pg.port}`) } : w.body);
+    }
+    for (const r of [roleA!, roleB!]) for (const w of operatorWrites(r)) await vault.ok('PUT', w.path, w.body);
 
-    for (const ns of [nsA!, nsB!]) await serviceAccount(ns, tenantRole.spec.targetServiceAccounts[0]);
+    for (const ns of [nsA, nsB]) await serviceAccount(ns, tenantRole.spec.targetServiceAccounts[0]);
     for (const ns of [serverA!, serverB!]) await serviceAccount(ns, kvRole.spec.targetServiceAccounts[0]);
     await serviceAccount(kvTenant, kvTenantRole.spec.targetServiceAccounts[0]);
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all([vault?.stop(), cp?.stop()]);
+    await Promise.all([vault?.stop(), cp?.stop(), pg?.stop()]);
   }, 60_000);
 
   it('reads the rendered objects back from the API server with the CRD defaults the operator sees, as withCrdDefaults fills them', () => {
@@ -132,7 +151,7 @@ describe.skipIf(!check.available || !vaultProgram.available)('Vault Kubernetes a
   });
 
   it("logs each tenant namespace's ServiceAccount in, with the rendered role's policy and TTL", async () => {
-    const r = await login('db-tenant-credentials', nsA!, tenantRole.spec.targetServiceAccounts[0]);
+    const r = await login('db-tenant-credentials', nsA, tenantRole.spec.targetServiceAccounts[0]);
     expect(r.status).toBe(200);
     expect(r.body.auth.policies).toEqual(['db-tenant-static-creds', 'default']);
     expect(r.body.auth.lease_duration).toBe(tenantRole.spec.tokenTTL);
@@ -141,29 +160,38 @@ describe.skipIf(!check.available || !vaultProgram.available)('Vault Kubernetes a
 
   it('refuses a ServiceAccount of another name, and a namespace the role does not list', async () => {
     await api('POST', `/api/v1/namespaces/${nsA}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default-ish' } });
-    expect((await login('db-tenant-credentials', nsA!, 'default-ish')).status).toBe(403);
+    expect((await login('db-tenant-credentials', nsA, 'default-ish')).status).toBe(403);
     await serviceAccount('not-a-tenant', tenantRole.spec.targetServiceAccounts[0]);
     expect((await login('db-tenant-credentials', 'not-a-tenant', tenantRole.spec.targetServiceAccounts[0])).status).toBe(403);
   });
 
-  it('lets each tenant namespace read its own static credentials and not the other namespace’s', async () => {
-    const roleOf = (ns: string) => rendered.find((o) => o.kind === 'DatabaseSecretEngineStaticRole' && (o.spec.name as string).startsWith(`${ns}_`))!.spec.name as string;
-    const a = await loginToken('db-tenant-credentials', nsA!, tenantRole.spec.targetServiceAccounts[0]);
-    const b = await loginToken('db-tenant-credentials', nsB!, tenantRole.spec.targetServiceAccounts[0]);
+  it('lets each tenant namespace read its own static credentials, which log in, and not the other namespace’s', async () => {
+    const a = await loginToken('db-tenant-credentials', nsA, tenantRole.spec.targetServiceAccounts[0]);
+    const b = await loginToken('db-tenant-credentials', nsB, tenantRole.spec.targetServiceAccounts[0]);
     for (const [tok, own, other] of [
-      [a, roleOf(nsA!), roleOf(nsB!)],
-      [b, roleOf(nsB!), roleOf(nsA!)],
+      [a, roleA!, roleB!],
+      [b, roleB!, roleA!],
     ] as const) {
-      expect(await capabilities(tok, `database/static-creds/${own}`)).toEqual(['read']);
-      expect(await capabilities(tok, `database/static-creds/${other}`)).toEqual(['deny']);
-      // The real request: past the ACL to the engine (no such role here), or stopped by it.
-      const mine = await vault.request('GET', `database/static-creds/${own}`, undefined, tok);
-      expect(mine.status, JSON.stringify(mine.body)).not.toBe(403);
-      const theirs = await vault.request('GET', `database/static-creds/${other}`, undefined, tok);
+      const creds = (await vault.ok('GET', `database/static-creds/${own.spec.name}`, undefined, tok)).data;
+      expect(creds.username).toBe(own.spec.username);
+      const login = run(join(pg.bin, 'psql'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', creds.username, '-d', 'postgres', '-X', '-At', '-c', 'SELECT current_user'], {
+        env: { ...process.env, PGPASSWORD: creds.password, PGSSLMODE: 'require' },
+      });
+      expect(login.trim()).toBe(own.spec.username);
+      const theirs = await vault.request('GET', `database/static-creds/${other.spec.name}`, undefined, tok);
       expect(theirs.status).toBe(403);
       expect(JSON.stringify(theirs.body.errors)).toMatch(/permission denied/);
-      // Nothing else of the engine: no roles, no config, no rotation.
-      for (const p of [`database/static-roles/${own}`, `database/rotate-role/${own}`, 'database/config/postgres-cluster']) expect(await capabilities(tok, p)).toEqual(['deny']);
+      expect(await capabilities(tok, `database/static-creds/${own.spec.name}`)).toEqual(['read']);
+      expect(await capabilities(tok, `database/static-creds/${other.spec.name}`)).toEqual(['deny']);
+      // Nothing else of the engine: no roles, no connection, no rotation.
+      for (const p of [
+        `database/static-roles/${own.spec.name}`,
+        `database/rotate-role/${own.spec.name}`,
+        `database/config/${connection.metadata.name}`,
+        `database/rotate-root/${connection.metadata.name}`,
+      ]) {
+        expect(await capabilities(tok, p), p).toEqual(['deny']);
+      }
     }
   });
 

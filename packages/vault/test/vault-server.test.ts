@@ -15,11 +15,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCrdVersions, type K8sObject } from '@db/core';
-import { findObject, PrivateMariaDb, requirePrograms, run, startPostgres, startVault, synthEngine, type PostgresServer, type VaultServer } from '@db/core/testing';
+import { enablePostgresTls, findObject, PrivateMariaDb, requirePrograms, run, startPostgres, startVault, synthEngine, type PostgresServer, type VaultServer } from '@db/core/testing';
 import { postgresEngine, resolvePostgres } from '@db/postgres';
 import { mysqlEngine, provisioningScript, resolveMysql } from '@db/mysql';
 import { operatorFindsEqual, operatorPayload, operatorWrites, withCrdDefaults, type OperatorWrite } from '../src/operator-contract.ts';
@@ -87,31 +87,7 @@ describe.skipIf(!programs.available)('the rotation chain on a real Vault, config
   beforeAll(async () => {
     [vault, pg] = await Promise.all([startVault(), startPostgres(), db.start()]).then(([v, p]) => [v, p] as const);
 
-    // PostgreSQL with TLS, as CNPG serves it (the rendered URL says sslmode=require): a
-    // self-signed certificate, owned by the server's user.
-    const data = pg.sql('SHOW data_directory').trim();
-    run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-keyout',
-      join(data, 'server.key'),
-      '-out',
-      join(data, 'server.crt'),
-    ]);
-    const owner = statSync(data);
-    for (const f of ['server.key', 'server.crt']) chownSync(join(data, f), owner.uid, owner.gid);
-    chmodSync(join(data, 'server.key'), 0o600);
-    pg.sql("ALTER SYSTEM SET ssl = 'on'");
-    pg.sql('SELECT pg_reload_conf()');
+    enablePostgresTls(pg);
     // What CNPG applies from the rendered Cluster: the managed roles (tenants without a
     // password, Vault's login as declared), the tenants' databases and the host rules.
     const cluster = findObject(synthEngine(postgresEngine, m), 'Cluster', pgModel.name);
