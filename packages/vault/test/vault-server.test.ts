@@ -22,7 +22,7 @@ import { loadCrdVersions, type K8sObject } from '@db/core';
 import { enablePostgresTls, findObject, PrivateMariaDb, requirePrograms, run, startPostgres, startVault, synthEngine, type PostgresServer, type VaultServer } from '@db/core/testing';
 import { postgresEngine, resolvePostgres } from '@db/postgres';
 import { mysqlEngine, provisioningScript, resolveMysql } from '@db/mysql';
-import { operatorFindsEqual, operatorPayload, operatorWrites, withCrdDefaults, type OperatorWrite } from '../src/operator-contract.ts';
+import { operatorFindsEqual, operatorPayload, operatorWrites, vaultReadBack, withCrdDefaults, type OperatorWrite } from '../src/operator-contract.ts';
 import { model, render } from './helpers.ts';
 
 const programs = requirePrograms(
@@ -174,6 +174,8 @@ describe.skipIf(!programs.available)('the rotation chain on a real Vault, config
       const desired = operatorPayload(c.spec, password);
       desired.connection_url = current.connection_details.connection_url;
       expect(operatorFindsEqual(desired, current, true), `${c.metadata.name}: ${JSON.stringify(current)}`).toBe(true);
+      // The contract's model of Vault's read-back (vaultReadBack) is what Vault returns.
+      expect(current).toMatchObject(vaultReadBack(desired) as Record<string, unknown>);
       expect(current.connection_details).not.toHaveProperty('password');
     }
   });
