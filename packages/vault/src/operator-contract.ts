@@ -11,6 +11,10 @@
  * that password. After the first root rotation the password is dead, Vault's connection
  * check refuses the write, the object stays failed, new tenants' roles are never allowed
  * and the periodic root rotation stops (upstream issue #339).
+ *
+ * `operatorWrites` is the operator's Vault writes for every kind we render (path and payload,
+ * each citing its lines), which test/vault-server.test.ts and the control-plane's
+ * vault-auth.test.ts send to a real Vault 1.21.4.
  */
 
 /** Static roles are named `<namespace>_<engine>_<user>`: one pattern per engine, constant as tenants come and go. */
