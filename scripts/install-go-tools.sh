@@ -90,7 +90,8 @@ GOPROXY="file://$local_proxy,https://proxy.golang.org" \
 build_module "$here/tools/exporters/postgres-exporter-v0.17" github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter v0.17.1 postgres_exporter
 # Vault: its go.mod replaces its own api and sdk modules with folders the module zip lacks, so it
 # builds from tools/vault/vault-v1.21 (tools/vault/README.md): api at its published version, sdk
-# v0.21.0 patched to the release's in-tree signature (sdk.patch). ~630 MB of modules.
+# v0.21.0 patched to the release's in-tree signature (sdk.patch). Cold: 630 MB of modules and
+# about 13 minutes on 2 cores.
 vault_module="$here/tools/vault/vault-v1.21"
 if ! installed vault "$(module_stamp "$vault_module" v1.21.4)"; then
   patched_module github.com/hashicorp/vault/sdk v0.21.0 "$vault_module/sdk" "$vault_module/sdk.patch"
