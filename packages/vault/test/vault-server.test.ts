@@ -82,7 +82,7 @@ describe.skipIf(!programs.available)('the rotation chain on a real Vault, config
     run(join(pg.bin, 'psql'), ['-h', '127.0.0.1', '-p', String(pg.port), '-U', user, '-d', database, '-v', 'ON_ERROR_STOP=1', '-X', '-q', '-At', '-c', sql], {
       env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5', PGSSLMODE: 'require' },
     });
-  const creds = async (role: string): Promise<{ username: string; password: string }> => (await vault.ok('GET', `database/static-creds/${role}`)).data;
+  const creds = async (role: string): Promise<{ username: string; password: string; rotation_period: number }> => (await vault.ok('GET', `database/static-creds/${role}`)).data;
 
   beforeAll(async () => {
     [vault, pg] = await Promise.all([startVault(), startPostgres(), db.start()]).then(([v, p]) => [v, p] as const);
@@ -192,8 +192,18 @@ describe.skipIf(!programs.available)('the rotation chain on a real Vault, config
       credential_config: { password_policy: 'db-platform' },
     });
     await write(w!);
+    // Stored as rendered: the weekly period, the statements, the password policy.
+    expect((await vault.ok('GET', w!.path)).data).toMatchObject({
+      db_name: pgModel.name,
+      username: 'linkwarden',
+      rotation_period: 604800,
+      rotation_statements: role.spec.rotationStatements,
+      credential_type: 'password',
+      credential_config: { password_policy: 'db-platform' },
+    });
     const first = await creds(role.spec.name);
     expect(first.username).toBe('linkwarden');
+    expect(first.rotation_period).toBe(604800);
     expect(first.password).toMatch(POLICY_PASSWORD);
     expect(psqlAs('linkwarden', first.password, 'linkwarden', 'SELECT current_user').trim()).toBe('linkwarden');
 
