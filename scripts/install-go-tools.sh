@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Go tools the checks run (Helm, kubeconform, kube-score, cyclonus) and the Prometheus exporters
 # the dashboard tests scrape (redis_exporter, mysqld_exporter, postgres_exporter: the versions of
-# the images we render) with the machine's Go toolchain, at pinned versions, into $GOBIN (default:
+# the images we render), and Vault, which the rotation chain tests run for real (vault server
+# -dev), with the machine's Go toolchain, at pinned versions, into $GOBIN (default:
 # $(go env GOPATH)/bin). Idempotent: a tool already at its pinned version is not rebuilt.
 #
 # kube-linter is not installable here: the Go module proxy refuses golang.stackrox.io/kube-linter
@@ -41,16 +42,31 @@ install() {
 #     written .info; the go command still verifies the zip against go.sum and sum.golang.org.
 # module-dir  package  version  binary
 build_module() {
-  local dir=$1 pkg=$2 version=$3 bin=$4
-  local stamp="$gobin/.$bin.version" want
-  want="$version module=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)"
-  if [ -x "$gobin/$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  local dir=$1 pkg=$2 version=$3 bin=$4 want
+  want=$(module_stamp "$dir" "$version")
+  if installed "$bin" "$want"; then
     echo "$bin $version already installed"
     return
   fi
   echo "building $bin $version"
   (cd "$dir" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -p 2 -ldflags "-s -w" -o "$gobin/$bin" "$pkg")
-  echo "$want" >"$stamp"
+  echo "$want" >"$gobin/.$bin.version"
+}
+# The stamp of a build: the version, and a hash of the build module (go.mod, go.sum, and the
+# patch of a patched module, if any).
+module_stamp() { echo "$2 module=$(cat "$1/go.mod" "$1/go.sum" "$1"/*.patch 2>/dev/null | sha256sum | cut -c1-16)"; }
+installed() { [ -x "$gobin/$1" ] && [ "$(cat "$gobin/.$1.version" 2>/dev/null)" = "$2" ]; }
+
+# module version folder patch: the module's zip (from the proxy, checked against
+# sum.golang.org by the go command) unpacked into folder, with the patch applied.
+patched_module() {
+  local module=$1 version=$2 folder=$3 patch=$4 src outside
+  outside=$(mktemp -d) # not inside a module, where the module could be replaced
+  src=$(cd "$outside" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  rmdir "$outside"
+  [ -n "$src" ] || { echo "cannot download $module@$version" >&2; return 1; }
+  rm -rf "$folder" && cp -r "$src" "$folder" && chmod -R u+w "$folder"
+  (cd "$folder" && git apply -p1 "$patch")
 }
 
 local_proxy="${DB_PLATFORM_CACHE:-$HOME/.cache/db-platform}/goproxy"
@@ -76,4 +92,13 @@ proxy_locally github.com/prometheus/mysqld_exporter v0.17.2
 GOPROXY="file://$local_proxy,https://proxy.golang.org" \
   build_module "$here/tools/exporters/mysqld-exporter-v0.17" github.com/prometheus/mysqld_exporter v0.17.2 mysqld_exporter
 build_module "$here/tools/exporters/postgres-exporter-v0.17" github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter v0.17.1 postgres_exporter
+# Vault: its go.mod replaces its own api and sdk modules with folders the module zip lacks, so it
+# builds from tools/vault/vault-v1.21 (tools/vault/README.md): api at its published version, sdk
+# v0.21.0 patched to the release's in-tree signature (sdk.patch). Cold: 630 MB of modules and
+# about 13 minutes on 2 cores.
+vault_module="$here/tools/vault/vault-v1.21"
+if ! installed vault "$(module_stamp "$vault_module" v1.21.4)"; then
+  patched_module github.com/hashicorp/vault/sdk v0.21.0 "$vault_module/sdk" "$vault_module/sdk.patch"
+fi
+build_module "$vault_module" github.com/hashicorp/vault v1.21.4 vault
 echo "Go tools in $gobin"

@@ -6,7 +6,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { K8sObject } from '@db/core';
-import { allowedRolesPattern, esoRestoresDeletedSecretAtOnce, esoSetsOwnerReference, operatorFindsEqual, operatorPayload, vaultAllowsRole, vaultReadBack } from '../src/operator-contract.ts';
+import {
+  allowedRolesPattern,
+  esoRestoresDeletedSecretAtOnce,
+  esoSetsOwnerReference,
+  operatorFindsEqual,
+  operatorPayload,
+  operatorWrites,
+  vaultAllowsRole,
+  vaultReadBack,
+} from '../src/operator-contract.ts';
 import { modelFromYaml as modelFromYamlOf } from '@db/core/testing';
 import { BASE, DATABASE_ENGINES, render, TENANTS, vault } from './helpers.ts';
 
@@ -59,6 +68,41 @@ describe('vault-config-operator 0.8.52 contract', () => {
       expect(c.spec.verifyConnection).toBe(true);
       expect(operatorPayload(c.spec, 'x')).not.toHaveProperty('password_authentication');
     }
+  });
+});
+
+describe('vault-config-operator 0.8.52 writes to Vault (operatorWrites; proven against a real Vault in vault-server.test.ts)', () => {
+  const byName = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+
+  it("puts the rendered connection URL in the payload (the spec's key is connectionURL, the CRD's json tag)", () => {
+    for (const c of connections) {
+      expect(c.spec.connectionURL).toMatch(/\{\{username\}\}:\{\{password\}\}@/);
+      expect(operatorPayload(c.spec, 'p').connection_url).toBe(c.spec.connectionURL);
+    }
+  });
+
+  it('writes each rendered object to the path the operator computes, with the bootstrap password only in the connection', () => {
+    const paths = objects
+      .filter((o) => o.apiVersion.startsWith('redhatcop.redhat.io/'))
+      .flatMap((o) => operatorWrites(o, { secret: () => ({ password: 'boot' }), authAccessors: { 'kubernetes/': 'auth_kubernetes_1234' } }))
+      .map((w) => `${w.path}${w.body && 'password' in w.body ? ' (password)' : ''}`);
+    expect(paths).toContain('sys/mounts/database');
+    expect(paths).toContain('sys/policies/password/db-platform');
+    expect(paths).toContain('database/config/pg-cluster (password)');
+    expect(paths).toContain('database/rotate-root/pg-cluster');
+    expect(paths).toContain('database/static-roles/linkwarden_postgres_linkwarden');
+    expect(paths).toContain('sys/policies/acl/db-tenant-static-creds');
+    expect(paths).toContain('auth/kubernetes/role/db-tenant-credentials');
+    expect(paths.filter((p) => p.endsWith('(password)')).every((p) => p.startsWith('database/config/'))).toBe(true);
+  });
+
+  it("resolves the tenant policy's auth accessor placeholder and sends Go's null for the role's unset lists", () => {
+    const [policy] = operatorWrites(byName('Policy', 'db-tenant-static-creds'), { authAccessors: { 'kubernetes/': 'auth_kubernetes_1234' } });
+    expect(policy!.body!.policy).toContain('{{identity.entity.aliases.auth_kubernetes_1234.metadata.service_account_namespace}}');
+    expect(policy!.body!.policy).not.toContain('${');
+    const [role] = operatorWrites(byName('KubernetesAuthEngineRole', 'db-tenant-credentials'));
+    expect(role!.body).toMatchObject({ token_bound_cidrs: null, token_ttl: 600, token_max_ttl: 900, bound_service_account_names: ['vault-db-credentials'] });
+    expect(role!.body).not.toHaveProperty('audience');
   });
 });
 

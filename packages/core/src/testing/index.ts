@@ -9,3 +9,4 @@ export * from './cache.ts';
 export * from './prometheus.ts';
 export * from './exporters.ts';
 export * from './dashboards.ts';
+export * from './vault.ts';

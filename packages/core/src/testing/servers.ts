@@ -2,7 +2,7 @@
  * Real servers for tests, on loopback only, in a scratch folder, always stopped afterwards.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,27 @@ export async function startPostgres(): Promise<PostgresServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Turns on TLS, as CNPG serves it (our rendered connection URLs say `sslmode=require`): a
+ * self-signed certificate for 127.0.0.1 in the data folder, owned by the server's user; `ssl` is
+ * reloadable, so the server keeps running. Clients that do not verify (libpq's `require`) connect.
+ */
+export function enablePostgresTls(pg: PostgresServer): void {
+  const data = pg.sql('SHOW data_directory').trim();
+  const [key, crt] = [join(data, 'server.key'), join(data, 'server.crt')];
+  run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', crt]);
+  const owner = statSync(data);
+  for (const f of [key, crt]) chownSync(f, owner.uid, owner.gid);
+  chmodSync(key, 0o600);
+  pg.sql("ALTER SYSTEM SET ssl = 'on'");
+  pg.sql('SELECT pg_reload_conf()');
+  // New sessions see the reload once the postmaster has handled it.
+  for (let i = 0; pg.sql('SHOW ssl').trim() !== 'on'; i++) {
+    if (i === 50) throw new Error('PostgreSQL did not turn TLS on');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
 }
 
 export interface Pushgateway {
