@@ -262,17 +262,22 @@ keep_newest() {
 }
 
 # One tenant, in its own process: BACKUP_TENANT, BACKUP_DATABASE, BACKUP_KEEP, BACKUP_STAMP.
+# BACKUP_TAG (a retired tenant's final dump: \`final\`) names the archive
+# <tenant>-<tag>-<stamp>, which no retention removes, and reports under backup=<name>-<tag>.
 if [ "\${1:-}" = --tenant ]; then
   tenant=$BACKUP_TENANT
+  tag=\${BACKUP_TAG:-}
+  BACKUP_STAMP=\${BACKUP_STAMP:-$(date -u +%Y%m%dT%H%M%SZ)}
   started=$(date -u +%s)
   folder="$BACKUP_DIR/$tenant"
-  target="$folder/$tenant-$BACKUP_STAMP.${props.extension}"
+  target="$folder/$tenant-\${tag:+$tag-}$BACKUP_STAMP.${props.extension}"
+  group="db-backup/backup/$BACKUP_NAME\${tag:+-$tag}/tenant/$tenant"
   partial="$target.partial"
   on_error() {
     local code=$?
     rm -f -- "$partial" "$partial.manifest"
     echo "backup of $tenant FAILED (exit $code)" >&2
-    push_metrics "db-backup/backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 0 "$started")" || true
+    push_metrics "$group" "$(outcome_metrics 0 "$started")" || true
     exit "$code"
   }
   trap on_error ERR
@@ -291,8 +296,8 @@ if [ "\${1:-}" = --tenant ]; then
   mv -- "$partial" "$target"
   size=$(stat -c %s -- "$target")
   echo "backup: $tenant done, $size bytes, $objects objects, $rows rows"
-  keep_newest "$folder" "$tenant" '${ext}' "$BACKUP_KEEP"
-  push_metrics "db-backup/backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 1 "$started" "$size" "$objects" "$rows")"
+  [ -n "$tag" ] || keep_newest "$folder" "$tenant" '${ext}' "$BACKUP_KEEP"
+  push_metrics "$group" "$(outcome_metrics 1 "$started" "$size" "$objects" "$rows")"
   exit 0
 fi
 

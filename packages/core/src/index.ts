@@ -78,6 +78,8 @@ export { committedTenants, TENANT_LABEL, TENANT_STATE_LABEL, tenantState, vanish
 export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS } from './drill.ts';
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
+export { scriptJobPod, type ScriptJobPodProps } from './script-job.ts';
+export { FINAL_DUMP_TAG, hasData, isActive, offboardingJobName, OffboardingJobs, PURGE_COMPONENT, purgeAllowedOn, purgeScript, TenantRecords } from './offboarding.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';
 
 // Checks and guardrails: rules over the rendered objects, workload posture, credential scan

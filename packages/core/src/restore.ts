@@ -17,8 +17,7 @@ import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 import type { RestoreInput } from './schema.ts';
 import { PUSH_METRICS, shq } from './backup.ts';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
-import { avoidNodesPodSpec } from './scheduling.ts';
+import { scriptJobPod } from './script-job.ts';
 
 export interface RestoreModel {
   readonly index: number;
@@ -294,7 +293,6 @@ export class RestoreJobs extends Construct {
       metadata: { name: scriptMap, namespace: props.namespace, labels: { ...props.labels } },
       data: { 'restore.sh': props.script },
     });
-    const resources = props.resources ?? { cpu: '100m', memory: '256Mi' };
     for (const r of entries) {
       const name = restoreJobName(r);
       const labels = { ...props.labels, [RUN_ONCE_LABEL]: 'true', 'db-platform.io/tenant': r.tenant };
@@ -314,54 +312,36 @@ export class RestoreJobs extends Construct {
           activeDeadlineSeconds: 6 * 3600,
           template: {
             metadata: { labels },
-            spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(props.runAsUser),
-              ...avoidNodesPodSpec(props.model),
-              containers: [
-                {
-                  name: r.action,
-                  image: props.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['/bin/bash', '/scripts/restore.sh'],
-                  env: [
-                    { name: 'BACKUP_DIR', value: '/backup' },
-                    { name: 'BACKUP_NAME', value: props.backupName },
-                    { name: 'RESTORE_ACTION', value: r.action },
-                    { name: 'RESTORE_TENANT', value: r.tenant },
-                    { name: 'RESTORE_DATABASE', value: props.database(r.tenant) },
-                    { name: 'HOME', value: '/tmp' },
-                    ...(r.action === 'restore'
-                      ? [
-                          { name: 'RESTORE_DUMP', value: r.dump },
-                          { name: 'RESTORE_INTO', value: r.into ?? props.database(r.tenant) },
-                          { name: 'RESTORE_REPLACE', value: String(r.replace) },
-                          { name: 'RESTORE_ENTRY', value: r.hash },
-                          { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
-                          ...props.env,
-                          ...(props.entryEnv?.(r) ?? []),
-                        ]
-                      : []),
-                  ],
-                  securityContext: restrictedContainerSecurityContext(),
-                  resources: {
-                    requests: { cpu: k8s.Quantity.fromString(resources.cpu), memory: k8s.Quantity.fromString(resources.memory) },
-                    limits: { memory: k8s.Quantity.fromString(resources.memory) },
-                  },
-                  volumeMounts: [
-                    { name: 'script', mountPath: '/scripts', readOnly: true },
-                    { name: 'backup', mountPath: '/backup', readOnly: true },
-                    { name: 'tmp', mountPath: '/tmp' },
-                  ],
-                },
+            spec: scriptJobPod({
+              model: props.model,
+              name: r.action,
+              image: props.image,
+              runAsUser: props.runAsUser,
+              scriptMap,
+              scriptKey: 'restore.sh',
+              backupClaim: props.backupClaim,
+              backupReadOnly: true,
+              resources: props.resources,
+              env: [
+                { name: 'BACKUP_DIR', value: '/backup' },
+                { name: 'BACKUP_NAME', value: props.backupName },
+                { name: 'RESTORE_ACTION', value: r.action },
+                { name: 'RESTORE_TENANT', value: r.tenant },
+                { name: 'RESTORE_DATABASE', value: props.database(r.tenant) },
+                { name: 'HOME', value: '/tmp' },
+                ...(r.action === 'restore'
+                  ? [
+                      { name: 'RESTORE_DUMP', value: r.dump },
+                      { name: 'RESTORE_INTO', value: r.into ?? props.database(r.tenant) },
+                      { name: 'RESTORE_REPLACE', value: String(r.replace) },
+                      { name: 'RESTORE_ENTRY', value: r.hash },
+                      { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
+                      ...props.env,
+                      ...(props.entryEnv?.(r) ?? []),
+                    ]
+                  : []),
               ],
-              volumes: [
-                { name: 'script', configMap: { name: scriptMap, defaultMode: 0o555 } },
-                { name: 'backup', persistentVolumeClaim: { claimName: props.backupClaim, readOnly: true } },
-                { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
-              ],
-            },
+            }),
           },
         },
       });
