@@ -30,9 +30,10 @@ export function redisPurgeScript(): string {
     [[ $prefix =~ ^[A-Za-z0-9_.:{}-]+$ ]] || { echo "purge: refusing the prefix $prefix" >&2; return 2; }
     # SCAN returns every key that exists throughout; the tenant's user is off, so nothing adds keys: repeat until none is left.
     while :; do
-      removed=$(rcli --scan --pattern "$prefix*" --count 1000 | head -n 10000 | xargs -r -d '\\n' -n 500 redis-cli --no-auth-warning -h "$REDIS_HOST" -p "\${REDIS_PORT:-6379}" --user "$REDIS_USER" UNLINK | awk '{ n += $1 } END { print n + 0 }')
+      removed=$(rcli --scan --pattern "$prefix*" | xargs -r -d '\\n' -n 500 redis-cli --no-auth-warning -h "$REDIS_HOST" -p "\${REDIS_PORT:-6379}" --user "$REDIS_USER" UNLINK | awk '{ n += $1 } END { print n + 0 }')
       total=$((total + removed))
-      left=$(rcli --scan --pattern "$prefix*" --count 1000 | head -n 1)
+      # (awk, not head: head would close the pipe on redis-cli, a failure under pipefail)
+      left=$(rcli --scan --pattern "$prefix*" | awk 'NR == 1')
       [ -n "$left" ] || break
     done
     echo "purge: no key left under $prefix"
