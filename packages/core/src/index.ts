@@ -37,7 +37,7 @@ export { checkPlatform } from './checks.ts';
 
 // The engine contract: an engine, its operators and its credentials
 export { customResourceFactsOf, DELIVERY_PHASES, inputSchemaOf, operatorNamespaceDefaultsOf, servicesOf, tenantFieldsOf } from './engine.ts';
-export type { CustomResourceFacts, DeliveryPhase, Engine, EngineDocs, NamespaceNeed, OwnedFields } from './engine.ts';
+export type { CustomResourceFacts, DeliveryPhase, DocsOffboarding, Engine, EngineDocs, NamespaceNeed, OwnedFields } from './engine.ts';
 export { CHART_KINDS, gk, mirrored } from './operators.ts';
 export type { GroupKind, HelmOperator } from './operators.ts';
 export type { CredentialConnection, EngineCredentials, GeneratedSecret, TenantLogin } from './credentials.ts';

@@ -112,6 +112,20 @@ tenants:
     expect(delivery(rendered(', state: retired, retiredOn: 2026-01-05, purge: true'))).toEqual([]);
   });
 
+  it('the generated cluster docs list the retired tenant per engine, with its final dump and the day a purge is allowed', () => {
+    const r = renderText(text(', state: retired, retiredOn: 2026-01-05'));
+    if (!r.ok) throw new Error('render failed');
+    const readme = [...r.files].find(([f]) => f.endsWith('README.md'))![1];
+    const section = readme.slice(readme.indexOf('## Retired tenants'), readme.indexOf('\n## ', readme.indexOf('## Retired tenants') + 5));
+    const rows = section.split('\n').filter((l) => l.startsWith('| affine |'));
+    expect(rows.map((l) => l.split(' | ')[1])).toEqual(['PostgreSQL', 'MySQL', 'Redis']);
+    for (const row of rows) expect(row).toContain('| retired | 2026-01-05 |');
+    expect(rows[0]).toMatch(/affine-final-YYYYMMDDTHHMMSSZ\.pgdump\.gz.*Job `dbaas\/final-dump-postgres-affine-[0-9a-f]{8}`.*allowed from 2026-02-04/);
+    expect(rows[1]).toMatch(/ACCOUNT LOCK.*affine-final-YYYYMMDDTHHMMSSZ\.sql\.gz.*allowed from 2026-02-04/);
+    expect(rows[2]).toMatch(/ACL user `affine` off.*none: Redis has no per-tenant dump/);
+    expect(readme).toMatch(/^\| affine, \*\*retired\*\* \| affine-app \| PostgreSQL \|/m);
+  });
+
   it('leaves the last Secret in the tenant namespace, which opens nothing once the login is disabled (External Secrets 2.9.0)', () => {
     // Deleting an ExternalSecret deletes its target only with deletionPolicy: Delete
     // (pkg/controllers/externalsecret/externalsecret_controller.go:210-216 → cleanupManagedSecrets
