@@ -58,7 +58,7 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
                 t.state === 'retired'
                   ? `user \`${t.user}\` ACCOUNT LOCK (provisioning Job); no network path from \`${t.tenant.namespace}\`; no Vault static role, Secret sync or push job; database \`${t.database}\` kept`
                   : `database \`${t.database}\` and user \`${t.user}\` dropped`,
-              finalDump: `\`${my.backup.path}/${t.tenant.name}/${t.tenant.name}-final-YYYYMMDDTHHMMSSZ.sql.gz\` (kept until deleted by hand), written by Job \`${my.namespace}/${offboardingJobName('final-dump', 'mysql', t.tenant)}\``,
+              finalDump: `\`${t.tenant.name}-final-*.sql.gz\` in \`${my.backup.path}/${t.tenant.name}/\` (kept until deleted by hand), written by Job \`${my.namespace}/${offboardingJobName('final-dump', 'mysql', t.tenant)}\``,
               purge:
                 t.state === 'retired'
                   ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`

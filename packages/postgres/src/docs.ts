@@ -60,7 +60,7 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
                 t.state === 'retired'
                   ? `role \`${t.role}\` NOLOGIN (CNPG managed role \`login: false\`); no pooler path from \`${t.tenant.namespace}\`; no Vault static role or Secret sync; database \`${t.database}\` kept`
                   : `database \`${t.database}\` and role \`${t.role}\` dropped by CNPG (\`ensure: absent\`)`,
-              finalDump: `\`${pg.backup.path}/${t.tenant.name}/${t.tenant.name}-final-YYYYMMDDTHHMMSSZ.pgdump.gz\` (kept until deleted by hand), written by Job \`${pg.namespace}/${offboardingJobName('final-dump', 'postgres', t.tenant)}\``,
+              finalDump: `\`${t.tenant.name}-final-*.pgdump.gz\` in \`${pg.backup.path}/${t.tenant.name}/\` (kept until deleted by hand), written by Job \`${pg.namespace}/${offboardingJobName('final-dump', 'postgres', t.tenant)}\``,
               purge:
                 t.state === 'retired'
                   ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
