@@ -19,6 +19,7 @@ import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
 import type { PlatformModel, TenantModel } from './model.ts';
+import type { AlertSpec } from './monitoring.ts';
 import { PUSH_METRICS } from './backup.ts';
 import { tenantState } from './lifecycle.ts';
 import { RUN_ONCE_LABEL } from './restore.ts';
@@ -264,4 +265,32 @@ export class TenantRecords extends Construct {
       });
     }
   }
+}
+
+/**
+ * The alerts of offboarding: `<Prefix>FinalDumpFailed` (a retired tenant's final dump reported
+ * failure: its retirement has no dump to fall back on) and `<Prefix>PurgeFailed` (a purge
+ * reported failure: its data may be partly deleted, or still there), each by `tenant`.
+ */
+export function offboardingAlerts(props: { readonly prefix: string; readonly title: string; readonly backupName: string; readonly namespace: string; readonly finalDump: boolean }): AlertSpec[] {
+  return [
+    ...(props.finalDump
+      ? [
+          {
+            alert: `${props.prefix}FinalDumpFailed`,
+            expr: `max by (tenant) (db_backup_last_status{job="db-backup", backup="${props.backupName}-${FINAL_DUMP_TAG}"}) == 0`,
+            severity: 'warning' as const,
+            summary: `The final ${props.title} dump of a retired tenant failed`,
+            description: `The final dump of retired tenant {{ $labels.tenant }} (Job ${props.namespace}/final-dump-*-{{ $labels.tenant }}-*) failed: its retirement has no final dump yet. Its data is still there and its nightly dumps go on; do not purge it before a final dump succeeded.`,
+          },
+        ]
+      : []),
+    {
+      alert: `${props.prefix}PurgeFailed`,
+      expr: `max by (tenant) (db_purge_last_status{job="db-purge", backup="${props.backupName}"}) == 0`,
+      severity: 'warning',
+      summary: `The ${props.title} purge of a tenant failed`,
+      description: `The purge of tenant {{ $labels.tenant }} (Job ${props.namespace}/purge-*-{{ $labels.tenant }}-*) failed: its data may be partly deleted or still there. Do not remove the tenant from platform.yaml until a purge succeeded.`,
+    },
+  ];
 }
