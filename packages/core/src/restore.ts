@@ -18,6 +18,7 @@ import type { Problem } from './problems.ts';
 import type { RestoreInput } from './schema.ts';
 import { PUSH_METRICS, shq } from './backup.ts';
 import { scriptJobPod } from './script-job.ts';
+import { tenantState } from './lifecycle.ts';
 
 export interface RestoreModel {
   readonly index: number;
@@ -71,6 +72,10 @@ export function checkRestores(model: PlatformModel, restorable: readonly string[
     const tenant = model.tenants.find((t) => t.name === r.tenant);
     if (!tenant) {
       problems.push(source.problem([...at, 'tenant'], `no tenant "${r.tenant}" in tenants`, 'name a tenant of this platform.yaml (a retired tenant still counts)'));
+      continue;
+    }
+    if (tenantState(tenant) === 'purged') {
+      problems.push(source.problem([...at, 'tenant'], `tenant "${r.tenant}" is purged: its database and login are deleted`, 'its dumps stay on NFS (README, "Retiring an app"); remove the entry'));
       continue;
     }
     if (tenant[r.engine] === undefined) {

@@ -126,6 +126,13 @@ tenants:
     expect(readme).toMatch(/^\| affine, \*\*retired\*\* \| affine-app \| PostgreSQL \|/m);
   });
 
+  it('a retired tenant may still be restored (its final dump by name); a purged one is refused', () => {
+    const withRestore = (affine: string) => renderText(`${text(affine)}restores:\n  - { engine: postgres, tenant: affine, dump: affine-final-20260105T101500Z.pgdump.gz, into: affine_check }\n`);
+    expect(withRestore(', state: retired, retiredOn: 2026-01-05').ok).toBe(true);
+    const r = withRestore(', state: retired, retiredOn: 2026-01-05, purge: true');
+    expect(r.ok ? [] : r.problems.map((p) => `${p.field}: ${p.message}`)).toEqual(['restores[0].tenant: tenant "affine" is purged: its database and login are deleted']);
+  });
+
   it('leaves the last Secret in the tenant namespace, which opens nothing once the login is disabled (External Secrets 2.9.0)', () => {
     // Deleting an ExternalSecret deletes its target only with deletionPolicy: Delete
     // (pkg/controllers/externalsecret/externalsecret_controller.go:210-216 → cleanupManagedSecrets
