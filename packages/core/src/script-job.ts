@@ -1,5 +1,5 @@
 /**
- * The pod of a one-shot script Job (restores, a retired tenant's final dump, a purge): the
+ * The pod of a script Job (backups, restore drills, restores, a retired tenant's final dump, a purge): the
  * script from a ConfigMap, the engine's backup folder, a small scratch /tmp, the restricted
  * Pod Security Standard, off the avoided nodes, resources bounded. One spec, so every
  * one-shot Job of every engine runs the same way.
@@ -24,6 +24,8 @@ export interface ScriptJobPodProps {
   /** The claim of the engine's backup folder, mounted at /backup (none: no backup folder). */
   readonly backupClaim?: string;
   readonly backupReadOnly?: boolean;
+  /** Size of a scratch emptyDir mounted at /scratch (the restore drill's throw-away server). @default none */
+  readonly scratch?: string;
   /** @default { cpu: '100m', memory: '256Mi' } */
   readonly resources?: { cpu: string; memory: string };
 }
@@ -50,6 +52,7 @@ export function scriptJobPod(props: ScriptJobPodProps): k8s.PodSpec {
         volumeMounts: [
           { name: 'script', mountPath: '/scripts', readOnly: true },
           ...(props.backupClaim ? [{ name: 'backup', mountPath: '/backup', ...(props.backupReadOnly ? { readOnly: true } : {}) }] : []),
+          ...(props.scratch ? [{ name: 'scratch', mountPath: '/scratch' }] : []),
           { name: 'tmp', mountPath: '/tmp' },
         ],
       },
@@ -57,6 +60,7 @@ export function scriptJobPod(props: ScriptJobPodProps): k8s.PodSpec {
     volumes: [
       { name: 'script', configMap: { name: props.scriptMap, defaultMode: 0o555 } },
       ...(props.backupClaim ? [{ name: 'backup', persistentVolumeClaim: { claimName: props.backupClaim, ...(props.backupReadOnly ? { readOnly: true } : {}) } }] : []),
+      ...(props.scratch ? [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString(props.scratch) } }] : []),
       { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
     ],
   };
