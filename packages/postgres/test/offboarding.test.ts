@@ -139,6 +139,13 @@ describe.skipIf(!programs.available)('retiring then purging a PostgreSQL tenant 
     });
   const finals = () => (existsSync(join(backupDir, 'affine')) ? readdirSync(join(backupDir, 'affine')).filter((f) => /^affine-final-\d{8}T\d{6}Z\.pgdump\.gz$/.test(f)) : []);
 
+  // CloudNativePG 1.30.0, internal/management/controller/roles/: a managed role that differs from
+  // its entry is updated with ALTER ROLE and every attribute (postgres.go:114-141, NOLOGIN at
+  // 363-367), without a PASSWORD clause when the entry has no passwordSecret (roles.go:93-96
+  // ignorePassword; postgres.go:393-396); an entry with ensure: absent is dropped (roles.go:170-172,
+  // postgres.go:181-200 DROP ROLE IF EXISTS). A Database with ensure: absent is dropped whatever its
+  // reclaim policy (internal/management/controller/database_controller.go:299-301,
+  // database_controller_sql.go:227-244 DROP DATABASE IF EXISTS). operator-contract.ts renders those statements.
   it('retired: the tenant cannot log in, the other tenant still can, and its data is intact', () => {
     const before = fingerprint('affine');
     expect(login('affine').stdout.trim()).toBe('300');
