@@ -23,14 +23,17 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
       connectsTo: `${my.host}:${MYSQL_PORT}`,
       node: server,
     })),
-    credentials: my.tenants.map((t) => ({
-      tenant: t.tenant.name,
-      principal: `MySQL user \`${t.user}\``,
-      rotated: t.rotate,
-      ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
-      ...(t.rotateReason ? { reason: t.rotateReason } : {}),
-      ...(t.pushPassword?.every ? { pushEvery: t.pushPassword?.every } : {}),
-    })),
+    // A retired tenant's login is no longer rotated or delivered (Retired tenants).
+    credentials: my.tenants
+      .filter((t) => t.state === 'active')
+      .map((t) => ({
+        tenant: t.tenant.name,
+        principal: `MySQL user \`${t.user}\``,
+        rotated: t.rotate,
+        ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
+        ...(t.rotateReason ? { reason: t.rotateReason } : {}),
+        ...(t.pushPassword?.every ? { pushEvery: t.pushPassword?.every } : {}),
+      })),
     backups: [
       {
         what: `MySQL \`${my.name}\`: one \`mysqldump --single-transaction\` per tenant database (folder \`<tenant>/\`, with a manifest; no CREATE DATABASE, so it restores into any name) as the read-only user \`${my.users.backup}\`, gzip`,

@@ -124,6 +124,10 @@ tenants:
     expect(rows[1]).toMatch(/ACCOUNT LOCK.*affine-final-\*\.sql\.gz.*allowed from 2026-02-04/);
     expect(rows[2]).toMatch(/ACL user `affine` off.*none: Redis has no per-tenant dump/);
     expect(readme).toMatch(/^\| affine, \*\*retired\*\* \| affine-app \| PostgreSQL \|/m);
+    // Its logins are no longer in the rotation tables.
+    const rotation = readme.slice(readme.indexOf('## Credential rotation'), readme.indexOf('\n## ', readme.indexOf('## Credential rotation') + 5));
+    expect(rotation).toContain('| linkwarden |');
+    expect(rotation).not.toContain('| affine |');
   });
 
   it('a retired tenant may still be restored (its final dump by name); a purged one is refused', () => {

@@ -26,13 +26,16 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
       connectsTo: `${fqdn(t.connection === 'direct' ? pg.services.compat : pg.services.pooler)}:5432`,
       node: t.connection === 'direct' ? 'postgres_compat' : 'postgres_pooler',
     })),
-    credentials: pg.tenants.map((t) => ({
-      tenant: t.tenant.name,
-      principal: `PostgreSQL role \`${t.role}\``,
-      rotated: t.rotate,
-      ...(t.rotateReason ? { reason: t.rotateReason } : {}),
-      ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
-    })),
+    // A retired tenant's login is no longer rotated or delivered (Retired tenants).
+    credentials: pg.tenants
+      .filter((t) => t.state === 'active')
+      .map((t) => ({
+        tenant: t.tenant.name,
+        principal: `PostgreSQL role \`${t.role}\``,
+        rotated: t.rotate,
+        ...(t.rotateReason ? { reason: t.rotateReason } : {}),
+        ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
+      })),
     backups: [
       {
         what: `PostgreSQL \`${pg.name}\`: one \`pg_dump -Fc\` per tenant database (folder \`<tenant>/\`, with a manifest) plus the roles (\`pg_dumpall --globals-only\`, no passwords), as the read-only role \`${pg.backupRole}\`, gzip`,
