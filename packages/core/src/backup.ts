@@ -13,8 +13,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { createHash } from 'node:crypto';
 import type { PlatformModel } from './model.ts';
 import type { AlertSpec } from './monitoring.ts';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
-import { avoidNodesPodSpec } from './scheduling.ts';
+import { scriptJobPod } from './script-job.ts';
 
 export type Retention = { readonly keep: number } | { readonly days: number };
 
@@ -262,17 +261,22 @@ keep_newest() {
 }
 
 # One tenant, in its own process: BACKUP_TENANT, BACKUP_DATABASE, BACKUP_KEEP, BACKUP_STAMP.
+# BACKUP_TAG (a retired tenant's final dump: \`final\`) names the archive
+# <tenant>-<tag>-<stamp>, which no retention removes, and reports under backup=<name>-<tag>.
 if [ "\${1:-}" = --tenant ]; then
   tenant=$BACKUP_TENANT
+  tag=\${BACKUP_TAG:-}
+  BACKUP_STAMP=\${BACKUP_STAMP:-$(date -u +%Y%m%dT%H%M%SZ)}
   started=$(date -u +%s)
   folder="$BACKUP_DIR/$tenant"
-  target="$folder/$tenant-$BACKUP_STAMP.${props.extension}"
+  target="$folder/$tenant-\${tag:+$tag-}$BACKUP_STAMP.${props.extension}"
+  group="db-backup/backup/$BACKUP_NAME\${tag:+-$tag}/tenant/$tenant"
   partial="$target.partial"
   on_error() {
     local code=$?
     rm -f -- "$partial" "$partial.manifest"
     echo "backup of $tenant FAILED (exit $code)" >&2
-    push_metrics "db-backup/backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 0 "$started")" || true
+    push_metrics "$group" "$(outcome_metrics 0 "$started")" || true
     exit "$code"
   }
   trap on_error ERR
@@ -291,8 +295,8 @@ if [ "\${1:-}" = --tenant ]; then
   mv -- "$partial" "$target"
   size=$(stat -c %s -- "$target")
   echo "backup: $tenant done, $size bytes, $objects objects, $rows rows"
-  keep_newest "$folder" "$tenant" '${ext}' "$BACKUP_KEEP"
-  push_metrics "db-backup/backup/$BACKUP_NAME/tenant/$tenant" "$(outcome_metrics 1 "$started" "$size" "$objects" "$rows")"
+  [ -n "$tag" ] || keep_newest "$folder" "$tenant" '${ext}' "$BACKUP_KEEP"
+  push_metrics "$group" "$(outcome_metrics 1 "$started" "$size" "$objects" "$rows")"
   exit 0
 fi
 
@@ -457,42 +461,23 @@ export class BackupCronJob extends Construct {
             activeDeadlineSeconds: props.activeDeadlineSeconds ?? 3 * 3600,
             template: {
               metadata: { labels: { ...props.labels }, annotations: { 'db-platform.io/script-sha256': scriptHash } },
-              spec: {
-                restartPolicy: 'Never',
-                automountServiceAccountToken: false,
-                securityContext: restrictedPodSecurityContext(props.runAsUser),
-                ...avoidNodesPodSpec(props.model),
-                containers: [
-                  {
-                    name: 'backup',
-                    image: props.image,
-                    imagePullPolicy: 'IfNotPresent',
-                    command: ['/bin/bash', '/scripts/backup.sh'],
-                    env: [
-                      { name: 'BACKUP_DIR', value: '/backup' },
-                      { name: 'BACKUP_NAME', value: props.backupName },
-                      { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
-                      { name: 'HOME', value: '/tmp' },
-                      ...(props.env ?? []),
-                    ],
-                    securityContext: restrictedContainerSecurityContext(),
-                    resources: {
-                      requests: { cpu: k8s.Quantity.fromString(resources.cpu), memory: k8s.Quantity.fromString(resources.memory) },
-                      limits: { memory: k8s.Quantity.fromString(resources.memory) },
-                    },
-                    volumeMounts: [
-                      { name: 'script', mountPath: '/scripts', readOnly: true },
-                      { name: 'backup', mountPath: '/backup' },
-                      { name: 'tmp', mountPath: '/tmp' },
-                    ],
-                  },
+              spec: scriptJobPod({
+                model: props.model,
+                name: 'backup',
+                image: props.image,
+                runAsUser: props.runAsUser,
+                scriptMap: `${props.name}-script`,
+                scriptKey: 'backup.sh',
+                backupClaim: props.name,
+                resources,
+                env: [
+                  { name: 'BACKUP_DIR', value: '/backup' },
+                  { name: 'BACKUP_NAME', value: props.backupName },
+                  { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
+                  { name: 'HOME', value: '/tmp' },
+                  ...(props.env ?? []),
                 ],
-                volumes: [
-                  { name: 'script', configMap: { name: `${props.name}-script`, defaultMode: 0o555 } },
-                  { name: 'backup', persistentVolumeClaim: { claimName: props.name } },
-                  { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
-                ],
-              },
+              }),
             },
           },
         },

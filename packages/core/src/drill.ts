@@ -14,8 +14,7 @@ import { createHash } from 'node:crypto';
 import type { PlatformModel } from './model.ts';
 import type { AlertSpec } from './monitoring.ts';
 import { PUSH_METRICS, shq } from './backup.ts';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
-import { avoidNodesPodSpec } from './scheduling.ts';
+import { scriptJobPod } from './script-job.ts';
 
 export const DRILL_COMPONENT = 'restore-drill';
 /** The reasons a drill reports in `db_restore_drill_failure{reason}`. */
@@ -240,44 +239,25 @@ export class DrillCronJob extends Construct {
             activeDeadlineSeconds: 6 * 3600,
             template: {
               metadata: { labels: { ...props.labels }, annotations: { 'db-platform.io/script-sha256': scriptHash } },
-              spec: {
-                restartPolicy: 'Never',
-                automountServiceAccountToken: false,
-                securityContext: restrictedPodSecurityContext(props.runAsUser),
-                ...avoidNodesPodSpec(props.model),
-                containers: [
-                  {
-                    name: 'drill',
-                    image: props.image,
-                    imagePullPolicy: 'IfNotPresent',
-                    command: ['/bin/bash', '/scripts/drill.sh'],
-                    env: [
-                      { name: 'BACKUP_DIR', value: '/backup' },
-                      { name: 'BACKUP_NAME', value: props.backupName },
-                      { name: 'DRILL_SCRATCH', value: '/scratch' },
-                      { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
-                      { name: 'HOME', value: '/tmp' },
-                    ],
-                    securityContext: restrictedContainerSecurityContext(),
-                    resources: {
-                      requests: { cpu: k8s.Quantity.fromString(props.resources.cpu), memory: k8s.Quantity.fromString(props.resources.memory) },
-                      limits: { memory: k8s.Quantity.fromString(props.resources.memory) },
-                    },
-                    volumeMounts: [
-                      { name: 'script', mountPath: '/scripts', readOnly: true },
-                      { name: 'backup', mountPath: '/backup', readOnly: true },
-                      { name: 'scratch', mountPath: '/scratch' },
-                      { name: 'tmp', mountPath: '/tmp' },
-                    ],
-                  },
+              spec: scriptJobPod({
+                model: props.model,
+                name: 'drill',
+                image: props.image,
+                runAsUser: props.runAsUser,
+                scriptMap: `${props.name}-script`,
+                scriptKey: 'drill.sh',
+                backupClaim: props.backupClaim,
+                backupReadOnly: true,
+                scratch: props.scratch,
+                resources: props.resources,
+                env: [
+                  { name: 'BACKUP_DIR', value: '/backup' },
+                  { name: 'BACKUP_NAME', value: props.backupName },
+                  { name: 'DRILL_SCRATCH', value: '/scratch' },
+                  { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
+                  { name: 'HOME', value: '/tmp' },
                 ],
-                volumes: [
-                  { name: 'script', configMap: { name: `${props.name}-script`, defaultMode: 0o555 } },
-                  { name: 'backup', persistentVolumeClaim: { claimName: props.backupClaim, readOnly: true } },
-                  { name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString(props.scratch) } },
-                  { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
-                ],
-              },
+              }),
             },
           },
         },

@@ -199,6 +199,20 @@ export interface EngineDocs {
   readonly rotationPolicy?: RotationPolicy;
   /** The engine's own service users that are managed by hand (e.g. `backup`, `exporter`), for the rotation section. */
   readonly handManagedUsers?: readonly string[];
+  /** Its retired and purged tenants: what retiring did here, the final dump, the purge. */
+  readonly offboarding?: readonly DocsOffboarding[];
+}
+
+export interface DocsOffboarding {
+  readonly tenant: string;
+  readonly state: 'retired' | 'purged';
+  readonly retiredOn: string;
+  /** How access was revoked in this engine, e.g. `role affine NOLOGIN`. */
+  readonly access: string;
+  /** Where the final dump is and which Job wrote it, or why there is none. */
+  readonly finalDump: string;
+  /** What the purge deletes and how (its Job, or the operator). */
+  readonly purge: string;
 }
 
 export interface RotationPolicy {

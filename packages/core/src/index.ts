@@ -37,7 +37,7 @@ export { checkPlatform } from './checks.ts';
 
 // The engine contract: an engine, its operators and its credentials
 export { customResourceFactsOf, DELIVERY_PHASES, inputSchemaOf, operatorNamespaceDefaultsOf, servicesOf, tenantFieldsOf } from './engine.ts';
-export type { CustomResourceFacts, DeliveryPhase, Engine, EngineDocs, NamespaceNeed, OwnedFields } from './engine.ts';
+export type { CustomResourceFacts, DeliveryPhase, DocsOffboarding, Engine, EngineDocs, NamespaceNeed, OwnedFields } from './engine.ts';
 export { CHART_KINDS, gk, mirrored } from './operators.ts';
 export type { GroupKind, HelmOperator } from './operators.ts';
 export type { CredentialConnection, EngineCredentials, GeneratedSecret, RotationStep, TenantLogin } from './credentials.ts';
@@ -79,6 +79,8 @@ export { committedTenants, TENANT_LABEL, TENANT_STATE_LABEL, tenantState, vanish
 export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS } from './drill.ts';
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
+export { scriptJobPod, type ScriptJobPodProps } from './script-job.ts';
+export { FINAL_DUMP_TAG, hasData, isActive, offboardingAlerts, offboardingJobName, OffboardingJobs, PURGE_COMPONENT, purgeAllowedOn, purgeScript, TenantRecords } from './offboarding.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';
 
 // Checks and guardrails: rules over the rendered objects, workload posture, credential scan

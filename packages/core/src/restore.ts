@@ -17,8 +17,8 @@ import type { PlatformModel } from './model.ts';
 import type { Problem } from './problems.ts';
 import type { RestoreInput } from './schema.ts';
 import { PUSH_METRICS, shq } from './backup.ts';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
-import { avoidNodesPodSpec } from './scheduling.ts';
+import { scriptJobPod } from './script-job.ts';
+import { tenantState } from './lifecycle.ts';
 
 export interface RestoreModel {
   readonly index: number;
@@ -72,6 +72,10 @@ export function checkRestores(model: PlatformModel, restorable: readonly string[
     const tenant = model.tenants.find((t) => t.name === r.tenant);
     if (!tenant) {
       problems.push(source.problem([...at, 'tenant'], `no tenant "${r.tenant}" in tenants`, 'name a tenant of this platform.yaml (a retired tenant still counts)'));
+      continue;
+    }
+    if (tenantState(tenant) === 'purged') {
+      problems.push(source.problem([...at, 'tenant'], `tenant "${r.tenant}" is purged: its database and login are deleted`, 'its dumps stay on NFS (README, "Retiring an app"); remove the entry'));
       continue;
     }
     if (tenant[r.engine] === undefined) {
@@ -300,7 +304,6 @@ export class RestoreJobs extends Construct {
       metadata: { name: scriptMap, namespace: props.namespace, labels: { ...props.labels } },
       data: { 'restore.sh': props.script },
     });
-    const resources = props.resources ?? { cpu: '100m', memory: '256Mi' };
     for (const r of entries) {
       const name = restoreJobName(r);
       const labels = { ...props.labels, [RUN_ONCE_LABEL]: 'true', 'db-platform.io/tenant': r.tenant };
@@ -320,54 +323,36 @@ export class RestoreJobs extends Construct {
           activeDeadlineSeconds: 6 * 3600,
           template: {
             metadata: { labels: r.action === 'restore' ? { ...labels, ...RESTORING_POD_LABELS } : labels },
-            spec: {
-              restartPolicy: 'Never',
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(props.runAsUser),
-              ...avoidNodesPodSpec(props.model),
-              containers: [
-                {
-                  name: r.action,
-                  image: props.image,
-                  imagePullPolicy: 'IfNotPresent',
-                  command: ['/bin/bash', '/scripts/restore.sh'],
-                  env: [
-                    { name: 'BACKUP_DIR', value: '/backup' },
-                    { name: 'BACKUP_NAME', value: props.backupName },
-                    { name: 'RESTORE_ACTION', value: r.action },
-                    { name: 'RESTORE_TENANT', value: r.tenant },
-                    { name: 'RESTORE_DATABASE', value: props.database(r.tenant) },
-                    { name: 'HOME', value: '/tmp' },
-                    ...(r.action === 'restore'
-                      ? [
-                          { name: 'RESTORE_DUMP', value: r.dump },
-                          { name: 'RESTORE_INTO', value: r.into ?? props.database(r.tenant) },
-                          { name: 'RESTORE_REPLACE', value: String(r.replace) },
-                          { name: 'RESTORE_ENTRY', value: r.hash },
-                          { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
-                          ...props.env,
-                          ...(props.entryEnv?.(r) ?? []),
-                        ]
-                      : []),
-                  ],
-                  securityContext: restrictedContainerSecurityContext(),
-                  resources: {
-                    requests: { cpu: k8s.Quantity.fromString(resources.cpu), memory: k8s.Quantity.fromString(resources.memory) },
-                    limits: { memory: k8s.Quantity.fromString(resources.memory) },
-                  },
-                  volumeMounts: [
-                    { name: 'script', mountPath: '/scripts', readOnly: true },
-                    { name: 'backup', mountPath: '/backup', readOnly: true },
-                    { name: 'tmp', mountPath: '/tmp' },
-                  ],
-                },
+            spec: scriptJobPod({
+              model: props.model,
+              name: r.action,
+              image: props.image,
+              runAsUser: props.runAsUser,
+              scriptMap,
+              scriptKey: 'restore.sh',
+              backupClaim: props.backupClaim,
+              backupReadOnly: true,
+              resources: props.resources,
+              env: [
+                { name: 'BACKUP_DIR', value: '/backup' },
+                { name: 'BACKUP_NAME', value: props.backupName },
+                { name: 'RESTORE_ACTION', value: r.action },
+                { name: 'RESTORE_TENANT', value: r.tenant },
+                { name: 'RESTORE_DATABASE', value: props.database(r.tenant) },
+                { name: 'HOME', value: '/tmp' },
+                ...(r.action === 'restore'
+                  ? [
+                      { name: 'RESTORE_DUMP', value: r.dump },
+                      { name: 'RESTORE_INTO', value: r.into ?? props.database(r.tenant) },
+                      { name: 'RESTORE_REPLACE', value: String(r.replace) },
+                      { name: 'RESTORE_ENTRY', value: r.hash },
+                      { name: 'PUSHGATEWAY_URL', value: props.model.monitoring.pushgateway },
+                      ...props.env,
+                      ...(props.entryEnv?.(r) ?? []),
+                    ]
+                  : []),
               ],
-              volumes: [
-                { name: 'script', configMap: { name: scriptMap, defaultMode: 0o555 } },
-                { name: 'backup', persistentVolumeClaim: { claimName: props.backupClaim, readOnly: true } },
-                { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } },
-              ],
-            },
+            }),
           },
         },
       });

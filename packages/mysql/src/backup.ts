@@ -48,7 +48,8 @@ export function mysqlBackupScript(my: MysqlModel): string {
     dumpCommand: mysqlDumpCommand({ innodbCluster: my.topology === 'innodb-cluster' }),
     manifestCommand: MYSQL_MANIFEST,
     extension: 'sql.gz',
-    tenants: my.tenants.map((t) => ({ tenant: t.tenant.name, database: t.database, keep: t.backupKeep })),
+    // A retired tenant's data is kept, so it is still dumped; a purged one has none.
+    tenants: my.tenants.filter((t) => t.state !== 'purged').map((t) => ({ tenant: t.tenant.name, database: t.database, keep: t.backupKeep })),
   });
 }
 

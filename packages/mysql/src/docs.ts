@@ -1,5 +1,5 @@
 /** What the generated docs say about MySQL: endpoints, tenants, credentials, backups, diagram. */
-import { retentionText, type EngineDocs, type PlatformModel } from '@db/core';
+import { offboardingJobName, purgeAllowedOn, retentionText, type EngineDocs, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { MYSQL_PORT } from './standalone.ts';
 
@@ -23,14 +23,17 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
       connectsTo: `${my.host}:${MYSQL_PORT}`,
       node: server,
     })),
-    credentials: my.tenants.map((t) => ({
-      tenant: t.tenant.name,
-      principal: `MySQL user \`${t.user}\``,
-      rotated: t.rotate,
-      ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
-      ...(t.rotateReason ? { reason: t.rotateReason } : {}),
-      ...(t.pushPassword?.every ? { pushEvery: t.pushPassword?.every } : {}),
-    })),
+    // A retired tenant's login is no longer rotated or delivered (Retired tenants).
+    credentials: my.tenants
+      .filter((t) => t.state === 'active')
+      .map((t) => ({
+        tenant: t.tenant.name,
+        principal: `MySQL user \`${t.user}\``,
+        rotated: t.rotate,
+        ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
+        ...(t.rotateReason ? { reason: t.rotateReason } : {}),
+        ...(t.pushPassword?.every ? { pushEvery: t.pushPassword?.every } : {}),
+      })),
     backups: [
       {
         what: `MySQL \`${my.name}\`: one \`mysqldump --single-transaction\` per tenant database (folder \`<tenant>/\`, with a manifest; no CREATE DATABASE, so it restores into any name) as the read-only user \`${my.users.backup}\`, gzip`,
@@ -46,6 +49,26 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
         drill: { job: `${my.namespace}/${my.backup.drill.name}`, alert: 'MysqlRestoreDrillFailed' },
       },
     ],
+    offboarding: my.tenants.flatMap((t) =>
+      t.state === 'active'
+        ? []
+        : [
+            {
+              tenant: t.tenant.name,
+              state: t.state,
+              retiredOn: t.tenant.retiredOn ?? '',
+              access:
+                t.state === 'retired'
+                  ? `user \`${t.user}\` ACCOUNT LOCK (provisioning Job); no network path from \`${t.tenant.namespace}\`; no Vault static role, Secret sync or push job; database \`${t.database}\` kept`
+                  : `database \`${t.database}\` and user \`${t.user}\` dropped`,
+              finalDump: `\`${t.tenant.name}-final-*.sql.gz\` in \`${my.backup.path}/${t.tenant.name}/\` (kept until deleted by hand), written by Job \`${my.namespace}/${offboardingJobName('final-dump', 'mysql', t.tenant)}\``,
+              purge:
+                t.state === 'retired'
+                  ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
+                  : `Job \`${my.namespace}/${offboardingJobName('purge', 'mysql', t.tenant)}\` (DROP DATABASE, DROP USER); then remove the tenant from the file`,
+            },
+          ],
+    ),
     graph: {
       nodes: cluster
         ? [

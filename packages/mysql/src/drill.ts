@@ -19,7 +19,7 @@ export function mysqlDrillScript(my: MysqlModel): string {
   return drillScript({
     engine: 'mysql',
     extension: 'sql.gz',
-    tenants: my.tenants.map((t) => t.tenant.name),
+    tenants: my.tenants.filter((t) => t.state !== 'purged').map((t) => t.tenant.name),
     startServer: `drill_sql() { mysql --no-defaults --socket="$DRILL_SCRATCH/mysqld.sock" -uroot --batch --skip-column-names --default-character-set=utf8mb4 "$@"; }
   local data="$DRILL_SCRATCH/data" server user=() extra=() i
   mkdir -p -- "$data"

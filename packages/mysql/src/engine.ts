@@ -11,6 +11,7 @@ import { MysqlBackup } from './backup.ts';
 import { MysqlNetwork } from './network.ts';
 import { MysqlRestores } from './restore.ts';
 import { MysqlDrill } from './drill.ts';
+import { MysqlOffboarding } from './offboarding.ts';
 import { MYSQL_RULES } from './rules.ts';
 import { mysqlCredentials } from './credentials.ts';
 import { mysqlGeneratedSecrets } from './secrets.ts';
@@ -59,6 +60,7 @@ export const mysqlEngine: Engine = {
     new MysqlBackup(scope, 'Backup', { my, model });
     new MysqlRestores(scope, 'Restores', { my, model });
     new MysqlDrill(scope, 'Drill', { my, model });
+    new MysqlOffboarding(scope, 'Offboarding', { my, model });
     new MysqlNetwork(scope, 'Network', { my, model });
   },
   rules: MYSQL_RULES,

@@ -1,5 +1,5 @@
 /** The MySQL section of the desired state, with every default filled in once. */
-import { DRILL_DEFAULTS, imageRef, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, tenantState, withOverride, type PlatformModel, type TenantModel, type TenantState, resolvedOnce } from '@db/core';
 import { MYSQL_IMAGES, MYSQLD_EXPORTER_IMAGE, OPERATOR_ROUTER_IMAGE, OPERATOR_SERVER_IMAGE } from './images.ts';
 import { ROOT_SECRET_KEYS } from './operator-contract.ts';
 import { MYSQL_DEFAULTS as D, mysqlSection, TENANT_MYSQL_DEFAULTS as TD, tenantMysql } from './schema.ts';
@@ -8,6 +8,8 @@ export type MysqlTopology = 'standalone' | 'innodb-cluster';
 
 export interface MysqlTenant {
   readonly tenant: TenantModel;
+  /** Active; retired (account locked, no credentials, no network path; data and dumps kept); purged (database and user dropped). */
+  readonly state: TenantState;
   readonly database: string;
   readonly user: string;
   readonly rotate: boolean;
@@ -83,6 +85,7 @@ export const resolveMysql = resolvedOnce((model: PlatformModel): MysqlModel => {
       const my = tenantMysql(t)!;
       return {
         tenant: t,
+        state: tenantState(t),
         database: my.database,
         user: my.user ?? my.database,
         rotate: my.rotate ?? TD.rotate,

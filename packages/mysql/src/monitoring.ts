@@ -4,7 +4,7 @@
  * scrapes it. The backup alerts read what core's backup script pushes to the Pushgateway.
  */
 import { Construct } from 'constructs';
-import { AlertRules, drillAlerts, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, drillAlerts, offboardingAlerts, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { mysqlLabels, serverPods } from './labels.ts';
 import { connectionsOverLimit, serverSelector } from './dashboard.ts';
@@ -75,6 +75,7 @@ export function mysqlAlerts(my: MysqlModel): AlertSpec[] {
     },
     ...drillAlerts({ prefix: 'Mysql', title: 'MySQL', backupName: my.name, namespace: my.namespace, cronJob: my.backup.drill.name, schedule: my.backup.drill.schedule }),
     ...tenantBackupAlerts({ prefix: 'Mysql', title: 'MySQL', backupName: my.name, namespace: my.namespace, cronJob: my.backup.name, schedule: my.backup.schedule, staleHours: 25 }),
+    ...offboardingAlerts({ prefix: 'Mysql', title: 'MySQL', backupName: my.name, namespace: my.namespace, finalDump: true }),
   ];
 }
 

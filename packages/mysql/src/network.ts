@@ -11,6 +11,7 @@ import type { MysqlModel } from './model.ts';
 import { backupPods, mysqlLabels, provisionPods, routerPods, serverPods } from './labels.ts';
 import { restorePods } from './restore.ts';
 import { drillPods } from './drill.ts';
+import { purgePods } from './offboarding.ts';
 import { EXPORTER_PORT, MYSQL_PORT } from './standalone.ts';
 
 /** MySQL classic protocol, X protocol, Group Replication. */
@@ -20,7 +21,8 @@ const GR_PORT = 33061;
 const ROUTER_PORTS = [6446, 6447, 6448, 6449, 6450, 8443];
 
 function tenantPeers(my: MysqlModel): Peer[] {
-  return [...new Set(my.tenants.map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
+  // A retired tenant's path is closed.
+  return [...new Set(my.tenants.filter((t) => t.state === 'active').map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
 }
 
 export class MysqlNetwork extends Construct {
@@ -28,7 +30,8 @@ export class MysqlNetwork extends Construct {
     super(scope, id);
     const { my, model } = props;
     const labels = mysqlLabels(my, 'network-policy');
-    const clients: Peer[] = [...tenantPeers(my), { pods: backupPods(my) }, { pods: provisionPods(my) }, { pods: restorePods(my) }];
+    const purging = my.tenants.some((t) => t.state === 'purged');
+    const clients: Peer[] = [...tenantPeers(my), { pods: backupPods(my) }, { pods: provisionPods(my) }, { pods: restorePods(my) }, ...(purging ? [{ pods: purgePods(my) }] : [])];
     const toServers = [
       {
         peers: [{ pods: my.topology === 'standalone' ? serverPods(my) : routerPods(my) }],
@@ -98,6 +101,15 @@ export class MysqlNetwork extends Construct {
         name: `${my.name}-restore`,
         labels,
         pods: restorePods(my),
+        egress: [...toServers, { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
+      });
+    // Purge Jobs (purge: true) drop a tenant's database and user: the server and the Pushgateway.
+    if (purging)
+      new FlowPolicy(this, 'Purge', {
+        namespace: my.namespace,
+        name: `${my.name}-purge`,
+        labels,
+        pods: purgePods(my),
         egress: [...toServers, { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
       });
     new FlowPolicy(this, 'Provisioning', {

@@ -52,6 +52,17 @@ export function account(user: string): string {
 
 function tenantStatements(t: MysqlTenant): string[] {
   const owner = t.rotate ? 'password owned by Vault (static role, rotated weekly)' : `not rotated: ${t.rotateReason ?? ''}`;
+  // A purged tenant is dropped by its purge Job (offboarding.ts); provisioning no longer names it.
+  if (t.state === 'purged') return [];
+  if (t.state === 'retired')
+    return [
+      `-- tenant ${t.tenant.name} (namespace ${t.tenant.namespace}); retired on ${t.tenant.retiredOn}: account locked, data kept`,
+      `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(t.database)} CHARACTER SET utf8mb4;`,
+      `CREATE USER IF NOT EXISTS ${account(t.user)} IDENTIFIED BY '${PLACEHOLDERS.initialPassword}' ACCOUNT LOCK;`,
+      `GRANT ALL PRIVILEGES ON ${grantDatabase(t.database)}.* TO ${account(t.user)};`,
+      // Every new login is refused (existing sessions end when the app stops).
+      `ALTER USER ${account(t.user)} ACCOUNT LOCK;`,
+    ];
   return [
     `-- tenant ${t.tenant.name} (namespace ${t.tenant.namespace}); ${owner.replace(/\s+/g, ' ')}`,
     `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(t.database)} CHARACTER SET utf8mb4;`,
@@ -59,6 +70,8 @@ function tenantStatements(t: MysqlTenant): string[] {
     `GRANT ALL PRIVILEGES ON ${grantDatabase(t.database)}.* TO ${account(t.user)};`,
     // Set on every run, so removing a tenant's limit lifts it (0: no limit of its own).
     `ALTER USER ${account(t.user)} WITH MAX_USER_CONNECTIONS ${t.connectionLimit ?? 0};`,
+    // Set on every run, so a tenant taken back from retirement logs in again.
+    `ALTER USER ${account(t.user)} ACCOUNT UNLOCK;`,
   ];
 }
 

@@ -35,6 +35,8 @@ describe('MySQL alerts', () => {
         'MysqlTenantBackupFailed',
         'MysqlTenantBackupStale',
         'MysqlTenantBackupNeverSucceeded',
+        'MysqlFinalDumpFailed',
+        'MysqlPurgeFailed',
       ]);
       for (const a of alerts) expect(existsSync(join(REPO_ROOT, 'docs', 'runbooks', runbookFile(a.alert))), `runbook of ${a.alert}`).toBe(true);
     }
@@ -54,7 +56,7 @@ describe('MySQL alerts', () => {
         annotations: { summary: a.summary, description: a.description, runbook_url: `https://example.com/${runbookFile(a.alert)}` },
       }));
       writeFileSync(file, stringify({ groups: [{ name: `mysql-${name}`, rules }] }));
-      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 13 rules found/);
+      expect(run('promtool', ['check', 'rules', file])).toMatch(/SUCCESS: 15 rules found/);
     }
   });
 

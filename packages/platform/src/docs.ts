@@ -17,6 +17,7 @@ import {
   GRAFANA_VERSION,
   runbookFile,
   TENANT_INFO,
+  tenantState,
   type Engine,
   type GuardrailReport,
   type PlatformModel,
@@ -124,16 +125,16 @@ export function renderDocs({ model, engines, guardrails, rules: allRules }: Docs
   // Who uses what
   p('## Who uses what', '');
   const descriptions = new Map(model.tenants.map((t) => [t.name, t.description]));
+  const states = new Map(model.tenants.map((t) => [t.name, tenantState(t)]));
+  const appCell = (tenant: string) => {
+    const name = descriptions.get(tenant) ? `${tenant} (${descriptions.get(tenant)})` : tenant;
+    const state = states.get(tenant);
+    return state === undefined || state === 'active' ? name : `${name}, **${state}**`;
+  };
   p(
     ...table(
       ['App', 'Namespace', 'Engine', 'What it gets', 'Connects to'],
-      users.map((u) => [
-        descriptions.get(u.tenant) ? `${u.tenant} (${descriptions.get(u.tenant)})` : u.tenant,
-        u.namespace,
-        u.engine,
-        u.what,
-        u.connectsTo.startsWith('(') ? u.connectsTo : `\`${u.connectsTo}\``,
-      ]),
+      users.map((u) => [appCell(u.tenant), u.namespace, u.engine, u.what, u.connectsTo.startsWith('(') ? u.connectsTo : `\`${u.connectsTo}\``]),
     ),
     '',
   );
@@ -237,6 +238,24 @@ export function renderDocs({ model, engines, guardrails, rules: allRules }: Docs
       ),
       '',
     );
+
+  // Offboarding
+  const offboarding = documented.flatMap((d) => (d.docs.offboarding ?? []).map((o) => ({ ...o, engine: d.docs.title })));
+  p(
+    '## Retired tenants',
+    '',
+    'A tenant leaves in three reviewed pull requests (README, "Retiring an app"): `state: retired` with `retiredOn` (its login is disabled, its credentials no longer delivered, its network path closed, a final dump taken; its data kept), then `purge: true` once the retention is over (its data deleted), then its removal from `tenants:`.',
+    '',
+  );
+  if (offboarding.length > 0)
+    p(
+      ...table(
+        ['Tenant', 'Engine', 'State', 'Retired on', 'Access', 'Final dump', 'Purge'],
+        offboarding.map((o) => [o.tenant, o.engine, o.state, o.retiredOn, o.access, o.finalDump, o.purge]),
+      ),
+      '',
+    );
+  else p('No tenant of this cluster is retired.', '');
 
   // Dashboards and per-tenant usage
   const dashboards = engines.flatMap((e) => {

@@ -39,7 +39,8 @@ export function postgresBackupScript(pg: PostgresModel): string {
     dumpCommand: 'pg_dump --format=custom --compress=0 --dbname="$1"',
     manifestCommand: POSTGRES_MANIFEST,
     extension: POSTGRES_DUMP_EXTENSION,
-    tenants: pg.tenants.map((t) => ({ tenant: t.tenant.name, database: t.database, keep: t.backupKeep })),
+    // A retired tenant's data is kept, so it is still dumped; a purged one has none.
+    tenants: pg.tenants.filter((t) => t.state !== 'purged').map((t) => ({ tenant: t.tenant.name, database: t.database, keep: t.backupKeep })),
     globals: { command: 'pg_dumpall --globals-only --no-role-passwords', extension: 'sql.gz', keep: pg.backup.keep },
   });
 }

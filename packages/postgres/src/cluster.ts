@@ -28,8 +28,9 @@ import { CNPG_INITDB } from './operator-contract.ts';
  * CONNECT on every database to PUBLIC). CNPG places these before its default rule.
  */
 export function tenantHbaRules(pg: PostgresModel): string[] {
-  const own = pg.tenants.map((t) => `host ${t.database} ${t.role} all scram-sha-256`);
-  const elsewhere = pg.tenants.map((t) => `host all ${t.role} all reject`);
+  // A retired tenant's role is NOLOGIN and may not log in anywhere; a purged tenant's role is gone.
+  const own = pg.tenants.filter((t) => t.state === 'active').map((t) => `host ${t.database} ${t.role} all scram-sha-256`);
+  const elsewhere = pg.tenants.filter((t) => t.state !== 'purged').map((t) => `host all ${t.role} all reject`);
   return [...own, ...elsewhere];
 }
 
@@ -123,7 +124,7 @@ export class PostgresCluster extends Construct {
               comment: 'db-platform restores (restores: entries): creates a missing tenant database and replays a dump as the tenant; no superuser',
               login: true,
               createdb: true,
-              inRoles: pg.tenants.map((t) => t.role),
+              inRoles: pg.tenants.filter((t) => t.state !== 'purged').map((t) => t.role),
               passwordSecret: { name: pg.restoreSecret },
             },
             ...(pg.vaultRole
@@ -138,15 +139,26 @@ export class PostgresCluster extends Construct {
                   },
                 ]
               : []),
-            ...pg.tenants.map((t) => ({
-              name: t.role,
-              ensure: ClusterSpecManagedRolesEnsure.PRESENT,
-              comment: t.rotate ? `tenant ${t.tenant.name}; password owned by Vault (rotated weekly)` : `tenant ${t.tenant.name}; not rotated: ${t.rotateReason}`,
-              login: true,
-              inherit: true,
-              connectionLimit: t.connectionLimit ?? -1,
-              ...(t.passwordSecret ? { passwordSecret: { name: t.passwordSecret } } : {}),
-            })),
+            ...pg.tenants.map((t) =>
+              t.state === 'purged'
+                ? // CNPG drops a role whose entry says absent (CNPG 1.30 roles.go:170-172, see cnpgDropRoleSql), once the database it owns is gone.
+                  { name: t.role, ensure: ClusterSpecManagedRolesEnsure.ABSENT, comment: `tenant ${t.tenant.name}; purged` }
+                : {
+                    name: t.role,
+                    ensure: ClusterSpecManagedRolesEnsure.PRESENT,
+                    comment:
+                      t.state === 'retired'
+                        ? `tenant ${t.tenant.name}; retired on ${t.tenant.retiredOn}: NOLOGIN, its data kept`
+                        : t.rotate
+                          ? `tenant ${t.tenant.name}; password owned by Vault (rotated weekly)`
+                          : `tenant ${t.tenant.name}; not rotated: ${t.rotateReason}`,
+                    // CNPG's role update runs ALTER ROLE ... NOLOGIN and leaves the password alone (see operator-contract.ts cnpgAlterRoleSql).
+                    login: t.state === 'active',
+                    inherit: true,
+                    connectionLimit: t.connectionLimit ?? -1,
+                    ...(t.passwordSecret ? { passwordSecret: { name: t.passwordSecret } } : {}),
+                  },
+            ),
           ],
         },
       },

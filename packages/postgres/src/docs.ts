@@ -1,5 +1,5 @@
 /** What the generated docs say about PostgreSQL: endpoints, tenants, credentials, backups, diagram. */
-import { retentionText, type EngineDocs, type PlatformModel } from '@db/core';
+import { offboardingJobName, purgeAllowedOn, retentionText, type EngineDocs, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 
 export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDocs {
@@ -26,13 +26,16 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
       connectsTo: `${fqdn(t.connection === 'direct' ? pg.services.compat : pg.services.pooler)}:5432`,
       node: t.connection === 'direct' ? 'postgres_compat' : 'postgres_pooler',
     })),
-    credentials: pg.tenants.map((t) => ({
-      tenant: t.tenant.name,
-      principal: `PostgreSQL role \`${t.role}\``,
-      rotated: t.rotate,
-      ...(t.rotateReason ? { reason: t.rotateReason } : {}),
-      ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
-    })),
+    // A retired tenant's login is no longer rotated or delivered (Retired tenants).
+    credentials: pg.tenants
+      .filter((t) => t.state === 'active')
+      .map((t) => ({
+        tenant: t.tenant.name,
+        principal: `PostgreSQL role \`${t.role}\``,
+        rotated: t.rotate,
+        ...(t.rotateReason ? { reason: t.rotateReason } : {}),
+        ...(t.rotationPeriod ? { rotationPeriod: t.rotationPeriod } : {}),
+      })),
     backups: [
       {
         what: `PostgreSQL \`${pg.name}\`: one \`pg_dump -Fc\` per tenant database (folder \`<tenant>/\`, with a manifest) plus the roles (\`pg_dumpall --globals-only\`, no passwords), as the read-only role \`${pg.backupRole}\`, gzip`,
@@ -48,6 +51,26 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
         drill: { job: `${pg.namespace}/${pg.backup.drill.name}`, alert: 'PostgresRestoreDrillFailed' },
       },
     ],
+    offboarding: pg.tenants.flatMap((t) =>
+      t.state === 'active'
+        ? []
+        : [
+            {
+              tenant: t.tenant.name,
+              state: t.state,
+              retiredOn: t.tenant.retiredOn ?? '',
+              access:
+                t.state === 'retired'
+                  ? `role \`${t.role}\` NOLOGIN (CNPG managed role \`login: false\`); no pooler path from \`${t.tenant.namespace}\`; no Vault static role or Secret sync; database \`${t.database}\` kept`
+                  : `database \`${t.database}\` and role \`${t.role}\` dropped by CNPG (\`ensure: absent\`)`,
+              finalDump: `\`${t.tenant.name}-final-*.pgdump.gz\` in \`${pg.backup.path}/${t.tenant.name}/\` (kept until deleted by hand), written by Job \`${pg.namespace}/${offboardingJobName('final-dump', 'postgres', t.tenant)}\``,
+              purge:
+                t.state === 'retired'
+                  ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
+                  : `Job \`${pg.namespace}/${offboardingJobName('purge', 'postgres', t.tenant)}\` checks that CNPG dropped them; then remove the tenant from the file`,
+            },
+          ],
+    ),
     graph: {
       nodes: [
         { id: 'postgres_pooler', label: `PgBouncer<br/>${pg.pooler.instances} replicas<br/>${pg.services.pooler}.${pg.namespace}` },

@@ -16,7 +16,7 @@ export function postgresDrillScript(pg: PostgresModel): string {
   return drillScript({
     engine: 'postgres',
     extension: POSTGRES_DUMP_EXTENSION,
-    tenants: pg.tenants.map((t) => t.tenant.name),
+    tenants: pg.tenants.filter((t) => t.state !== 'purged').map((t) => t.tenant.name),
     startServer: `export PGDATA="$DRILL_SCRATCH/pgdata" PGHOST="$DRILL_SCRATCH" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
   unset PGPASSWORD PGSERVICE PGSERVICEFILE
   initdb -D "$PGDATA" -U postgres --auth=trust --no-sync -E UTF8 --locale=C

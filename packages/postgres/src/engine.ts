@@ -11,6 +11,7 @@ import { PostgresBackup } from './backup.ts';
 import { PostgresNetwork } from './network.ts';
 import { PostgresRestores } from './restore.ts';
 import { PostgresDrill } from './drill.ts';
+import { PostgresOffboarding } from './offboarding.ts';
 import { POSTGRES_RULES } from './rules.ts';
 import { postgresCredentials } from './credentials.ts';
 import { postgresGeneratedSecrets } from './secrets.ts';
@@ -65,6 +66,7 @@ export const postgresEngine: Engine = {
     new PostgresBackup(scope, 'Backup', { pg, model });
     new PostgresRestores(scope, 'Restores', { pg, model });
     new PostgresDrill(scope, 'Drill', { pg, model });
+    new PostgresOffboarding(scope, 'Offboarding', { pg, model });
     new PostgresNetwork(scope, 'Network', { pg, model });
   },
   rules: POSTGRES_RULES,

@@ -1,10 +1,12 @@
 /** The PostgreSQL section of the desired state, with every default filled in once. */
-import { DRILL_DEFAULTS, imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, mebibytes, tenantState, withOverride, type PlatformModel, type TenantModel, type TenantState, resolvedOnce } from '@db/core';
 import { PGBOUNCER_IMAGE, POSTGIS_IMAGES, POSTGRES_IMAGES } from './images.ts';
 import { POSTGRES_DEFAULTS as D, postgresSection, TENANT_POSTGRES_DEFAULTS as TD, tenantPostgres } from './schema.ts';
 
 export interface PostgresTenant {
   readonly tenant: TenantModel;
+  /** Active; retired (no login, no credentials, no network path; data and dumps kept); purged (database and role dropped). */
+  readonly state: TenantState;
   readonly database: string;
   readonly role: string;
   readonly rotate: boolean;
@@ -87,6 +89,7 @@ export const resolvePostgres = resolvedOnce((model: PlatformModel): PostgresMode
       const pg = tenantPostgres(t)!;
       return {
         tenant: t,
+        state: tenantState(t),
         database: pg.database,
         role: pg.role ?? pg.database,
         rotate: pg.rotate ?? TD.rotate,

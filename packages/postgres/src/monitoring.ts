@@ -4,7 +4,7 @@
  * platform renders its own. Alert names follow seed 004.
  */
 import { Construct } from 'constructs';
-import { AlertRules, drillAlerts, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, drillAlerts, offboardingAlerts, PodMetrics, tenantBackupAlerts, type AlertSpec, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 import { connectionsOverLimit, instanceSelector } from './dashboard.ts';
@@ -80,6 +80,7 @@ export function postgresAlerts(pg: PostgresModel): AlertSpec[] {
     },
     ...drillAlerts({ prefix: 'Postgres', title: 'PostgreSQL', backupName: pg.name, namespace: pg.namespace, cronJob: pg.backup.drill.name, schedule: pg.backup.drill.schedule }),
     ...tenantBackupAlerts({ prefix: 'Postgres', title: 'PostgreSQL', backupName: pg.name, namespace: pg.namespace, cronJob: pg.backup.name, schedule: pg.backup.schedule, staleHours: 25 }),
+    ...offboardingAlerts({ prefix: 'Postgres', title: 'PostgreSQL', backupName: pg.name, namespace: pg.namespace, finalDump: true }),
   ];
 }
 

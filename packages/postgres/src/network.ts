@@ -11,11 +11,12 @@ import { clusterLabels, instancePods, poolerPods } from './labels.ts';
 import { backupPods } from './backup.ts';
 import { restorePods } from './restore.ts';
 import { drillPods } from './drill.ts';
+import { purgePods } from './offboarding.ts';
 import { cnpgNamespace } from './schema.ts';
 
-/** Namespaces of tenants that connect a given way, one peer each (kube-router: matchLabels only). */
+/** Namespaces of active tenants that connect a given way, one peer each (kube-router: matchLabels only); a retired tenant's path is closed. */
 function tenantPeers(pg: PostgresModel, connection: 'pooler' | 'direct'): Peer[] {
-  const namespaces = [...new Set(pg.tenants.filter((t) => t.connection === connection).map((t) => t.tenant.namespace))].sort();
+  const namespaces = [...new Set(pg.tenants.filter((t) => t.state === 'active' && t.connection === connection).map((t) => t.tenant.namespace))].sort();
   return namespaces.map((namespace) => ({ namespace }));
 }
 
@@ -25,6 +26,7 @@ export class PostgresNetwork extends Construct {
     const { pg, model } = props;
     const labels = clusterLabels(pg, 'network-policy');
     const instances: Peer = { pods: instancePods(pg) };
+    const purging = pg.tenants.some((t) => t.state === 'purged');
     const operator: Peer = { namespace: cnpgNamespace(model), pods: { 'app.kubernetes.io/name': 'cloudnative-pg' } };
 
     new FlowPolicy(this, 'Instances', {
@@ -33,7 +35,10 @@ export class PostgresNetwork extends Construct {
       labels,
       pods: instancePods(pg),
       ingress: [
-        { peers: [{ pods: poolerPods(pg) }, { pods: backupPods(pg) }, { pods: restorePods(pg) }, ...tenantPeers(pg, 'direct')], ports: [{ port: 5432 }] },
+        {
+          peers: [{ pods: poolerPods(pg) }, { pods: backupPods(pg) }, { pods: restorePods(pg) }, ...(purging ? [{ pods: purgePods(pg) }] : []), ...tenantPeers(pg, 'direct')],
+          ports: [{ port: 5432 }],
+        },
         { peers: [instances], ports: [{ port: 5432 }, { port: 8000 }] },
         { peers: [operator], ports: [{ port: 8000 }, { port: 5432 }] },
         { peers: [prometheusPeer(model)], ports: [{ port: 9187 }] },
@@ -72,6 +77,19 @@ export class PostgresNetwork extends Construct {
       pods: drillPods(pg),
       egress: [{ peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] }],
     });
+
+    // Purge Jobs check that CNPG dropped a purged tenant: the primary and the Pushgateway.
+    if (purging)
+      new FlowPolicy(this, 'Purge', {
+        namespace: pg.namespace,
+        name: `${pg.name}-purge`,
+        labels,
+        pods: purgePods(pg),
+        egress: [
+          { peers: [instances], ports: [{ port: 5432 }] },
+          { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
+        ],
+      });
 
     // Restore Jobs (restores: entries): the primary and the Pushgateway; listings need neither (NFS is the kubelet's mount) and are not selected.
     if (model.restores.some((r) => r.engine === 'postgres' && r.action === 'restore'))

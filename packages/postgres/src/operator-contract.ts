@@ -124,6 +124,37 @@ export function cnpgCreateRoleSql(role: Obj, password?: string): string {
   ].join('');
 }
 
+/**
+ * The statement CNPG's instance manager runs when a managed role differs from its entry (a
+ * retired tenant's `login: false`): CNPG 1.30.0 internal/management/controller/roles/postgres.go:114-141
+ * Update, `ALTER ROLE` with every attribute (appendRoleOptions 338-382; NOLOGIN at 363-367).
+ * A role without `passwordSecret` and without `disablePassword` gets no PASSWORD clause at all
+ * (roles.go:93-96 sets ignorePassword; appendPasswordOption 393-396 then skips it): the
+ * password Vault last set stays, the role just cannot log in.
+ */
+export function cnpgAlterRoleSql(role: Obj): string {
+  return cnpgCreateRoleSql(role).replace(/^CREATE ROLE /, 'ALTER ROLE ');
+}
+
+/**
+ * What CNPG runs for a managed role whose entry says `ensure: absent` (roles.go:170-172
+ * evaluateNextRoleActions → roleDelete; postgres.go:181-200 Delete): `DROP ROLE IF EXISTS`.
+ * PostgreSQL refuses it while the role owns a database; CNPG records the error and retries
+ * (runnable.go:222-278), so the role goes once the Database below is dropped.
+ */
+export function cnpgDropRoleSql(role: Obj): string {
+  return `DROP ROLE IF EXISTS "${String(role.name).replaceAll('"', '""')}"`;
+}
+
+/**
+ * What CNPG runs for a Database whose spec says `ensure: absent` (database_controller.go:299-301
+ * → dropDatabase, database_controller_sql.go:227-244): `DROP DATABASE IF EXISTS`, whatever the
+ * reclaim policy (which only decides what deleting the object does, database_controller.go:216).
+ */
+export function cnpgDropDatabaseSql(database: Obj): string {
+  return `DROP DATABASE IF EXISTS "${String(database.spec.name).replaceAll('"', '""')}"`;
+}
+
 /** The ports of an instance pod (pods.go:262-278) and a PgBouncer pod (deployments.go). */
 export const CNPG_PORTS = { postgres: 5432, status: 8000, metrics: 9187, pgbouncer: 5432, pgbouncerMetrics: 9127 } as const;
 

@@ -1,4 +1,8 @@
-/** One CNPG Database per tenant, owned by the tenant's role; never dropped by a sync. */
+/**
+ * One CNPG Database per tenant, owned by the tenant's role; never dropped by a sync. A purged
+ * tenant's Database says `ensure: absent`: CNPG then drops the database (CNPG 1.30
+ * database_controller.go:299-301, dropDatabase in database_controller_sql.go:227-244).
+ */
 import { Construct } from 'constructs';
 import { kebab } from '@db/core';
 import { Database, DatabaseSpecDatabaseReclaimPolicy, DatabaseSpecEnsure, DatabaseSpecExtensionsEnsure } from './imports/postgresql.cnpg.io.ts';
@@ -20,7 +24,7 @@ export class PostgresTenantDatabases extends Construct {
           cluster: { name: pg.name },
           name: t.database,
           owner: t.role,
-          ensure: DatabaseSpecEnsure.PRESENT,
+          ensure: t.state === 'purged' ? DatabaseSpecEnsure.ABSENT : DatabaseSpecEnsure.PRESENT,
           // Deleting the Database object (or the tenant) must never drop the data.
           databaseReclaimPolicy: DatabaseSpecDatabaseReclaimPolicy.RETAIN,
           ...(t.extensions.length > 0 ? { extensions: t.extensions.map((name) => ({ name, ensure: DatabaseSpecExtensionsEnsure.PRESENT })) } : {}),

@@ -55,7 +55,7 @@ describe('PostgreSQL alerts', () => {
   const promtool = requirePrograms('promtool check/test rules', ['promtool'], 'apt-get install prometheus');
   it.skipIf(!promtool.available)('pass promtool check rules and promtool test rules', () => {
     const { check, test } = promtoolCheckAndTest(rule, testFile);
-    expect(check).toMatch(/SUCCESS: 14 rules found/);
+    expect(check).toMatch(/SUCCESS: 16 rules found/);
     expect(test).toMatch(/SUCCESS/);
   });
 });

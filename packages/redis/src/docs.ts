@@ -1,5 +1,5 @@
 /** What the generated docs say about Redis: endpoints, tenants, backups, diagram. */
-import type { EngineDocs, PlatformModel } from '@db/core';
+import { offboardingJobName, purgeAllowedOn, type EngineDocs, type PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
 import { tenantRotationSeconds } from './rotation.ts';
 import { tenantRedis } from './schema.ts';
@@ -44,21 +44,23 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
       connectsTo: `${master}:6379`,
       node: ha ? 'redis_haproxy' : 'redis_server',
     })),
-    credentials: redis.tenants.map((t) => {
-      const rotates = tenantRotationSeconds(t, model) !== undefined;
-      const period = tenantRedis(t.tenant)?.rotationPeriod;
-      return {
-        tenant: t.tenant.name,
-        principal: `ACL user \`${t.tenant.name}\``,
-        rotated: rotates,
-        ...(rotates
-          ? {
-              rotatedBy: `by CronJob \`${redis.namespace}/${redis.name}-password-rotation\`; the old password works until the next rotation`,
-              ...(period ? { rotationPeriod: period } : {}),
-            }
-          : { reason: 'generated credentials are off (no `secrets:` section): the password is made by hand' }),
-      };
-    }),
+    credentials: redis.tenants
+      .filter((t) => t.state === 'active')
+      .map((t) => {
+        const rotates = tenantRotationSeconds(t, model) !== undefined;
+        const period = tenantRedis(t.tenant)?.rotationPeriod;
+        return {
+          tenant: t.tenant.name,
+          principal: `ACL user \`${t.tenant.name}\``,
+          rotated: rotates,
+          ...(rotates
+            ? {
+                rotatedBy: `by CronJob \`${redis.namespace}/${redis.name}-password-rotation\`; the old password works until the next rotation`,
+                ...(period ? { rotationPeriod: period } : {}),
+              }
+            : { reason: 'generated credentials are off (no `secrets:` section): the password is made by hand' }),
+        };
+      }),
     backups: [
       {
         what: `Redis \`${redis.name}\`: RDB snapshot (\`redis-cli --rdb\`) as the ACL user \`backup\`, gzip`,
@@ -68,6 +70,26 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
         job: `${redis.namespace}/${redis.backup.name}`,
       },
     ],
+    offboarding: redis.tenants.flatMap((t) =>
+      t.state === 'active'
+        ? []
+        : [
+            {
+              tenant: t.tenant.name,
+              state: t.state,
+              retiredOn: t.tenant.retiredOn ?? '',
+              access:
+                t.state === 'retired'
+                  ? `ACL user \`${t.tenant.name}\` off; no network path from \`${t.tenant.namespace}\`; no Secret \`${t.tenant.name}-redis\` sync; keys under ${t.prefixes.map((p) => `\`${p}\``).join(', ')} kept`
+                  : `keys under its own prefixes unlinked, ACL user deleted`,
+              finalDump: `none: Redis has no per-tenant dump; the weekly RDB (\`${redis.backup.path}\`, kept ${redis.backup.days} days) holds its keys`,
+              purge:
+                t.state === 'retired'
+                  ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
+                  : `Job \`${redis.namespace}/${offboardingJobName('purge', 'redis', t.tenant)}\` (SCAN + UNLINK, ACL DELUSER); then remove the tenant from the file`,
+            },
+          ],
+    ),
     graph: {
       nodes: [
         ...(ha ? [{ id: 'redis_haproxy', label: `HAProxy x${redis.haproxy.replicas}<br/>${redis.services.master}.${redis.namespace}` }] : []),

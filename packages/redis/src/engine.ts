@@ -6,6 +6,7 @@ import { RedisHaproxy } from './haproxy.ts';
 import { RedisMonitoring, redisAlerts } from './monitoring.ts';
 import { RedisBackup } from './backup.ts';
 import { RedisDrill } from './drill.ts';
+import { RedisOffboarding } from './offboarding.ts';
 import { RedisNetwork } from './network.ts';
 import { REDIS_RULES } from './rules.ts';
 import { redisDocs } from './docs.ts';
@@ -32,6 +33,7 @@ export const redisEngine: Engine = {
     new RedisMonitoring(scope, 'Monitoring', { redis, model });
     new RedisBackup(scope, 'Backup', { redis, model });
     new RedisDrill(scope, 'Drill', { redis, model });
+    new RedisOffboarding(scope, 'Offboarding', { redis, model });
     new RedisNetwork(scope, 'Network', { redis, model });
   },
   generatedSecrets: redisGeneratedSecrets,

@@ -1,5 +1,5 @@
 /** The Redis section of the desired state, with every default filled in once. */
-import { DRILL_DEFAULTS, imageRef, mebibytes, withOverride, type PlatformModel, type TenantModel, resolvedOnce } from '@db/core';
+import { DRILL_DEFAULTS, imageRef, mebibytes, tenantState, withOverride, type PlatformModel, type TenantModel, type TenantState, resolvedOnce } from '@db/core';
 import { HAPROXY_IMAGE, REDIS_EXPORTER_IMAGE, REDIS_IMAGE } from './images.ts';
 import { REDIS_DEFAULTS as D, redisSection, tenantRedis } from './schema.ts';
 
@@ -18,10 +18,14 @@ export interface RedisUser {
   /** The tenant it belongs to, or why it exists. */
   readonly purpose: string;
   readonly tenant?: TenantModel;
+  /** `off` in the ACL: a retired tenant's user, which can no longer log in (its keys are kept). @default true */
+  readonly enabled?: boolean;
 }
 
 export interface RedisTenant {
   readonly tenant: TenantModel;
+  /** Active; retired (ACL user off, no Secret in its namespace, no network path; keys kept); purged (keys and user deleted). */
+  readonly state: TenantState;
   readonly use: 'cache' | 'queue';
   /** Key prefixes, literal (an ACL pattern `~<prefix>*`): `<tenant>:` first, then the declared ones. */
   readonly prefixes: readonly string[];
@@ -113,7 +117,17 @@ export function resolveUsers(name: string, topology: RedisTopology, tenants: rea
       },
     );
   }
-  const tenantUsers = tenants.map((t) => ({ name: t.tenant.name, secret: userSecret(name, t.tenant.name), rules: tenantAclRules(t), purpose: `tenant ${t.tenant.name} (${t.use})`, tenant: t.tenant }));
+  // A purged tenant's user is deleted (its purge Job runs ACL DELUSER); a retired one's is off.
+  const tenantUsers = tenants
+    .filter((t) => t.state !== 'purged')
+    .map((t) => ({
+      name: t.tenant.name,
+      secret: userSecret(name, t.tenant.name),
+      rules: tenantAclRules(t),
+      purpose: t.state === 'retired' ? `tenant ${t.tenant.name} (${t.use}), retired on ${t.tenant.retiredOn}: off` : `tenant ${t.tenant.name} (${t.use})`,
+      tenant: t.tenant,
+      ...(t.state === 'retired' ? { enabled: false } : {}),
+    }));
   return [...system, ...tenantUsers];
 }
 
@@ -125,7 +139,9 @@ export const resolveRedis = resolvedOnce((model: PlatformModel): RedisModel => {
   const pinned = withOverride(REDIS_IMAGE, spec.image);
   const resources = { cpu: spec.resources?.cpu ?? D.resources.cpu, memory: spec.resources?.memory ?? D.resources.memory };
   const replicas = topology === 'sentinel' ? (spec.sentinel?.replicas ?? D.sentinel.replicas) : 1;
-  const tenants: RedisTenant[] = model.tenants.filter((t) => t.redis).map((t) => ({ tenant: t, use: tenantRedis(t)!.use, prefixes: [`${t.name}:`, ...(tenantRedis(t)!.prefixes ?? [])] }));
+  const tenants: RedisTenant[] = model.tenants
+    .filter((t) => t.redis)
+    .map((t) => ({ tenant: t, state: tenantState(t), use: tenantRedis(t)!.use, prefixes: [`${t.name}:`, ...(tenantRedis(t)!.prefixes ?? [])] }));
   return {
     namespace: spec.namespace ?? D.namespace,
     name,

@@ -4,7 +4,7 @@
  * alerts the seeds dropped with the replicas.
  */
 import { Construct } from 'constructs';
-import { AlertRules, drillAlerts, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
+import { AlertRules, drillAlerts, offboardingAlerts, PodMetrics, type AlertSpec, type PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
 import { dataComponent, dataPods, redisLabels } from './labels.ts';
 import { redisRotates, rotationAlerts } from './rotation.ts';
@@ -76,6 +76,7 @@ export function redisAlerts(redis: RedisModel, opts: { rotation?: boolean } = {}
       description: `${redis.namespace}/${redis.backup.name} has not pushed a success to the Pushgateway in 8 days: the job never ran, cannot reach the Pushgateway, or always fails.`,
     },
     ...drillAlerts({ prefix: 'Redis', title: 'Redis', backupName: redis.name, namespace: redis.namespace, cronJob: redis.backup.drill.name, schedule: redis.backup.drill.schedule }),
+    ...offboardingAlerts({ prefix: 'Redis', title: 'Redis', backupName: redis.name, namespace: redis.namespace, finalDump: false }),
   ];
   if (redis.auth === 'migrating') {
     const unauthenticated = `count(${UNAUTHENTICATED_METRIC}{${sel}, user="default"})`;

@@ -10,9 +10,11 @@ import type { RedisModel } from './model.ts';
 import { backupPods, dataPods, proxyPods, redisLabels } from './labels.ts';
 import { drillPods } from './drill.ts';
 import { redisRotates, rotationPods } from './rotation.ts';
+import { purgePods } from './offboarding.ts';
 
 export function tenantPeers(redis: RedisModel): Peer[] {
-  return [...new Set(redis.tenants.map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
+  // A retired tenant's path is closed.
+  return [...new Set(redis.tenants.filter((t) => t.state === 'active').map((t) => t.tenant.namespace))].sort().map((namespace) => ({ namespace }));
 }
 
 export class RedisNetwork extends Construct {
@@ -21,9 +23,12 @@ export class RedisNetwork extends Construct {
     const { redis, model } = props;
     const labels = redisLabels(redis, 'network-policy');
     const data: Peer = { pods: dataPods(redis) };
+    // Purge Jobs (purge: true) delete a tenant's keys and user, through the same way in as the backup.
     const backup: Peer = { pods: backupPods(redis) };
     // The rotation job (@db/secrets, step rotation.ts) sets ACL passwords on every server.
     const rotation: Peer[] = redisRotates(redis, model) ? [{ pods: rotationPods(redis) }] : [];
+    const purging = redis.tenants.some((t) => t.state === 'purged');
+    const jobs: Peer[] = [backup, ...(purging ? [{ pods: purgePods(redis) }] : [])];
     if (redis.topology === 'standalone') {
       new FlowPolicy(this, 'Data', {
         namespace: redis.namespace,
@@ -31,7 +36,7 @@ export class RedisNetwork extends Construct {
         labels,
         pods: dataPods(redis),
         ingress: [
-          { peers: [...tenantPeers(redis), backup, ...rotation], ports: [{ port: 6379 }] },
+          { peers: [...tenantPeers(redis), ...jobs, ...rotation], ports: [{ port: 6379 }] },
           { peers: [prometheusPeer(model)], ports: [{ port: 9121 }] },
         ],
         egress: [],
@@ -55,7 +60,7 @@ export class RedisNetwork extends Construct {
         name: redis.haproxy.name,
         labels,
         pods: proxyPods(redis),
-        ingress: [{ peers: [...tenantPeers(redis), backup], ports: [{ port: 6379 }] }],
+        ingress: [{ peers: [...tenantPeers(redis), ...jobs], ports: [{ port: 6379 }] }],
         egress: [{ peers: [data], ports: [{ port: 6379 }, { port: 26379 }] }],
       });
     }
@@ -69,6 +74,17 @@ export class RedisNetwork extends Construct {
         { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
       ],
     });
+    if (purging)
+      new FlowPolicy(this, 'Purge', {
+        namespace: redis.namespace,
+        name: `${redis.name}-purge`,
+        labels,
+        pods: purgePods(redis),
+        egress: [
+          { peers: [redis.topology === 'standalone' ? data : { pods: proxyPods(redis) }], ports: [{ port: 6379 }] },
+          { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
+        ],
+      });
     // The weekly restore drill loads the snapshot into a server inside its own pod: it needs only the Pushgateway (DNS comes with the namespace).
     new FlowPolicy(this, 'Drill', {
       namespace: redis.namespace,

@@ -126,6 +126,7 @@ export function rotationAlerts(redis: RedisModel): AlertSpec[] {
 /** The rotation a tenant user's generated Secret carries. */
 export function userRotation(redis: RedisModel, user: { readonly tenant?: { readonly name: string } }, model: PlatformModel): GeneratedSecret['rotation'] {
   const t = redis.tenants.find((x) => x.tenant.name === user.tenant?.name);
-  const seconds = t ? tenantRotationSeconds(t, model) : undefined;
+  // A retired tenant's user is off, its password no longer delivered: nothing to rotate.
+  const seconds = t && t.state === 'active' ? tenantRotationSeconds(t, model) : undefined;
   return seconds === undefined ? undefined : { periodSeconds: seconds };
 }

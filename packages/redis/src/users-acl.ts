@@ -22,7 +22,8 @@ export function usersAclTemplate(redis: RedisModel): string {
   const lines = [
     // No comments: an ACL file accepts only `user` lines.
     defaultUserLine(redis),
-    ...redis.users.map((u) => `user ${u.name} on ${PASSWORD_TOKEN} ${u.rules}`),
+    // `off`: a retired tenant's user, which no password logs in; its keys stay.
+    ...redis.users.map((u) => `user ${u.name} ${u.enabled === false ? 'off' : 'on'} ${PASSWORD_TOKEN} ${u.rules}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -29,7 +29,7 @@ describe('Redis alerts', () => {
   const ha = redisAlerts(testRedis('{ topology: sentinel }').redis);
   const migrating = redisAlerts(testRedis('{ topology: standalone, auth: migrating }').redis);
 
-  it("renders the seven standalone alerts of the seeds and the restore drill's, plus the two replica alerts with sentinels", () => {
+  it("renders the seven standalone alerts of the seeds, the restore drill's and the purge's, plus the two replica alerts with sentinels", () => {
     expect(standalone.map((a) => a.alert)).toEqual([
       'RedisDown',
       'RedisMemoryPressure',
@@ -41,6 +41,7 @@ describe('Redis alerts', () => {
       'RedisRestoreDrillFailed',
       'RedisRestoreDrillStale',
       'RedisRestoreDrillStale',
+      'RedisPurgeFailed',
     ]);
     expect(ha.map((a) => a.alert)).toContain('RedisReplicasMissing');
   });

@@ -49,6 +49,7 @@ set -eu
 umask 077
 login=$(printf '{"role":"%s","jwt":"%s"}' "$VAULT_ROLE" "$(tr -d '\\n' < "$JWT_FILE")" |
   curl -sS --max-time 30 -X POST --data @- "$VAULT_ADDR/v1/auth/$VAULT_AUTH_PATH/login") || { echo "plan: cannot reach Vault at $VAULT_ADDR" >&2; exit 1; }
+# (A refused login answers 400 with its errors, read below.)
 token=$(printf '%s' "$login" | sed -n 's/.*"client_token":"\\([^"]*\\)".*/\\1/p')
 if [ -z "$token" ]; then
   echo "plan: Vault refused the login (auth/$VAULT_AUTH_PATH, role $VAULT_ROLE): $(printf '%s' "$login" | sed -n 's/.*"errors":\\[\\(.*\\)\\].*/\\1/p')" >&2
@@ -61,7 +62,13 @@ due=0
 failed=0
 while read -r name key period; do
   [ -n "$name" ] || continue
-  entry=$(curl -sS --max-time 30 -H @"$ROTATE_DIR/.vault-header" "$VAULT_ADDR/v1/$KV_MOUNT/data/$key") || { echo "plan: $name: cannot read $KV_MOUNT/$key" >&2; failed=1; continue; }
+  if ! entry=$(curl -sS --fail-with-body --max-time 30 -H @"$ROTATE_DIR/.vault-header" "$VAULT_ADDR/v1/$KV_MOUNT/data/$key"); then
+    case "$entry" in
+      '{"errors":[]}'*) echo "plan: $name: no password at $KV_MOUNT/$key yet (the PushSecret writes the first one): nothing to rotate" >&2 ;;
+      *) echo "plan: $name: cannot read $KV_MOUNT/$key: $(printf '%s' "$entry" | sed -n 's/.*"errors":\\[\\(.*\\)\\].*/\\1/p')" >&2; failed=1 ;;
+    esac
+    continue
+  fi
   current=$(printf '%s' "$entry" | sed -n 's/.*"password":"\\([A-Za-z0-9]*\\)".*/\\1/p')
   version=$(printf '%s' "$entry" | sed -n 's/.*"version":\\([0-9]*\\).*/\\1/p')
   created=$(printf '%s' "$entry" | sed -n 's/.*"created_time":"\\([0-9-]*\\)T\\([0-9:]*\\).*/\\1 \\2/p')
@@ -70,7 +77,7 @@ while read -r name key period; do
     continue
   fi
   changed=$(date -u -d "$created" +%s)
-  metrics="$metrics${LAST_CHANGED_METRIC}{secret=\\"$name\\"} $changed
+  metrics="\${metrics}${LAST_CHANGED_METRIC}{secret=\\"$name\\"} $changed
 ${PERIOD_METRIC}{secret=\\"$name\\"} $period
 "
   age=$((now - changed))
@@ -114,7 +121,8 @@ for dir in "$ROTATE_DIR"/*/; do
   name=$(basename "$dir")
   key=$(cat "$dir/key")
   reply=$(printf '{"options":{"cas":%s},"data":{"password":"%s","previous":"%s"}}' "$(cat "$dir/version")" "$(cat "$dir/next")" "$(cat "$dir/current")" |
-    curl -sS --max-time 30 -X POST -H @"$ROTATE_DIR/.vault-header" --data @- "$VAULT_ADDR/v1/$KV_MOUNT/data/$key") || reply='{"errors":["cannot reach Vault"]}'
+    curl -sS --fail-with-body --max-time 30 -X POST -H @"$ROTATE_DIR/.vault-header" --data @- "$VAULT_ADDR/v1/$KV_MOUNT/data/$key") || true
+  [ -n "$reply" ] || reply='{"errors":["no answer from Vault"]}'
   version=$(printf '%s' "$reply" | sed -n 's/.*"version":\\([0-9]*\\).*/\\1/p')
   if [ -z "$version" ]; then
     echo "commit: $name: Vault did not take the new password: $(printf '%s' "$reply" | sed -n 's/.*"errors":\\[\\(.*\\)\\].*/\\1/p')" >&2

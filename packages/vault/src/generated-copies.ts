@@ -8,7 +8,7 @@
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { recommendedLabels, type Engine, type GeneratedSecret, type PlatformModel } from '@db/core';
+import { isActive, recommendedLabels, type Engine, type GeneratedSecret, type PlatformModel } from '@db/core';
 import {
   ClusterSecretStore,
   ClusterSecretStoreSpecProviderVaultVersion,
@@ -44,9 +44,9 @@ export function kvKey(s: GeneratedSecret): string {
   return s.tenantCopy ? `${s.namespace}/tenants/${s.tenantCopy.tenant.namespace}/${s.name}` : `${s.namespace}/${s.name}`;
 }
 
-/** Every enabled engine's generated credentials that have a tenant copy. */
+/** Every enabled engine's generated credentials that have a tenant copy, for active tenants (a retired tenant's copy is no longer delivered). */
 export function tenantCopies(engines: readonly Engine[], model: PlatformModel): GeneratedSecret[] {
-  return engines.filter((e) => e.enabled(model) && e.generatedSecrets).flatMap((e) => e.generatedSecrets!(model).filter((s) => s.tenantCopy));
+  return engines.filter((e) => e.enabled(model) && e.generatedSecrets).flatMap((e) => e.generatedSecrets!(model).filter((s) => s.tenantCopy && isActive(s.tenantCopy.tenant)));
 }
 
 /** The tenants' policy: a namespace reads the logins filed under its own name, whichever server they are for (`+` is one path segment). */

@@ -2,7 +2,7 @@
  * The `vault` section of the desired state and the engines' credential facts, resolved once:
  * which logins become Vault static roles, under which names, and which are excluded.
  */
-import { durationSeconds, kebab, ROTATION_BOUNDS_SECONDS, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type CredentialConnection } from '@db/core';
+import { durationSeconds, isActive, kebab, ROTATION_BOUNDS_SECONDS, type Engine, type EngineCredentials, type PlatformModel, type TenantLogin, type CredentialConnection } from '@db/core';
 import { VAULT_DEFAULTS as D, vaultSection } from './schema.ts';
 
 /** Bounds of a sane rotation period. */
@@ -31,6 +31,8 @@ export interface VaultConnectionModel {
   readonly rootSecret: string;
   readonly staticRoles: readonly StaticRole[];
   readonly excluded: readonly TenantLogin[];
+  /** Logins of retired (or purged) tenants: no static role, no ExternalSecret, no push job; their login is disabled by the engine. */
+  readonly retired: readonly TenantLogin[];
   readonly unmanaged: readonly { readonly username: string; readonly reason: string }[];
 }
 
@@ -82,8 +84,10 @@ export function resolveVault(model: PlatformModel, credentials: readonly EngineC
       engine: c.engine,
       connection: c.connection,
       rootSecret: `vault-root-${c.engine}`,
+      // A retired tenant's credentials are no longer delivered: its static role, ExternalSecret
+      // and push job are not rendered (the Secret last written stays, see external-secrets.ts).
       staticRoles: c.logins
-        .filter((l) => l.rotate)
+        .filter((l) => l.rotate && isActive(l.tenant))
         .map((login) => ({
           login,
           objectName: `${c.engine}-${kebab(login.tenant.name)}`,
@@ -91,7 +95,8 @@ export function resolveVault(model: PlatformModel, credentials: readonly EngineC
           rotationSeconds: durationSeconds(login.rotationPeriod ?? rotationPeriod),
           secretName: `${login.tenant.name}-${c.engine}`,
         })),
-      excluded: c.logins.filter((l) => !l.rotate),
+      excluded: c.logins.filter((l) => !l.rotate && isActive(l.tenant)),
+      retired: c.logins.filter((l) => !isActive(l.tenant)),
       unmanaged: c.unmanaged,
     })),
   };

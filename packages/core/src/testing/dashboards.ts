@@ -66,7 +66,9 @@ export async function perTenantPanelSeries(prometheus: Prometheus, d: EngineDash
  * recorded tenant series.
  */
 export const PLATFORM_METRICS: ReadonlySet<string> = new Set([
-  ...['backup.ts', 'restore.ts', 'drill.ts'].flatMap((f) => [...readFileSync(new URL(`../${f}`, import.meta.url), 'utf8').matchAll(/\b(db_(?:backup|restore)_[a-z_]+)\b/g)].map((m) => m[1]!)),
+  ...['backup.ts', 'restore.ts', 'drill.ts', 'offboarding.ts'].flatMap((f) =>
+    [...readFileSync(new URL(`../${f}`, import.meta.url), 'utf8').matchAll(/\b(db_(?:backup|restore|purge)_[a-z_]+)\b/g)].map((m) => m[1]!),
+  ),
   TENANT_INFO,
   TENANT_CONNECTION_LIMIT,
 ]);
