@@ -160,13 +160,16 @@ export function retentionText(keep: number, tenants: readonly (readonly [string,
 }
 
 /**
- * The bash function `push_metrics PATH BODY`: POSTs BODY to the Pushgateway under
- * `/metrics/job/PATH` with bash's /dev/tcp (no HTTP client needed in the image). POST
- * replaces only the metrics sent: a failure keeps the last success timestamp. A Pushgateway
- * outage never fails the job itself. Reads PUSHGATEWAY_URL (empty: nothing is pushed).
+ * The bash functions `push_metrics PATH BODY` and `delete_metrics PATH`, over one HTTP client
+ * (`pushgateway METHOD PATH [BODY]`, bash's /dev/tcp: no HTTP client needed in the image).
+ * push_metrics POSTs BODY under `/metrics/job/PATH`: POST replaces only the metrics sent, so a
+ * failure keeps the last success timestamp. delete_metrics DELETEs that group (a purged
+ * tenant's series). A Pushgateway outage never fails the job itself. Reads PUSHGATEWAY_URL
+ * (empty: nothing is sent).
  */
-export const PUSH_METRICS = `push_metrics() {
-  local path=$1 body="$2"$'\\n' hostport host port
+export const PUSH_METRICS = `pushgateway() {
+  local method=$1 path=$2 body="" hostport host port
+  [ -z "\${3:-}" ] || body="$3"$'\\n'
   [ -n "$PUSHGATEWAY_URL" ] || return 0
   hostport=\${PUSHGATEWAY_URL#http://}
   hostport=\${hostport%%/*}
@@ -177,8 +180,8 @@ export const PUSH_METRICS = `push_metrics() {
     echo "warning: cannot reach the Pushgateway at $PUSHGATEWAY_URL" >&2
     return 0
   fi
-  printf 'POST /metrics/job/%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' \\
-    "$path" "$hostport" "\${#body}" "$body" >&3
+  printf '%s /metrics/job/%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Type: text/plain; version=0.0.4\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' \\
+    "$method" "$path" "$hostport" "\${#body}" "$body" >&3
   local reply=""
   read -r -t 10 reply <&3 || true
   exec 3<&- 3>&-
@@ -186,7 +189,9 @@ export const PUSH_METRICS = `push_metrics() {
     "HTTP/1."?" 2"*) ;;
     *) echo "warning: the Pushgateway answered: \${reply:-nothing}" >&2 ;;
   esac
-}`;
+}
+push_metrics() { pushgateway POST "$1" "$2"; }
+delete_metrics() { pushgateway DELETE "$1"; }`;
 
 /** Shell-quotes a word for bash (single quotes). */
 export const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -77,25 +77,6 @@ PUSHGATEWAY_URL=\${PUSHGATEWAY_URL:-}
 
 ${PUSH_METRICS}
 
-# delete_metrics PATH: deletes the group /metrics/job/PATH at the Pushgateway (best effort).
-delete_metrics() {
-  local hostport host port reply=""
-  [ -n "$PUSHGATEWAY_URL" ] || return 0
-  hostport=\${PUSHGATEWAY_URL#http://}
-  hostport=\${hostport%%/*}
-  host=\${hostport%%:*}
-  port=\${hostport##*:}
-  [ "$port" != "$hostport" ] || port=80
-  exec 3<>"/dev/tcp/$host/$port" || { echo "warning: cannot reach the Pushgateway at $PUSHGATEWAY_URL" >&2; return 0; }
-  printf 'DELETE /metrics/job/%s HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n' "$1" "$hostport" >&3
-  read -r -t 10 reply <&3 || true
-  exec 3<&- 3>&-
-  case "$reply" in
-    "HTTP/1."?" 2"*) ;;
-    *) echo "warning: the Pushgateway answered: \${reply:-nothing}" >&2 ;;
-  esac
-}
-
 purge() {
   ${props.purgeCommand}
 }
