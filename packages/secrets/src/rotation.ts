@@ -56,6 +56,8 @@ if [ -z "$token" ]; then
   exit 1
 fi
 printf 'X-Vault-Token: %s\\n' "$token" > "$ROTATE_DIR/.vault-header"
+# kv_string KEY: the [A-Za-z0-9] value of KEY in the entry's JSON on stdin.
+kv_string() { sed -n "s/.*\\"$1\\":\\"\\([A-Za-z0-9]*\\)\\".*/\\1/p"; }
 now=$(date +%s)
 metrics=""
 due=0
@@ -69,7 +71,7 @@ while read -r name key period; do
     esac
     continue
   fi
-  current=$(printf '%s' "$entry" | sed -n 's/.*"password":"\\([A-Za-z0-9]*\\)".*/\\1/p')
+  current=$(printf '%s' "$entry" | kv_string password)
   version=$(printf '%s' "$entry" | sed -n 's/.*"version":\\([0-9]*\\).*/\\1/p')
   created=$(printf '%s' "$entry" | sed -n 's/.*"created_time":"\\([0-9-]*\\)T\\([0-9:]*\\).*/\\1 \\2/p')
   if [ -z "$current" ] || [ -z "$version" ] || [ -z "$created" ]; then
