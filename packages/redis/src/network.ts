@@ -50,7 +50,8 @@ export class RedisNetwork extends Construct {
         pods: dataPods(redis),
         ingress: [
           { peers: [data, proxy], ports: [{ port: 6379 }, { port: 26379 }] },
-          ...(rotation.length > 0 ? [{ peers: rotation, ports: [{ port: 6379 }] }] : []),
+          // Jobs that change the ACL on every server, directly: rotation, and the purge's ACL DELUSER.
+          ...(rotation.length > 0 || purging ? [{ peers: [...rotation, ...(purging ? [{ pods: purgePods(redis) }] : [])], ports: [{ port: 6379 }] }] : []),
           { peers: [prometheusPeer(model)], ports: [{ port: 9121 }] },
         ],
         egress: [{ peers: [data], ports: [{ port: 6379 }, { port: 26379 }] }],
@@ -81,7 +82,8 @@ export class RedisNetwork extends Construct {
         labels,
         pods: purgePods(redis),
         egress: [
-          { peers: [redis.topology === 'standalone' ? data : { pods: proxyPods(redis) }], ports: [{ port: 6379 }] },
+          // The keys through the master (HAProxy with sentinels); ACL DELUSER on every pod.
+          { peers: redis.topology === 'standalone' ? [data] : [{ pods: proxyPods(redis) }, data], ports: [{ port: 6379 }] },
           { peers: [{ namespace: model.monitoring.namespace }], ports: [{ port: 9091 }] },
         ],
       });

@@ -4,7 +4,7 @@
  * its Secret in its namespace are gone (network.ts, @db/vault). Redis has no per-tenant dump
  * (its RDB is the instance's), so retiring takes no final dump: the weekly RDB holds the
  * tenant's keys. Purged: a one-shot Job, logged in as `admin`, deletes every key under the
- * tenant's prefixes (SCAN + UNLINK, until none is left) and the user (`ACL DELUSER`). Each
+ * tenant's prefixes (SCAN + UNLINK, until none is left) and the user (`ACL DELUSER`, on every pod). Each
  * tenant has a record ConfigMap carrying its label and state (core TenantRecords): its user
  * lives only inside the shared ACL template.
  */
@@ -13,12 +13,14 @@ import { imageRef, OffboardingJobs, PURGE_COMPONENT, purgeScript, TenantRecords,
 import type { RedisModel } from './model.ts';
 import { redisLabels } from './labels.ts';
 import { REDIS_BACKUP_IMAGE, REDIS_UID } from './images.ts';
+import { rotationNodes } from './rotation.ts';
 
 export const purgePods = (redis: RedisModel) => ({ 'app.kubernetes.io/instance': redis.name, 'app.kubernetes.io/component': PURGE_COMPONENT });
 
 /**
  * The purge: PURGE_DATABASE holds the tenant's key prefixes, comma-separated (the ones no
- * other tenant declares); REDIS_HOST, REDIS_PORT, REDIS_USER and REDISCLI_AUTH the login.
+ * other tenant declares); REDIS_HOST, REDIS_PORT, REDIS_USER and REDISCLI_AUTH the login;
+ * NODES every data pod (`host:port ...`), where the user is dropped.
  */
 export function redisPurgeScript(): string {
   return purgeScript({
@@ -38,8 +40,14 @@ export function redisPurgeScript(): string {
     done
     echo "purge: no key left under $prefix"
   done
-  rcli ACL DELUSER "$PURGE_LOGIN" > /dev/null
-  echo "purge: unlinked $total keys, deleted ACL user $PURGE_LOGIN"`,
+  # The ACL lives in each server, it is not replicated: drop the user on every pod, or a
+  # replica promoted later would still let it in.
+  local node reply
+  for node in $NODES; do
+    reply=$(redis-cli --no-auth-warning -h "\${node%:*}" -p "\${node##*:}" --user "$REDIS_USER" ACL DELUSER "$PURGE_LOGIN" 2>&1) || true
+    [[ $reply =~ ^[01]$ ]] || { echo "purge: $node did not drop ACL user $PURGE_LOGIN: $reply" >&2; return 1; }
+  done
+  echo "purge: unlinked $total keys, deleted ACL user $PURGE_LOGIN on $(wc -w <<< "$NODES") server(s)"`,
   });
 }
 
@@ -73,6 +81,7 @@ export class RedisOffboarding extends Construct {
           { name: 'REDIS_HOST', value: redis.services.master },
           { name: 'REDIS_PORT', value: '6379' },
           { name: 'REDIS_USER', value: 'admin' },
+          { name: 'NODES', value: rotationNodes(redis).join(' ') },
           { name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: redis.users.find((u) => u.name === 'admin')!.secret, key: 'password' } } },
         ],
       },

@@ -49,7 +49,7 @@ describe('retiring and purging a Redis tenant renders', () => {
     expect(more).toEqual([]);
     expect(job!.metadata.name).toMatch(/^purge-redis-affine-[0-9a-f]{8}$/);
     // celery is nextcloud's too: kept.
-    expect(env(job!)).toMatchObject({ PURGE_DATABASE: 'affine:,affx', PURGE_LOGIN: 'affine', REDIS_USER: 'admin' });
+    expect(env(job!)).toMatchObject({ PURGE_DATABASE: 'affine:,affx', PURGE_LOGIN: 'affine', REDIS_USER: 'admin', NODES: 'redis-v2-0.redis-v2-headless.redis.svc.cluster.local:6379' });
     expect(findObject(objects(purged), 'NetworkPolicy', 'redis-v2-purge').spec.podSelector.matchLabels).toMatchObject({ 'app.kubernetes.io/component': 'purge' });
   });
 });
@@ -102,10 +102,14 @@ describe.skipIf(!programs.available)('retiring then purging a Redis tenant on a 
         execFileSync('bash', [script], {
           encoding: 'utf8',
           timeout: 60_000,
-          env: { ...env(job!), PATH: process.env.PATH, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(node.port), REDISCLI_AUTH: admin.password, PUSHGATEWAY_URL: '' },
+          env: { ...env(job!), PATH: process.env.PATH, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(node.port), REDISCLI_AUTH: admin.password, PUSHGATEWAY_URL: '', NODES: nodes },
         });
+      // A server that cannot drop the user fails the Job (the keys are gone by then; a retry finishes it).
+      let nodes = `127.0.0.1:${node.port} 127.0.0.1:${await freePort()}`;
+      expect(() => run()).toThrow(/purge: 127\.0\.0\.1:\d+ did not drop ACL user affine/);
+      nodes = `127.0.0.1:${node.port}`;
       const out = run();
-      expect(out).toContain(`purge: unlinked ${2 * KEYS} keys, deleted ACL user affine`);
+      expect(out).toContain('purge: unlinked 0 keys, deleted ACL user affine on 1 server(s)');
       expect(count('affine:*')).toBe(0);
       expect(count('affx*')).toBe(0);
       expect(count('celery*')).toBe(2 * KEYS);
