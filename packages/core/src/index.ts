@@ -80,7 +80,21 @@ export { drillAlerts, drillScript, DrillCronJob, DRILL_COMPONENT, DRILL_REASONS 
 export { BackupCronJob, backupScript, retentionText, tenantBackupScript, tenantBackupAlerts, tenantDumpPattern, type TenantDump } from './backup.ts';
 export { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security.ts';
 export { scriptJobPod, type ScriptJobPodProps } from './script-job.ts';
-export { FINAL_DUMP_TAG, hasData, isActive, offboardingAlerts, offboardingJobName, OffboardingJobs, PURGE_COMPONENT, purgeAllowedOn, purgeScript, TenantRecords } from './offboarding.ts';
+export {
+  FINAL_DUMP_TAG,
+  finalDumpDoc,
+  hasData,
+  isActive,
+  offboardingAlerts,
+  offboardingDocs,
+  offboardingJobName,
+  OffboardingJobs,
+  PURGE_COMPONENT,
+  purgeAllowedOn,
+  purgeScript,
+  TenantRecords,
+} from './offboarding.ts';
+export type { OffboardingFacts } from './offboarding.ts';
 export { avoidNodesAffinity, avoidNodesPodSpec, mebibytes } from './scheduling.ts';
 
 // Checks and guardrails: rules over the rendered objects, workload posture, credential scan

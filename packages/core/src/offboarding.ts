@@ -21,7 +21,8 @@ import { createHash } from 'node:crypto';
 import type { PlatformModel, TenantModel } from './model.ts';
 import type { AlertSpec } from './monitoring.ts';
 import { PUSH_METRICS } from './backup.ts';
-import { tenantState } from './lifecycle.ts';
+import { tenantState, type TenantState } from './lifecycle.ts';
+import type { DocsOffboarding } from './engine.ts';
 import { RUN_ONCE_LABEL } from './restore.ts';
 import { scriptJobPod } from './script-job.ts';
 import { RETENTION_AFTER_RETIREMENT_DAYS } from './schema.ts';
@@ -51,6 +52,49 @@ export function offboardingJobName(kind: 'final-dump' | 'purge', engine: string,
     .slice(0, 8);
   const fixed = `${kind}-${engine}--${hash}`.length;
   return `${kind}-${engine}-${t.name.slice(0, 63 - fixed).replace(/-+$/, '')}-${hash}`;
+}
+
+/** What retiring and purging did in one engine, for its docs row (`offboardingDocs`). */
+export interface OffboardingFacts {
+  /** How access was revoked (retired). */
+  readonly retired: string;
+  /** What the purge deleted (purged). */
+  readonly purged: string;
+  /** What the purge Job does, after its name. */
+  readonly purgeJob: string;
+  /** Where the final dump is and which Job wrote it (`finalDumpDoc`), or why there is none. */
+  readonly finalDump: string;
+}
+
+/** The docs rows of an engine's retired and purged tenants; the engine says what each step did there. */
+export function offboardingDocs<T extends { readonly tenant: TenantModel; readonly state: TenantState }>(
+  engine: string,
+  namespace: string,
+  tenants: readonly T[],
+  facts: (t: T) => OffboardingFacts,
+): DocsOffboarding[] {
+  return tenants.flatMap((t) => {
+    if (t.state === 'active') return [];
+    const f = facts(t);
+    return [
+      {
+        tenant: t.tenant.name,
+        state: t.state,
+        retiredOn: t.tenant.retiredOn ?? '',
+        access: t.state === 'retired' ? f.retired : f.purged,
+        finalDump: f.finalDump,
+        purge:
+          t.state === 'retired'
+            ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
+            : `Job \`${namespace}/${offboardingJobName('purge', engine, t.tenant)}\` ${f.purgeJob}; then remove the tenant from the file`,
+      },
+    ];
+  });
+}
+
+/** The final dump's docs text: its file pattern in the tenant's folder, and the Job that wrote it. */
+export function finalDumpDoc(engine: string, namespace: string, t: TenantModel, folder: string, extension: string): string {
+  return `\`${t.name}-${FINAL_DUMP_TAG}-*.${extension}\` in \`${folder}/${t.name}/\` (kept until deleted by hand), written by Job \`${namespace}/${offboardingJobName('final-dump', engine, t)}\``;
 }
 
 export interface PurgeScriptProps {

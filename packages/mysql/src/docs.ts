@@ -1,5 +1,5 @@
 /** What the generated docs say about MySQL: endpoints, tenants, credentials, backups, diagram. */
-import { offboardingJobName, purgeAllowedOn, retentionText, type EngineDocs, type PlatformModel } from '@db/core';
+import { finalDumpDoc, offboardingDocs, retentionText, type EngineDocs, type PlatformModel } from '@db/core';
 import type { MysqlModel } from './model.ts';
 import { MYSQL_PORT } from './standalone.ts';
 
@@ -49,26 +49,12 @@ export function mysqlDocs(my: MysqlModel, model: PlatformModel): EngineDocs {
         drill: { job: `${my.namespace}/${my.backup.drill.name}`, alert: 'MysqlRestoreDrillFailed' },
       },
     ],
-    offboarding: my.tenants.flatMap((t) =>
-      t.state === 'active'
-        ? []
-        : [
-            {
-              tenant: t.tenant.name,
-              state: t.state,
-              retiredOn: t.tenant.retiredOn ?? '',
-              access:
-                t.state === 'retired'
-                  ? `user \`${t.user}\` ACCOUNT LOCK (provisioning Job); no network path from \`${t.tenant.namespace}\`; no Vault static role, Secret sync or push job; database \`${t.database}\` kept`
-                  : `database \`${t.database}\` and user \`${t.user}\` dropped`,
-              finalDump: `\`${t.tenant.name}-final-*.sql.gz\` in \`${my.backup.path}/${t.tenant.name}/\` (kept until deleted by hand), written by Job \`${my.namespace}/${offboardingJobName('final-dump', 'mysql', t.tenant)}\``,
-              purge:
-                t.state === 'retired'
-                  ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
-                  : `Job \`${my.namespace}/${offboardingJobName('purge', 'mysql', t.tenant)}\` (DROP DATABASE, DROP USER); then remove the tenant from the file`,
-            },
-          ],
-    ),
+    offboarding: offboardingDocs('mysql', my.namespace, my.tenants, (t) => ({
+      retired: `user \`${t.user}\` ACCOUNT LOCK (provisioning Job); no network path from \`${t.tenant.namespace}\`; no Vault static role, Secret sync or push job; database \`${t.database}\` kept`,
+      purged: `database \`${t.database}\` and user \`${t.user}\` dropped`,
+      finalDump: finalDumpDoc('mysql', my.namespace, t.tenant, my.backup.path, 'sql.gz'),
+      purgeJob: '(DROP DATABASE, DROP USER)',
+    })),
     graph: {
       nodes: cluster
         ? [

@@ -1,5 +1,5 @@
 /** What the generated docs say about PostgreSQL: endpoints, tenants, credentials, backups, diagram. */
-import { offboardingJobName, purgeAllowedOn, retentionText, type EngineDocs, type PlatformModel } from '@db/core';
+import { finalDumpDoc, offboardingDocs, retentionText, type EngineDocs, type PlatformModel } from '@db/core';
 import type { PostgresModel } from './model.ts';
 
 export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDocs {
@@ -51,26 +51,12 @@ export function postgresDocs(pg: PostgresModel, model: PlatformModel): EngineDoc
         drill: { job: `${pg.namespace}/${pg.backup.drill.name}`, alert: 'PostgresRestoreDrillFailed' },
       },
     ],
-    offboarding: pg.tenants.flatMap((t) =>
-      t.state === 'active'
-        ? []
-        : [
-            {
-              tenant: t.tenant.name,
-              state: t.state,
-              retiredOn: t.tenant.retiredOn ?? '',
-              access:
-                t.state === 'retired'
-                  ? `role \`${t.role}\` NOLOGIN (CNPG managed role \`login: false\`); no pooler path from \`${t.tenant.namespace}\`; no Vault static role or Secret sync; database \`${t.database}\` kept`
-                  : `database \`${t.database}\` and role \`${t.role}\` dropped by CNPG (\`ensure: absent\`)`,
-              finalDump: `\`${t.tenant.name}-final-*.pgdump.gz\` in \`${pg.backup.path}/${t.tenant.name}/\` (kept until deleted by hand), written by Job \`${pg.namespace}/${offboardingJobName('final-dump', 'postgres', t.tenant)}\``,
-              purge:
-                t.state === 'retired'
-                  ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
-                  : `Job \`${pg.namespace}/${offboardingJobName('purge', 'postgres', t.tenant)}\` checks that CNPG dropped them; then remove the tenant from the file`,
-            },
-          ],
-    ),
+    offboarding: offboardingDocs('postgres', pg.namespace, pg.tenants, (t) => ({
+      retired: `role \`${t.role}\` NOLOGIN (CNPG managed role \`login: false\`); no pooler path from \`${t.tenant.namespace}\`; no Vault static role or Secret sync; database \`${t.database}\` kept`,
+      purged: `database \`${t.database}\` and role \`${t.role}\` dropped by CNPG (\`ensure: absent\`)`,
+      finalDump: finalDumpDoc('postgres', pg.namespace, t.tenant, pg.backup.path, 'pgdump.gz'),
+      purgeJob: 'checks that CNPG dropped them',
+    })),
     graph: {
       nodes: [
         { id: 'postgres_pooler', label: `PgBouncer<br/>${pg.pooler.instances} replicas<br/>${pg.services.pooler}.${pg.namespace}` },

@@ -1,5 +1,5 @@
 /** What the generated docs say about Redis: endpoints, tenants, backups, diagram. */
-import { offboardingJobName, purgeAllowedOn, type EngineDocs, type PlatformModel } from '@db/core';
+import { finalDumpDoc, offboardingDocs, type EngineDocs, type PlatformModel } from '@db/core';
 import type { RedisModel } from './model.ts';
 import { tenantRotationSeconds } from './rotation.ts';
 import { tenantRedis } from './schema.ts';
@@ -70,26 +70,12 @@ export function redisDocs(redis: RedisModel, model: PlatformModel): EngineDocs {
         job: `${redis.namespace}/${redis.backup.name}`,
       },
     ],
-    offboarding: redis.tenants.flatMap((t) =>
-      t.state === 'active'
-        ? []
-        : [
-            {
-              tenant: t.tenant.name,
-              state: t.state,
-              retiredOn: t.tenant.retiredOn ?? '',
-              access:
-                t.state === 'retired'
-                  ? `ACL user \`${t.tenant.name}\` off; no network path from \`${t.tenant.namespace}\`; no Secret \`${t.tenant.name}-redis\` sync; keys under ${t.prefixes.map((p) => `\`${p}\``).join(', ')} kept`
-                  : `keys under its own prefixes unlinked, ACL user deleted`,
-              finalDump: `none: Redis has no per-tenant dump; the weekly RDB (\`${redis.backup.path}\`, kept ${redis.backup.days} days) holds its keys`,
-              purge:
-                t.state === 'retired'
-                  ? `allowed from ${purgeAllowedOn(t.tenant.retiredOn ?? '')} (\`purge: true\`)`
-                  : `Job \`${redis.namespace}/${offboardingJobName('purge', 'redis', t.tenant)}\` (SCAN + UNLINK, ACL DELUSER); then remove the tenant from the file`,
-            },
-          ],
-    ),
+    offboarding: offboardingDocs('redis', redis.namespace, redis.tenants, (t) => ({
+      retired: `ACL user \`${t.tenant.name}\` off; no network path from \`${t.tenant.namespace}\`; no Secret \`${t.tenant.name}-redis\` sync; keys under ${t.prefixes.map((p) => `\`${p}\``).join(', ')} kept`,
+      purged: 'keys under its own prefixes unlinked, ACL user deleted',
+      finalDump: `none: Redis has no per-tenant dump; the weekly RDB (\`${redis.backup.path}\`, kept ${redis.backup.days} days) holds its keys`,
+      purgeJob: '(SCAN + UNLINK, ACL DELUSER)',
+    })),
     graph: {
       nodes: [
         ...(ha ? [{ id: 'redis_haproxy', label: `HAProxy x${redis.haproxy.replicas}<br/>${redis.services.master}.${redis.namespace}` }] : []),
